@@ -1,0 +1,146 @@
+"""`ingest-inbox`: discover → claim → read and validate in parallel → load through one writer
+→ feedback → refresh the analysts' snapshot → run report (a Prefect Markdown artifact)."""
+
+from __future__ import annotations
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.states import Completed, Failed
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from ptce_pipeline.config import load_settings
+from ptce_pipeline.errors import PtceError
+from ptce_pipeline.ingest import IngestRun, _describe
+from ptce_pipeline.lock import warehouse_lock
+
+# Progress callback installed by the CLI (same process); scheduled runs have none.
+PROGRESS = {"callback": None}
+
+
+def _transient(task, task_run, state) -> bool:
+    """Retry only what is transient (a file held by another program, a momentary I/O error)."""
+    try:
+        state.result()
+    except OSError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@task(name="découvrir", cache_policy=NO_CACHE)
+def discover(run: IngestRun) -> bool:
+    return run.discover()
+
+
+@task(name="ouvrir l'entrepôt", cache_policy=NO_CACHE)
+def open_generation(run: IngestRun) -> None:
+    run.open()
+
+
+@task(name="archiver", cache_policy=NO_CACHE)
+def claim(run: IngestRun) -> list:
+    return run.claim()
+
+
+@task(
+    name="réessayer un fichier",
+    cache_policy=NO_CACHE,
+    retries=3,
+    retry_delay_seconds=[1, 3, 9],
+    retry_jitter_factor=0.2,
+    retry_condition_fn=_transient,
+)
+def claim_again(run: IngestRun, candidate) -> None:
+    failed = run.claim([candidate])
+    if failed:
+        raise OSError(f"{candidate.name} est encore illisible")
+
+
+@task(name="lire et valider", cache_policy=NO_CACHE)
+def read_validate(run: IngestRun, chunk: list) -> dict:
+    return run.read_validate(chunk)
+
+
+@task(name="charger", cache_policy=NO_CACHE)
+def load(run: IngestRun, chunk: list, results: dict) -> None:
+    run.load(chunk, results)
+
+
+@task(name="valider la génération", cache_policy=NO_CACHE)
+def commit(run: IngestRun) -> None:
+    run.commit()
+
+
+@task(
+    name="instantané des analystes",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=[2, 10],
+    retry_condition_fn=_transient,
+)
+def snapshot(run: IngestRun) -> None:
+    run.snapshot()
+
+
+def run_steps(run: IngestRun) -> None:
+    """The flow body (also called by `run-pipeline`)."""
+    if not discover(run):
+        return
+    try:
+        open_generation(run)
+        failed = claim(run)
+        for candidate in failed:
+            state = claim_again(run, candidate, return_state=True)
+            if state.is_failed():
+                run.unclaimed(
+                    [candidate], "fichier momentanément illisible, repris au prochain passage"
+                )
+        chunks = run.plan()
+        if chunks:
+            # read chunk k+1 while chunk k is loaded: both cores stay busy
+            future = read_validate.submit(run, chunks[0])
+            for k, chunk in enumerate(chunks):
+                results = future.result()
+                if k + 1 < len(chunks):
+                    future = read_validate.submit(run, chunks[k + 1])
+                load(run, chunk, results)
+        commit(run)
+    except PtceError:
+        if run.gen is not None:
+            run.gen.abort()
+        run.close()
+        raise
+    except Exception as exc:
+        run.fail(exc)
+        return
+    try:
+        snapshot(run)
+    except Exception as exc:
+        run.report.errors.append("instantané des analystes non rafraîchi : " + _describe(exc))
+
+
+def finish(run: IngestRun):
+    report = run.finish()
+    data = report.to_dict()
+    try:
+        create_markdown_artifact(
+            markdown=report.markdown(),
+            key="ptce-ingestion",
+            description="Rapport d'ingestion ptce-pipeline",
+        )
+    except Exception as exc:  # the report must never fail the run
+        get_run_logger().warning("artefact non créé : %s", exc)
+    if report.failures or report.errors:
+        return Failed(message="; ".join((report.failures + report.errors)[:3])[:500], data=data)
+    return Completed(message="toutes les décisions sont prises", data=data)
+
+
+@flow(name="ingest-inbox", log_prints=False, task_runner=ThreadPoolTaskRunner(max_workers=2))
+def ingest_inbox(home: str | None = None, settle: float | None = None):
+    settings = load_settings(home=home, settle=settle)
+    with warehouse_lock(settings.lock_path):
+        run = IngestRun(settings, progress=PROGRESS["callback"])
+        run_steps(run)
+        return finish(run)

@@ -1,0 +1,176 @@
+"""Settings: the environment is read here, once, into a frozen object passed down explicitly."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .errors import ConfigError
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds applied to every received file before and while it is parsed."""
+
+    max_file_bytes: int = 50 * MIB
+    max_zip_entries: int = 2000
+    max_member_bytes: int = 64 * MIB
+    max_total_bytes: int = 256 * MIB
+    max_ratio: int = 200
+    max_rows: int = 20_000
+    max_cols: int = 200
+    worker_memory_mb: int = 1536
+    parse_timeout_s: float = 30.0
+    preflight: bool = True
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    settle_seconds: float = 30.0
+    workers: int = 2
+    chunk_size: int = 200
+    limits: Limits = field(default_factory=Limits)
+    referentiel_override: Path | None = None
+    prefect_home: Path | None = None
+    fault: str | None = None  # fault-injection point, for tests only (PTCE_FAULT)
+    user: str = "inconnu"
+
+    # --- the home layout (the contract of the foundation issue) ---
+    @property
+    def registry_path(self) -> Path:
+        return self.home / "poles.csv"
+
+    @property
+    def campaigns_path(self) -> Path:
+        return self.home / "campagnes.csv"
+
+    @property
+    def inbox(self) -> Path:
+        return self.home / "inbox"
+
+    @property
+    def warehouse_dir(self) -> Path:
+        return self.home / "warehouse"
+
+    @property
+    def live_db(self) -> Path:
+        return self.warehouse_dir / "ptce.duckdb"
+
+    @property
+    def snapshot_db(self) -> Path:
+        return self.warehouse_dir / "ptce_lecture.duckdb"
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.warehouse_dir / "archive"
+
+    @property
+    def journal_path(self) -> Path:
+        return self.archive_dir / "journal.jsonl"
+
+    @property
+    def publications_dir(self) -> Path:
+        return self.warehouse_dir / "publications"
+
+    @property
+    def parquet_dir(self) -> Path:
+        return self.warehouse_dir / "parquet"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.warehouse_dir / "quarantine"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.warehouse_dir / "ptce.lock"
+
+    @property
+    def referentiel_path(self) -> Path | None:
+        """The home's own référentiel, if it has one (it replaces the packaged catalogue)."""
+        if self.referentiel_override:
+            return self.referentiel_override
+        for name in ("referentiel.toml", "referentiel.yaml", "referentiel.yml"):
+            candidate = self.home / name
+            if candidate.is_file():
+                return candidate
+        return None
+
+    @property
+    def prefect_dir(self) -> Path:
+        return self.prefect_home or (self.home / ".prefect")
+
+    def pole_inbox(self, pole_id: str) -> Path:
+        return self.inbox / pole_id
+
+    def with_(self, **changes) -> Settings:
+        return replace(self, **changes)
+
+
+def _float(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} doit être un nombre (reçu : {raw!r}).") from None
+
+
+def _int(environ: Mapping[str, str], name: str, default: int) -> int:
+    return int(_float(environ, name, default))
+
+
+def resolve_home(
+    cli_home: str | os.PathLike | None, environ: Mapping[str, str], *, demo=False
+) -> Path:
+    """--home, then PTCE_HOME, then the current directory (./ptce-demo for `demo`)."""
+    if cli_home:
+        return Path(cli_home).expanduser().absolute()
+    if environ.get("PTCE_HOME"):
+        return Path(environ["PTCE_HOME"]).expanduser().absolute()
+    if demo:
+        return Path.cwd() / "ptce-demo"
+    return Path.cwd()
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    *,
+    home: str | os.PathLike | None = None,
+    demo: bool = False,
+    settle: float | None = None,
+) -> Settings:
+    environ = os.environ if environ is None else environ
+    base = Limits()
+    limits = Limits(
+        max_file_bytes=_int(environ, "PTCE_MAX_FILE_BYTES", base.max_file_bytes),
+        max_zip_entries=_int(environ, "PTCE_MAX_ZIP_ENTRIES", base.max_zip_entries),
+        max_member_bytes=_int(environ, "PTCE_MAX_MEMBER_BYTES", base.max_member_bytes),
+        max_total_bytes=_int(environ, "PTCE_MAX_TOTAL_BYTES", base.max_total_bytes),
+        max_ratio=_int(environ, "PTCE_MAX_RATIO", base.max_ratio),
+        max_rows=_int(environ, "PTCE_MAX_ROWS", base.max_rows),
+        max_cols=_int(environ, "PTCE_MAX_COLS", base.max_cols),
+        worker_memory_mb=_int(environ, "PTCE_WORKER_MEMORY_MB", base.worker_memory_mb),
+        parse_timeout_s=_float(environ, "PTCE_PARSE_TIMEOUT", base.parse_timeout_s),
+        preflight=environ.get("PTCE_PREFLIGHT", "1") not in ("0", "false", "non"),
+    )
+    workers = _int(environ, "PTCE_WORKERS", min(os.cpu_count() or 1, 4))
+    settle_seconds = settle if settle is not None else _float(environ, "PTCE_SETTLE", 30.0)
+    prefect_home = environ.get("PTCE_PREFECT_HOME")
+    ref = environ.get("PTCE_REFERENTIEL")
+    return Settings(
+        home=resolve_home(home, environ, demo=demo),
+        settle_seconds=max(0.0, settle_seconds),
+        workers=max(1, workers),
+        chunk_size=max(1, _int(environ, "PTCE_CHUNK_SIZE", 200)),
+        limits=limits,
+        referentiel_override=Path(ref) if ref else None,
+        prefect_home=Path(prefect_home) if prefect_home else None,
+        fault=environ.get("PTCE_FAULT") or None,
+        user=environ.get("PTCE_USER") or environ.get("USER") or environ.get("LOGNAME") or "inconnu",
+    )

@@ -1,0 +1,438 @@
+"""One ingestion run, orchestrator-agnostic (the Prefect flow calls these steps).
+
+discover → claim (archive + journal, then leave the inbox) → read and validate → decide (one
+writer) → feedback → swap the new warehouse generation in → refresh the analysts' snapshot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import Settings
+from .context import Config, ConfigStore, load_config, record_config
+from .errors import PtceError, WarehouseError
+from .faults import fault_point
+from .inbox import (
+    Candidate,
+    Scan,
+    ensure_pole_folders,
+    quarantine_symlink,
+    read_candidate,
+    remove_claimed,
+    scan_inbox,
+)
+from .journal import Journal, store, sync_archive
+from .ledger import Ledger
+from .processing import Processor
+from .report import RunReport
+from .warehouse import Generation, cleanup_leftovers, load_reference, publish_snapshot
+
+APPLIED_FILE = "journal_applied"
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class Claimed:
+    candidate: Candidate
+    sha256: str
+    archived: Path
+    size: int
+
+
+@dataclass
+class RunState:
+    settings: Settings
+    cfg: Config
+    journal: Journal
+    report: RunReport = field(default_factory=RunReport)
+    scan: Scan | None = None
+
+
+def applied_seq(settings: Settings) -> int:
+    try:
+        return int((settings.warehouse_dir / APPLIED_FILE).read_text().strip() or 0)
+    except (OSError, ValueError):
+        return -1
+
+
+def _write_applied(settings: Settings, seq: int) -> None:
+    path = settings.warehouse_dir / APPLIED_FILE
+    tmp = path.with_name(f".{APPLIED_FILE}.tmp")
+    tmp.write_text(str(seq))
+    tmp.replace(path)
+
+
+def _last_config(journal: Journal) -> dict | None:
+    last = None
+    for rec in journal.read():
+        if rec.get("type") == "config":
+            last = {k: v for k, v in rec.items() if k not in ("seq", "type", "at")}
+    return last
+
+
+def pending_retries(settings: Settings) -> list[int]:
+    """Submissions waiting for another try (our own earlier failure), from the snapshot."""
+    path = settings.snapshot_db if settings.snapshot_db.exists() else None
+    if path is None:
+        return []
+    from .warehouse import connect
+
+    try:
+        con = connect(path, read_only=True)
+    except Exception:
+        return []
+    try:
+        return [
+            r[0]
+            for r in con.execute(
+                "SELECT submission_id FROM submissions WHERE status = 'en_attente'"
+            ).fetchall()
+        ]
+    except Exception:
+        return []
+    finally:
+        con.close()
+
+
+def discover(settings: Settings, settle: float, report: RunReport) -> Scan:
+    t = time.perf_counter()
+    scan = scan_inbox(settings, settle)
+    for link in scan.symlinks:
+        try:
+            target = quarantine_symlink(settings, link)
+            report.quarantined.append(
+                f"{link.relative_to(settings.home)} → {target.relative_to(settings.home)}"
+            )
+        except OSError as exc:
+            report.errors.append(f"lien symbolique {link.name} : {exc.strerror}")
+    report.waiting = [str(p.relative_to(settings.home)) for p in scan.waiting]
+    report.unreadable = [f"{p.relative_to(settings.home)} ({why})" for p, why in scan.unreadable]
+    report.time("découverte", time.perf_counter() - t)
+    return scan
+
+
+def claim(
+    settings: Settings,
+    journal: Journal,
+    candidates: list[Candidate],
+    now: dt.datetime,
+    already: set[tuple],
+    failed: list[Candidate] | None = None,
+) -> list[dict]:
+    """Archive each file under its hash and journal its delivery, then take it out of the inbox."""
+    claimed: list[tuple[Candidate, dict]] = []
+    records = []
+    for c in candidates:
+        key = (c.folder, c.name, c.size, c.mtime_ns, c.ino)
+        if key in already:  # journaled by an interrupted run: only the removal was missing
+            remove_claimed(c)
+            continue
+        try:
+            fault_point(settings, f"read:{c.name}")
+            data = read_candidate(c)
+        except FileNotFoundError:
+            continue
+        except OSError:
+            if failed is not None:
+                failed.append(c)
+            continue
+        if data is None:
+            continue
+        sha = hashlib.sha256(data).hexdigest()
+        path = store(settings, data, sha, c.name)
+        claimed.append(
+            (
+                c,
+                {
+                    "type": "delivery",
+                    "at": now.isoformat(),
+                    "folder": c.folder,
+                    "name": c.name,
+                    "size": len(data),
+                    "sha256": sha,
+                    "archived_path": str(path.relative_to(settings.home)),
+                    "ino": c.ino,
+                    "mtime_ns": c.mtime_ns,
+                },
+            )
+        )
+    if not claimed:
+        return []
+    sync_archive(settings)
+    fault_point(settings, "after_archive")
+    for _c, rec in claimed:
+        records.append(journal.add(rec))
+    journal.flush()
+    fault_point(settings, "after_journal")
+    for c, _rec in claimed:
+        remove_claimed(c)
+    return records
+
+
+class IngestRun:
+    """The steps of one ingestion run; `run_ingest` chains them, the Prefect flow makes each a
+    task. The caller holds the warehouse lock."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        settle: float | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        now: Callable[[], dt.datetime] = utcnow,
+    ):
+        self.settings = settings
+        self.settle = settings.settle_seconds if settle is None else settle
+        self.progress = progress
+        self.report = RunReport()
+        self.cfg = load_config(settings)
+        self.journal = Journal(settings)
+        self.at = now()
+        self.gen: Generation | None = None
+        self.ledger: Ledger | None = None
+        self.processor: Processor | None = None
+        self.scan: Scan | None = None
+        self.backlog_dids: list[int] = []
+        self.already: set[tuple] = set()
+        self.new_records: list[dict] = []
+        self.last_config: dict | None = None
+
+    # 1 -------------------------------------------------------------------------------------------
+    def discover(self) -> bool:
+        """Look at the inbox; → whether there is anything to do."""
+        s = self.settings
+        ensure_pole_folders(s, self.cfg.registry.poles)
+        self.journal.repair_tail()
+        cleanup_leftovers(s)
+        self.scan = discover(s, self.settle, self.report)
+        last_seq = self.journal.next_seq() - 1
+        if (
+            not self.scan.ready
+            and last_seq <= applied_seq(s)
+            and not pending_retries(s)
+            and s.live_db.exists()
+        ):
+            self.report.nothing_new = True
+            self.report.ended = time.time()
+            return False
+        return True
+
+    # 2 -------------------------------------------------------------------------------------------
+    def open(self) -> None:
+        """Open a new warehouse generation and finish what an interrupted run left."""
+        from .warehouse import get_meta
+
+        s = self.settings
+        self.gen = Generation(s)
+        con = self.gen.open()
+        self.ledger = Ledger(con, self.cfg.personal_fields)
+        store_ = ConfigStore(s, self.cfg)
+        self.processor = Processor(
+            s, self.ledger, self.journal, store_, self.report, progress=self.progress
+        )
+        applied = int(get_meta(con, "journal_seq") or 0)
+        backlog = list(self.journal.read(after=applied))
+        self.last_config = _last_config(self.journal)
+        if self.last_config:
+            store_.latest = store_.get(self.last_config)
+        if backlog:
+            t = time.perf_counter()
+            self.report.recovered = self.processor.replay(backlog, self.cfg)
+            self.report.time("reprise", time.perf_counter() - t)
+            self.backlog_dids = [int(r["seq"]) for r in backlog if r.get("type") == "delivery"]
+        self.already = {
+            (r.get("folder", ""), r["name"], r["size"], r.get("mtime_ns"), r.get("ino"))
+            for r in backlog
+            if r.get("type") == "delivery"
+        }
+        record_config(self.journal, s, self.cfg, self.last_config, self.at)
+        load_reference(con, self.cfg.ref, self.cfg.registry, self.cfg.campaigns, self.at)
+
+    # 3 -------------------------------------------------------------------------------------------
+    def claim(self, candidates: list[Candidate] | None = None) -> list[Candidate]:
+        """Archive and journal the settled files, then take them out of the inbox.
+        → the candidates that could not be read now (transient: retried)."""
+        t = time.perf_counter()
+        todo = self.scan.ready if candidates is None else candidates
+        failed: list[Candidate] = []
+        records = claim(self.settings, self.journal, todo, self.at, self.already, failed=failed)
+        for rec in records:
+            self.ledger.delivery(rec, registered=self.cfg.registered(rec.get("folder", "")))
+        self.new_records.extend(records)
+        self.report.time("archivage", time.perf_counter() - t)
+        return failed
+
+    def unclaimed(self, failed: list[Candidate], why: str) -> None:
+        for c in failed:
+            self.report.unreadable.append(f"{c.path.relative_to(self.settings.home)} ({why})")
+
+    # 4 -------------------------------------------------------------------------------------------
+    def plan(self) -> list[list]:
+        """The deliveries to decide (new ones and earlier failures), in chunks."""
+        dids = [int(r["seq"]) for r in self.new_records]
+        retry = sorted(
+            {sid for sid, sub in self.ledger.subs.items() if sub["status"] == "en_attente"}
+            - set(self.backlog_dids)
+            - set(dids)
+        )
+        pend = self.processor.plan(self.cfg, retry + dids)
+        size = max(50, self.settings.chunk_size * max(1, self.settings.workers))
+        return [pend[i : i + size] for i in range(0, len(pend), size)]
+
+    def read_validate(self, chunk: list) -> dict:
+        return self.processor.read_validate(self.cfg, chunk, self.at)
+
+    def load(self, chunk: list, results: dict) -> None:
+        """Decide and write one chunk (one transaction), then make its decisions durable."""
+        self.processor.decide(self.cfg, chunk, results, self.at)
+        t = time.perf_counter()
+        self.ledger.last_seq = self.journal.next_seq() - 1  # everything journaled is applied
+        self.ledger.flush(self.settings)
+        self.report.time("chargement", time.perf_counter() - t)
+        self.journal.flush()
+
+    # 5 -------------------------------------------------------------------------------------------
+    def commit(self) -> None:
+        self.ledger.last_seq = self.journal.next_seq() - 1
+        if self.ledger.pending() or self.ledger.last_seq is not None:
+            self.ledger.flush(self.settings)
+        self.journal.flush()
+        fault_point(self.settings, "before_commit")
+        self.gen.commit()
+        self.close()
+        fault_point(self.settings, "after_commit")
+        _write_applied(self.settings, self.journal.next_seq() - 1)
+
+    def snapshot(self) -> None:
+        t = time.perf_counter()
+        publish_snapshot(self.settings)
+        self.report.snapshot = str(self.settings.snapshot_db.relative_to(self.settings.home))
+        self.report.time("instantané", time.perf_counter() - t)
+
+    def fail(self, exc: BaseException) -> None:
+        """Our own failure during the load: the live warehouse stays as it was."""
+        if self.gen is not None:
+            self.gen.abort()
+        self.close()
+        self.report.errors.append(_describe(exc))
+        _degraded(self.settings, self.cfg, self.journal, self.new_records, self.report, self.at)
+
+    def close(self) -> None:
+        if self.processor is not None:
+            self.processor.close()
+
+    def finish(self) -> RunReport:
+        self.report.ended = time.time()
+        return self.report
+
+
+def run_ingest(
+    settings: Settings,
+    *,
+    settle: float | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    now: Callable[[], dt.datetime] = utcnow,
+) -> RunReport:
+    """Ingest everything new in the inbox, without Prefect (the flow runs the same steps)."""
+    run = IngestRun(settings, settle=settle, progress=progress, now=now)
+    if not run.discover():
+        return run.finish()
+    try:
+        run.open()
+        failed = run.claim()
+        if failed:
+            run.unclaimed(failed, "fichier momentanément illisible")
+        for chunk in run.plan():
+            run.load(chunk, run.read_validate(chunk))
+        run.commit()
+    except PtceError:
+        if run.gen is not None:
+            run.gen.abort()
+        run.close()
+        raise
+    except Exception as exc:
+        run.fail(exc)
+        return run.finish()
+    try:
+        run.snapshot()
+    except Exception as exc:
+        run.report.errors.append("instantané des analystes non rafraîchi : " + _describe(exc))
+    return run.finish()
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.errno == 28:
+        return (
+            "disque plein (ENOSPC) : libérez de la place ; les fichiers reçus sont archivés et seront traités "
+            "au prochain passage"
+        )
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return f"{type(exc).__name__} : {text[:200]}"
+
+
+def _degraded(
+    settings: Settings,
+    cfg: Config,
+    journal: Journal,
+    new_records: list[dict],
+    report: RunReport,
+    at: dt.datetime,
+) -> None:
+    """The load failed (our fault): record the deliveries as en_attente with the reason, if the
+    disk allows; otherwise the journal alone keeps them (the next run catches up)."""
+    if not new_records:
+        return
+    reason = report.errors[-1] if report.errors else "échec du chargement"
+    journal.discard()
+    gen = Generation(settings)
+    try:
+        con = gen.open()
+        ledger = Ledger(con, cfg.personal_fields)
+        from .warehouse import get_meta
+
+        applied = int(get_meta(con, "journal_seq") or 0)
+        processor = Processor(
+            settings, ledger, journal, ConfigStore(settings, cfg), RunReport(), feedback=False
+        )
+        backlog = [
+            r
+            for r in journal.read(after=applied)
+            if r.get("type") in ("config", "delivery", "failure")
+        ]
+        processor.replay(backlog, cfg)
+        for rec in new_records:
+            sub = ledger.failure(int(rec["seq"]), reason, at)
+            journal.add(
+                {
+                    "type": "failure",
+                    "delivery": int(rec["seq"]),
+                    "at": at.isoformat(),
+                    "reason": reason[:500],
+                }
+            )
+            if sub is not None:
+                report.count(sub["status"])
+        ledger.last_seq = journal.next_seq() - 1
+        journal.flush()
+        ledger.flush()
+        gen.commit()
+        _write_applied(settings, journal.next_seq() - 1)
+        publish_snapshot(settings)
+    except Exception as exc:  # the disk is still full: the journal keeps everything
+        gen.abort()
+        report.errors.append("état « en attente » non enregistré : " + _describe(exc))
+
+
+def ingest_summary_code(report: RunReport) -> int:
+    return 1 if report.needs_attention else 0
+
+
+__all__ = ["WarehouseError", "run_ingest"]

@@ -1,0 +1,87 @@
+-- Views for analysts (re-created each time the warehouse or its snapshot is written).
+-- Documented in docs/dictionnaire.md (one example query per view).
+
+CREATE OR REPLACE VIEW current_submissions AS
+SELECT s.*
+FROM submissions s
+WHERE s.status IN ('acceptee', 'acceptee_avec_avertissements');
+
+CREATE OR REPLACE VIEW current_indicator_values AS
+SELECT s.pole_id, s.period, v.indicator_code, v.value, v.submission_id,
+       s.original_name AS source_file, v.sheet, v.cell, v.comment, s.archived_path
+FROM indicator_values v
+JOIN current_submissions s USING (submission_id);
+
+CREATE OR REPLACE VIEW current_identity AS
+SELECT s.pole_id, s.period, i.field, i.value, i.submission_id,
+       s.original_name AS source_file, i.sheet, i.cell
+FROM identity_values i
+JOIN current_submissions s USING (submission_id);
+
+CREATE OR REPLACE VIEW current_members AS
+SELECT s.pole_id, s.period, m.member_no, m.nom, m.siret, m.categorie, m.forme_juridique,
+       m.commune, m.annee_adhesion, m.etp, m.submission_id, s.original_name AS source_file,
+       m.sheet, m.row_number
+FROM members m
+JOIN current_submissions s USING (submission_id);
+
+CREATE OR REPLACE VIEW current_criteria AS
+SELECT s.pole_id, s.period, c.criterion_code, r.type AS criterion_type, c.answer, c.justification,
+       c.submission_id, s.original_name AS source_file, c.sheet, c.cell
+FROM criteria_answers c
+JOIN current_submissions s USING (submission_id)
+LEFT JOIN ref_criteria r ON r.code = c.criterion_code;
+
+CREATE OR REPLACE VIEW expected_poles AS
+WITH periods AS (
+    SELECT period FROM submissions WHERE period IS NOT NULL
+    UNION SELECT period FROM campaigns
+)
+SELECT p.period, r.pole_id, r.nom AS pole_name
+FROM periods p
+JOIN poles r ON r.premiere_periode <= p.period
+            AND (r.derniere_periode IS NULL OR p.period <= r.derniere_periode);
+
+CREATE OR REPLACE VIEW completeness AS
+WITH ranked AS (
+    SELECT s.*,
+           row_number() OVER (
+               PARTITION BY s.pole_id, s.period
+               ORDER BY CASE WHEN s.status IN ('acceptee', 'acceptee_avec_avertissements') THEN 0 ELSE 1 END,
+                        s.received_at DESC, s.submission_id DESC
+           ) AS rk
+    FROM submissions s
+    WHERE s.pole_id IS NOT NULL AND s.period IS NOT NULL
+      AND s.status NOT IN ('remplacee')
+),
+chosen AS (SELECT * FROM ranked WHERE rk = 1),
+last_received AS (
+    SELECT pole_id, period, max(received_at) AS last_received_at
+    FROM submissions WHERE pole_id IS NOT NULL AND period IS NOT NULL
+    GROUP BY pole_id, period
+)
+SELECT e.period, e.pole_id, e.pole_name,
+       coalesce(c.status, 'manquante') AS status,
+       CASE WHEN c.submission_id IS NOT NULL THEN c.late
+            ELSE current_date > coalesce(k.deadline, make_date(e.period + 1, 3, 31)) END AS late,
+       l.last_received_at,
+       c.submission_id,
+       c.n_warnings
+FROM expected_poles e
+LEFT JOIN chosen c ON c.pole_id = e.pole_id AND c.period = e.period
+LEFT JOIN last_received l ON l.pole_id = e.pole_id AND l.period = e.period
+LEFT JOIN campaigns k ON k.period = e.period;
+
+CREATE OR REPLACE VIEW national_indicators AS
+SELECT v.period, v.indicator_code,
+       count(v.value) AS n_poles,
+       CASE WHEN any_value(r.summable) THEN sum(v.value) END AS total,
+       quantile_cont(v.value, 0.5) AS median,
+       quantile_cont(v.value, 0.25) AS q1,
+       quantile_cont(v.value, 0.75) AS q3,
+       min(v.value) AS min,
+       max(v.value) AS max
+FROM current_indicator_values v
+JOIN ref_indicators r ON r.code = v.indicator_code
+WHERE v.value IS NOT NULL
+GROUP BY v.period, v.indicator_code;

@@ -1,0 +1,165 @@
+"""The run report: counts, refused files with their first problem, durations; the same French
+summary on the terminal, in the Prefect artifact and in `--json`."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+STATUS_KEYS = (
+    "acceptee",
+    "acceptee_avec_avertissements",
+    "refusee",
+    "retenue",
+    "en_attente",
+    "en_erreur",
+)
+
+
+@dataclass
+class FileLine:
+    folder: str
+    name: str
+    outcome: str
+    status: str | None
+    submission_id: int | None
+    first_problem: str = ""
+    receipt: str | None = None
+    annotated: str | None = None
+
+
+@dataclass
+class RunReport:
+    started: float = field(default_factory=time.time)
+    ended: float | None = None
+    new: int = 0
+    duplicates: int = 0
+    unknown_sender: int = 0
+    statuses: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUS_KEYS, 0))
+    waiting: list[str] = field(default_factory=list)
+    quarantined: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+    files: list[FileLine] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)  # our own faults
+    errors: list[str] = field(default_factory=list)  # the run itself could not finish
+    recovered: int = 0  # journal records applied after an interrupted run
+    durations: dict[str, float] = field(default_factory=dict)
+    nothing_new: bool = False
+    snapshot: str | None = None
+
+    def count(self, status: str | None) -> None:
+        if status in self.statuses:
+            self.statuses[status] += 1
+
+    def time(self, name: str, seconds: float) -> None:
+        self.durations[name] = self.durations.get(name, 0.0) + seconds
+
+    @property
+    def needs_attention(self) -> bool:
+        return bool(
+            self.failures
+            or self.errors
+            or self.statuses.get("en_erreur")
+            or self.statuses.get("en_attente")
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["needs_attention"] = self.needs_attention
+        return d
+
+    def summary_lines(self) -> list[str]:
+        s = self.statuses
+        lines = []
+        if self.nothing_new and not (self.waiting or self.quarantined or self.errors):
+            lines.append("Rien de nouveau dans les boîtes de dépôt : l'entrepôt n'a pas changé.")
+            return lines
+        lines.append(
+            f"Fichiers reçus : {self.new + self.duplicates + self.unknown_sender} "
+            f"(nouveaux {self.new}, doublons {self.duplicates}, expéditeur inconnu {self.unknown_sender})."
+        )
+        lines.append(
+            f"Décisions : acceptés {s['acceptee']}, avec avertissements {s['acceptee_avec_avertissements']}, "
+            f"refusés {s['refusee']}, retenus (campagne close) {s['retenue']}, "
+            f"en attente {s['en_attente']}, en erreur {s['en_erreur']}."
+        )
+        if self.recovered:
+            lines.append(
+                f"Reprise après interruption : {self.recovered} opération(s) du journal rejouée(s)."
+            )
+        for f in self.files:
+            if f.status == "refusee":
+                where = (
+                    f" — copie annotée : {f.annotated}"
+                    if f.annotated
+                    else (f" — accusé : {f.receipt}" if f.receipt else "")
+                )
+                lines.append(f"  Refusé : {f.folder}/{f.name} : {f.first_problem}{where}")
+        for f in self.files:
+            if f.outcome == "expediteur_inconnu":
+                lines.append(
+                    f"  Expéditeur inconnu (archivé, non chargé) : {f.folder or 'inbox'}/{f.name}"
+                )
+        for w in self.waiting:
+            lines.append(f"  En cours de copie, repris au prochain passage : {w}")
+        for q in self.quarantined:
+            lines.append(f"  Lien symbolique écarté vers warehouse/quarantine/ : {q}")
+        for u in self.unreadable:
+            lines.append(f"  Illisible pour l'instant (repris au prochain passage) : {u}")
+        for failure in self.failures:
+            lines.append(f"  Incident de notre côté (le fichier sera retraité) : {failure}")
+        for error in self.errors:
+            lines.append(f"  Erreur : {error}")
+        total = (self.ended or time.time()) - self.started
+        lines.append(f"Durée : {total:.1f} s.")
+        return lines
+
+    def markdown(self) -> str:
+        s = self.statuses
+        rows = [
+            ("Nouveaux", self.new),
+            ("Doublons", self.duplicates),
+            ("Acceptés", s["acceptee"]),
+            ("Avec avertissements", s["acceptee_avec_avertissements"]),
+            ("Refusés", s["refusee"]),
+            ("Retenus (campagne close)", s["retenue"]),
+            ("Expéditeur inconnu", self.unknown_sender),
+            ("En attente", s["en_attente"]),
+            ("En erreur", s["en_erreur"]),
+        ]
+        out = ["# Rapport d'ingestion", "", "| | Fichiers |", "|---|---:|"]
+        out += [f"| {k} | {v} |" for k, v in rows]
+        refused = [f for f in self.files if f.status == "refusee"]
+        if refused:
+            out += [
+                "",
+                "## Fichiers refusés",
+                "",
+                "| Pôle | Fichier | Premier problème |",
+                "|---|---|---|",
+            ]
+            out += [
+                f"| {_md(f.folder)} | {_md(f.name)} | {_md(f.first_problem)} |" for f in refused
+            ]
+        unknown = [f for f in self.files if f.outcome == "expediteur_inconnu"]
+        if unknown:
+            out += ["", "## Expéditeur inconnu", ""] + [
+                f"- {_md(f.folder or 'inbox')}/{_md(f.name)}" for f in unknown
+            ]
+        if self.failures or self.errors:
+            out += ["", "## Incidents", ""] + [f"- {_md(x)}" for x in self.failures + self.errors]
+        if self.durations:
+            out += ["", "## Durées", "", "| Étape | s |", "|---|---:|"]
+            out += [f"| {k} | {v:.2f} |" for k, v in self.durations.items()]
+        return "\n".join(out)
+
+
+def _md(text: str) -> str:
+    return (
+        (text or "")
+        .replace("|", "\\|")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\n", " ")[:200]
+    )

@@ -1,0 +1,379 @@
+"""What each `ptce` verb does: call one core function, present the result in French."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+from .config import Settings, load_settings
+from .errors import ConfigError, HomeError, NotFound, PtceError, WarehouseBusy
+
+
+def out(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def err(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def dispatch(args) -> int:
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    handler = globals()[f"cmd_{args.verb}"]
+    try:
+        return int(handler(args) or 0)
+    except WarehouseBusy as exc:
+        err(f"Occupé : {exc}")
+        return 3
+    except PtceError as exc:
+        err(f"Erreur : {exc}")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err("Interrompu.")
+        return 130
+    except Exception as exc:  # our own bug: one line here, the traceback in a log file
+        log = _log_crash(args)
+        err(
+            f"Erreur interne : {type(exc).__name__} : {str(exc)[:300]}"
+            + (f" (détails : {log})" if log else "")
+        )
+        return 2
+
+
+def _log_crash(args) -> str | None:
+    with contextlib.suppress(Exception):
+        settings = load_settings(home=getattr(args, "home", None), demo=args.verb == "demo")
+        path = settings.home / ".ptce-erreurs.log"
+        if settings.home.is_dir():
+            with open(path, "a", encoding="utf-8") as fh:
+                fh.write(
+                    f"--- {dt.datetime.now().isoformat()} ptce {args.verb}\n{traceback.format_exc()}\n"
+                )
+            return str(path)
+    return None
+
+
+def _settings(args, **kw) -> Settings:
+    return load_settings(home=getattr(args, "home", None), **kw)
+
+
+def _require_home(settings: Settings) -> None:
+    if not settings.home.is_dir():
+        raise HomeError(
+            f"Le dossier {settings.home} n'existe pas : créez l'installation avec `ptce init --home {settings.home}`."
+        )
+    if not settings.registry_path.exists():
+        raise HomeError(
+            f"{settings.home} n'est pas une installation ptce (poles.csv introuvable) : "
+            f"lancez `ptce init --home {settings.home}`."
+        )
+
+
+def _by(args) -> str:
+    return (
+        getattr(args, "by", None)
+        or os.environ.get("PTCE_USER")
+        or os.environ.get("USER")
+        or "inconnu"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+def cmd_init(args) -> int:
+    from .context import archive_current, load_config
+    from .inbox import ensure_pole_folders
+    from .registry import write_registry_header
+    from .warehouse import create_empty
+
+    settings = _settings(args)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    created = []
+    if not settings.registry_path.exists():
+        write_registry_header(settings.registry_path)
+        created.append("poles.csv (en-tête seul : inscrivez-y les pôles)")
+    cfg = load_config(settings)
+    settings.inbox.mkdir(exist_ok=True)
+    ensure_pole_folders(settings, cfg.registry.poles)
+    from .lock import warehouse_lock
+
+    with warehouse_lock(settings.lock_path):
+        existed = settings.live_db.exists()
+        create_empty(settings)
+        archive_current(settings, cfg)
+    if not existed:
+        created.append("warehouse/ptce.duckdb")
+    out(f"Installation prête : {settings.home}")
+    for c in created:
+        out(f"  créé : {c}")
+    out(f"  pôles inscrits : {len(cfg.registry.poles)} (un dossier de dépôt chacun dans inbox/)")
+    return 0
+
+
+def cmd_template(args) -> int:
+    from .context import load_config
+    from .template import build_template, save_workbook
+
+    settings = _settings(args)
+    pole = None
+    deadline = None
+    if args.pole or args.period:
+        cfg = load_config(settings) if settings.registry_path.exists() else None
+        ref = cfg.ref if cfg else _ref(settings)
+        if args.pole:
+            if cfg is None or args.pole not in cfg.registry.poles:
+                raise ConfigError(
+                    f"Le pôle {args.pole} n'est pas inscrit dans {settings.registry_path}."
+                )
+            pole = cfg.registry.poles[args.pole]
+        if args.period and cfg is not None:
+            deadline = cfg.campaigns.deadline(args.period)
+        elif args.period:
+            deadline = dt.date(args.period + 1, 3, 31)
+    else:
+        ref = _ref(settings)
+    path = Path(args.output)
+    if path.parent and not path.parent.exists():
+        raise ConfigError(f"Le dossier {path.parent} n'existe pas.")
+    save_workbook(build_template(ref, pole=pole, period=args.period, deadline=deadline), path)
+    out(
+        f"Modèle écrit : {path} (modèle version {__import__('ptce_pipeline').TEMPLATE_VERSION}, référentiel {ref.version})"
+    )
+    return 0
+
+
+def _ref(settings: Settings):
+    from .referentiel import load_referentiel
+
+    return load_referentiel(settings.referentiel_path if settings.home.is_dir() else None)
+
+
+def cmd_check(args) -> int:
+    from .checking import check_files
+
+    settings = _settings(args)
+    files = [Path(f) for f in args.files]
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        raise NotFound("Fichier introuvable : " + ", ".join(missing))
+    results = check_files(
+        settings, files, pole=args.pole, annotate=Path(args.annotate) if args.annotate else None
+    )
+    if args.json:
+        out(json.dumps([r.to_json() for r in results], ensure_ascii=False, indent=2))
+    else:
+        for r in results:
+            for line in r.lines():
+                out(line)
+    return 1 if any(r.status == "refusee" for r in results) else 0
+
+
+def _ingest_like(args, name: str, **params) -> tuple[Any, bool]:
+    from .lock import warehouse_lock
+    from .orchestration import run_flow
+
+    settings = _settings(args, settle=getattr(args, "settle", None))
+    _require_home(settings)
+    with warehouse_lock(settings.lock_path):
+        return run_flow(settings, name, **params), settings
+
+
+def _print_report(data: dict[str, Any]) -> None:
+    from .report import RunReport
+
+    report = RunReport(**{k: v for k, v in data.items() if k in RunReport.__dataclass_fields__})
+    from .report import FileLine
+
+    report.files = [FileLine(**f) if isinstance(f, dict) else f for f in report.files]
+    for line in report.summary_lines():
+        out(line)
+
+
+def cmd_ingest(args) -> int:
+    (data, failed), _settings_used = _ingest_like(args, "ingest", settle=args.settle)
+    if args.json:
+        out(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    else:
+        _print_report(data)
+    return 1 if failed or data.get("needs_attention") else 0
+
+
+def cmd_publish(args) -> int:
+    (data, failed), _settings_used = _ingest_like(args, "publish", periods=args.period)
+    _print_publication(data)
+    return 1 if failed else 0
+
+
+def _print_publication(data: dict[str, Any]) -> None:
+    if data.get("published"):
+        for period in data["published"]:
+            out(
+                f"Tableaux {period} publiés : {data['paths'][str(period)] if str(period) in data['paths'] else data['paths'][period]}"
+            )
+    else:
+        out(
+            "Aucune période à republier : les données n'ont pas changé depuis la dernière publication."
+        )
+
+
+def cmd_run(args) -> int:
+    (data, failed), _settings_used = _ingest_like(
+        args, "run", settle=args.settle, periods=args.period
+    )
+    if args.json:
+        out(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        return 1 if failed else 0
+    _print_report(data["ingest"])
+    _print_publication(data["publication"])
+    return 1 if failed or data.get("ingest_failed") or data["ingest"].get("needs_attention") else 0
+
+
+def cmd_demo(args) -> int:
+    from .context import load_config
+    from .demo import prepare
+    from .lock import warehouse_lock
+    from .orchestration import run_flow
+    from .warehouse import create_empty
+
+    settings = load_settings(home=args.home, demo=True, settle=0)
+    out(f"Démonstration dans {settings.home}")
+    settings.home.mkdir(parents=True, exist_ok=True)
+    with warehouse_lock(settings.lock_path):
+        from .referentiel import load_referentiel
+
+        dropped = prepare(settings, load_referentiel(settings.referentiel_path), args.seed)
+        cfg = load_config(settings)
+        from .inbox import ensure_pole_folders
+
+        ensure_pole_folders(settings, cfg.registry.poles)
+        create_empty(settings)
+        out(
+            f"{len(cfg.registry.poles)} pôles inscrits, {len(dropped)} classeurs déposés (périodes 2024 et 2025)."
+        )
+        data, failed = run_flow(settings, "run", settle=0.0)
+    ingest = data["ingest"]
+    _print_report(ingest)
+    _print_publication(data["publication"])
+    from .status import completeness
+
+    status = completeness(settings)
+    if status and status["period"]:
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(status["counts"].items()))
+        out(f"Complétude {status['period']} : {status['expected']} pôles attendus ({counts}).")
+    pubs = sorted(p.name for p in settings.publications_dir.glob("[0-9]*"))
+    for period in pubs:
+        out(f"Tableaux nationaux : {settings.publications_dir / period / 'index.html'}")
+    out(
+        "Interroger l'entrepôt : duckdb -readonly "
+        f'{settings.snapshot_db} "SELECT * FROM national_indicators LIMIT 5"'
+    )
+    return 1 if failed or data.get("ingest_failed") or ingest.get("needs_attention") else 0
+
+
+def cmd_status(args) -> int:
+    from .status import completeness
+
+    settings = _settings(args)
+    _require_home(settings)
+    data = completeness(settings, args.period)
+    if data is None:
+        raise HomeError("L'entrepôt n'existe pas encore : lancez `ptce init` puis `ptce ingest`.")
+    if args.json:
+        out(
+            json.dumps(
+                {k: data[k] for k in ("period", "expected", "counts", "late", "poles")},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return 0
+    if data["period"] is None:
+        out("Aucune période n'a encore de données.")
+        return 0
+    closed = " (campagne close)" if data.get("closed") else ""
+    out(f"Période {data['period']}{closed} : {data['expected']} pôles attendus.")
+    for status, n in sorted(data["counts"].items()):
+        out(f"  {status} : {n}")
+    out(f"  en retard : {data['late']}")
+    for p in data["poles"]:
+        late = " (en retard)" if p["late"] else ""
+        out(f"  {p['pole_id']}  {p['status']:<30} {p['pole_name']}{late}")
+    for e in data["errors"]:
+        out(
+            f"  Dépôt n° {e['submission_id']} ({e['pole_id']}, {e['file']}) {e['status']} après "
+            f"{e['attempts']} essai(s) : {e['reason']}"
+        )
+    return 0
+
+
+def _correction(args, fn, **kw) -> int:
+    from .lock import warehouse_lock
+
+    settings = _settings(args)
+    _require_home(settings)
+    with warehouse_lock(settings.lock_path):
+        result = fn(settings, **kw)
+    for line in result.lines:
+        out(line)
+    return 0
+
+
+def cmd_withdraw(args) -> int:
+    from .corrections import withdraw
+
+    return _correction(
+        args, lambda s, **kw: withdraw(s, args.submission, reason=args.reason, by=_by(args))
+    )
+
+
+def cmd_reprocess(args) -> int:
+    from .corrections import reprocess
+
+    if args.submission is None and not (args.pole and args.period) and not args.in_error:
+        raise ConfigError("Indiquez un numéro de dépôt, --pole et --period, ou --in-error.")
+    return _correction(
+        args,
+        lambda s: reprocess(
+            s,
+            sid=args.submission,
+            pole=args.pole,
+            period=args.period,
+            in_error=args.in_error,
+            reason=args.reason,
+            by=_by(args),
+        ),
+    )
+
+
+def cmd_campaign(args) -> int:
+    from .corrections import campaign
+
+    return _correction(
+        args,
+        lambda s: campaign(
+            s, args.period, close=args.action == "close", reason=args.reason, by=_by(args)
+        ),
+    )
+
+
+def cmd_rebuild(args) -> int:
+    from .corrections import rebuild
+
+    return _correction(args, lambda s: rebuild(s, Path(args.to).absolute() if args.to else None))
+
+
+def cmd_serve(args) -> int:
+    from .serving import serve
+
+    settings = _settings(args, settle=args.settle)
+    _require_home(settings)
+    return serve(
+        settings, ingest_cron=args.ingest_cron, publish_cron=args.publish_cron, port=args.port
+    )
