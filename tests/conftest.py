@@ -15,11 +15,11 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
 os.environ.setdefault("PREFECT_LOGGING_SERVER_LEVEL", "CRITICAL")
 
-from ptce_pipeline import demo  # noqa: E402
-from ptce_pipeline.config import Settings, load_settings  # noqa: E402
-from ptce_pipeline.referentiel import Referentiel, load_referentiel  # noqa: E402
-from ptce_pipeline.registry import Pole, write_registry  # noqa: E402
-from ptce_pipeline.template import FilledData, build_template, fill_workbook, workbook_bytes  # noqa: E402
+from ptce_pipeline import demo
+from ptce_pipeline.config import Settings, load_settings
+from ptce_pipeline.referentiel import Referentiel, load_referentiel
+from ptce_pipeline.registry import Pole, write_registry
+from ptce_pipeline.template import FilledData, build_template, fill_workbook, workbook_bytes
 
 DATA = Path(__file__).parent / "data"
 
@@ -34,14 +34,22 @@ def poles() -> list[Pole]:
     return demo.registry()
 
 
-def filled(ref: Referentiel, pole_id: str = "PTCE-001", period: int = 2024, seed: int = 7) -> FilledData:
+def filled(
+    ref: Referentiel, pole_id: str = "PTCE-001", period: int = 2024, seed: int = 7
+) -> FilledData:
     """Plausible, valid data for one pole and period (the demo generator, no mistakes)."""
     pole = next(p for p in demo.POLES if p.pole_id == pole_id)
     return demo.pole_data(ref, pole, period, random.Random(f"{seed}-{pole_id}"), {})
 
 
-def workbook(ref: Referentiel, data: FilledData, *, pole_id: str | None = None, period: int | None = None,
-             edit: Callable | None = None) -> bytes:
+def workbook(
+    ref: Referentiel,
+    data: FilledData,
+    *,
+    pole_id: str | None = None,
+    period: int | None = None,
+    edit: Callable | None = None,
+) -> bytes:
     """Bytes of a template filled with `data`; `edit(wb)` breaks it in exactly one place."""
     reg = {p.pole_id: p for p in demo.registry()}
     pid = pole_id or data.identity.get("pole_id")
@@ -54,8 +62,14 @@ def workbook(ref: Referentiel, data: FilledData, *, pole_id: str | None = None, 
 
 @pytest.fixture
 def make_workbook(ref) -> Callable[..., bytes]:
-    def make(pole_id: str = "PTCE-001", period: int = 2024, *, change: Callable[[FilledData], None] | None = None,
-             edit: Callable | None = None, seed: int = 7) -> bytes:
+    def make(
+        pole_id: str = "PTCE-001",
+        period: int = 2024,
+        *,
+        change: Callable[[FilledData], None] | None = None,
+        edit: Callable | None = None,
+        seed: int = 7,
+    ) -> bytes:
         data = copy.deepcopy(filled(ref, pole_id, period, seed))
         if change is not None:
             change(data)
@@ -67,8 +81,15 @@ def make_workbook(ref) -> Callable[..., bytes]:
 def make_home(root: Path, *, poles: list[Pole] | None = None, **env) -> Settings:
     root.mkdir(parents=True, exist_ok=True)
     write_registry(root / "poles.csv", poles if poles is not None else demo.registry())
-    (root / "campagnes.csv").write_text("periode,date_limite\n2024,2099-03-31\n2025,2099-03-31\n", encoding="utf-8")
-    environ = {"PTCE_WORKERS": "2", "PTCE_SETTLE": "0", "PTCE_PREFECT_HOME": str(root / ".prefect"), **env}
+    (root / "campagnes.csv").write_text(
+        "periode,date_limite\n2024,2099-03-31\n2025,2099-03-31\n", encoding="utf-8"
+    )
+    environ = {
+        "PTCE_WORKERS": "2",
+        "PTCE_SETTLE": "0",
+        "PTCE_PREFECT_HOME": str(root / ".prefect"),
+        **env,
+    }
     return load_settings(environ, home=root)
 
 

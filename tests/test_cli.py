@@ -11,21 +11,38 @@ from ptce_pipeline.cli import main
 
 
 def run(*args, **kw):
-    return subprocess.run([sys.executable, "-m", "ptce_pipeline.cli", *args], capture_output=True, text=True, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "ptce_pipeline.cli", *args], capture_output=True, text=True, **kw
+    )
 
 
 def test_help_is_french_and_lists_every_verb():
     res = run("--help")
     assert res.returncode == 0
-    for verb in ("init", "template", "check", "ingest", "publish", "run", "demo", "serve", "status", "withdraw",
-                 "reprocess", "campaign", "rebuild"):
+    for verb in (
+        "init",
+        "template",
+        "check",
+        "ingest",
+        "publish",
+        "run",
+        "demo",
+        "serve",
+        "status",
+        "withdraw",
+        "reprocess",
+        "campaign",
+        "rebuild",
+    ):
         assert verb in res.stdout
     assert "affiche cette aide" in res.stdout
 
 
 def test_help_does_not_import_heavy_libraries():
-    code = ("import sys; from ptce_pipeline.cli import build_parser; build_parser(); "
-            "print(sorted(m for m in ('prefect', 'pandas', 'duckdb', 'pandera', 'great_tables') if m in sys.modules))")
+    code = (
+        "import sys; from ptce_pipeline.cli import build_parser; build_parser(); "
+        "print(sorted(m for m in ('prefect', 'pandas', 'duckdb', 'pandera', 'great_tables') if m in sys.modules))"
+    )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.stdout.strip() == "[]"
 

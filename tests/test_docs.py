@@ -14,7 +14,9 @@ def test_readme_lists_every_issue_code():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     block = text.split("<!-- issue-codes:start -->")[1].split("<!-- issue-codes:end -->")[0]
     rows = re.findall(r"^\| `([a-z0-9-]+)` \| (\w+) \| (.+?) \|$", block, flags=re.M)
-    assert [(c, s, t) for c, s, t in rows] == [(c, t.severity, t.title) for c, t in CATALOGUE.items()]
+    assert [(c, s, t) for c, s, t in rows] == [
+        (c, t.severity, t.title) for c, t in CATALOGUE.items()
+    ]
 
 
 def test_readme_quick_start_has_two_commands():

@@ -20,7 +20,9 @@ def test_accept_then_duplicate_under_another_name(home, make_workbook):
     data = make_workbook("PTCE-001", 2024)
     drop(home, "PTCE-001", "suivi.xlsx", data)
     report = run_ingest(home)
-    assert report.statuses["acceptee"] + report.statuses["acceptee_avec_avertissements"] == 1, report.files
+    assert report.statuses["acceptee"] + report.statuses["acceptee_avec_avertissements"] == 1, (
+        report.files
+    )
     assert not list((home.inbox / "PTCE-001").glob("*.xlsx"))
     drop(home, "PTCE-001", "copie de suivi.xlsx", data)
     report = run_ingest(home)
@@ -61,8 +63,13 @@ def test_replacement_and_return_to_older_version(home, make_workbook):
     run_ingest(home)
     drop(home, "PTCE-001", "v2.xlsx", v2)
     run_ingest(home)
-    assert q(home, "SELECT value FROM current_indicator_values WHERE indicator_code = 'IND22'") == [(999.0,)]
-    assert sorted(r[0] for r in q(home, "SELECT status FROM submissions")) == ["acceptee", "remplacee"]
+    assert q(home, "SELECT value FROM current_indicator_values WHERE indicator_code = 'IND22'") == [
+        (999.0,)
+    ]
+    assert sorted(r[0] for r in q(home, "SELECT status FROM submissions")) == [
+        "acceptee",
+        "remplacee",
+    ]
     drop(home, "PTCE-001", "v1 encore.xlsx", v1)
     run_ingest(home)
     assert q(home, "SELECT original_name FROM current_submissions") == [("v1.xlsx",)]

@@ -32,7 +32,8 @@ def test_round_trip_values_and_cells(ref):
     # IND01 is the first indicator, after the OG1 and OP1 group rows
     assert content.indicators["IND01"].cell == f"F{L.FIRST_DATA_ROW + 2}"
     assert {c: cell.value for c, cell in content.criteria.items()} == {
-        c: {"Oui": "oui", "Non": "non", "En partie": "en_partie"}[a] for c, (a, _w) in data.criteria.items()
+        c: {"Oui": "oui", "Non": "non", "En partie": "en_partie"}[a]
+        for c, (a, _w) in data.criteria.items()
     }
 
 
@@ -41,7 +42,13 @@ def test_template_has_validations_protection_and_metadata(ref, tmp_path):
     path = tmp_path / "t.xlsx"
     path.write_bytes(data)
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames[:5] == [L.SHEET_README, L.SHEET_IDENTITY, L.SHEET_MEMBERS, L.SHEET_INDICATORS, L.SHEET_CRITERIA]
+    assert wb.sheetnames[:5] == [
+        L.SHEET_README,
+        L.SHEET_IDENTITY,
+        L.SHEET_MEMBERS,
+        L.SHEET_INDICATORS,
+        L.SHEET_CRITERIA,
+    ]
     ws = wb[L.SHEET_INDICATORS]
     assert ws.protection.sheet and not ws.protection.password
     assert ws["F7"].protection.locked is False and ws["D7"].protection.locked is True
