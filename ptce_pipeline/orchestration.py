@@ -8,15 +8,17 @@ import warnings
 from typing import Any
 
 from .config import Settings
-from .prefect_env import configure
+from .errors import PtceError, WarehouseBusy
+from .prefect_env import prefect_api
 
 
 class Progress:
     """French progress on stderr: one updating line on a terminal, a few lines otherwise."""
 
-    def __init__(self, label: str = "Lecture et validation"):
+    def __init__(self, label: str = "Lecture et validation", stream=None):
         self.label = label
-        self.tty = sys.stderr.isatty()
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
         self.last = 0.0
         self.shown = -1
 
@@ -24,47 +26,56 @@ class Progress:
         now = time.monotonic()
         if self.tty:
             if now - self.last > 0.1 or done == total:
-                sys.stderr.write(f"\r{self.label} : {done}/{total} classeurs")
+                self.stream.write(f"\r{self.label} : {done}/{total} classeurs")
                 if done == total:
-                    sys.stderr.write("\n")
-                sys.stderr.flush()
+                    self.stream.write("\n")
+                self.stream.flush()
                 self.last = now
         else:
             step = max(1, total // 5)
             if done == total or done // step != self.shown:
                 self.shown = done // step
-                sys.stderr.write(f"{self.label} : {done}/{total} classeurs\n")
-                sys.stderr.flush()
+                self.stream.write(f"{self.label} : {done}/{total} classeurs\n")
+                self.stream.flush()
 
 
-def _quiet() -> None:
-    warnings.filterwarnings("ignore")
+def _flow(name: str):
+    from .flows import ingest as ingest_flows
+
+    if name == "ingest":
+        return ingest_flows.ingest_inbox
+    if name == "publish":
+        from .flows.publish import publish_national_tables
+
+        return publish_national_tables
+    if name == "run":
+        from .flows.run import run_pipeline
+
+        return run_pipeline
+    raise ValueError(name)  # pragma: no cover
 
 
 def run_flow(settings: Settings, name: str, **params: Any) -> tuple[Any, bool]:
-    """Run one of our flows → (its returned data, failed?)."""
-    configure(settings)
-    _quiet()
-    from .flows import ingest as ingest_flows
+    """Run one of our flows (`ingest`, `publish`, `run`) → (its returned data, failed?).
 
-    ingest_flows.PROGRESS["callback"] = Progress()
-    if name == "ingest":
-        flow = ingest_flows.ingest_inbox
-    elif name == "publish":
-        from .flows.publish import publish_national_tables as flow
-    elif name == "run":
-        from .flows.run import run_pipeline as flow
-    else:  # pragma: no cover
-        raise ValueError(name)
-    params = {"home": str(settings.home), **params}
-    state = flow(**params, return_state=True)
-    try:
-        data = state.result(raise_on_failure=False)
-    except Exception as exc:  # the state carries no data: our own failure
-        data = exc
+    Raises PtceError when the flow could not run (busy warehouse, corrupt warehouse,
+    configuration); any other exception is a bug of ours."""
+    with prefect_api(settings), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from .flows import ingest as ingest_flows
+
+        ingest_flows.PROGRESS["callback"] = Progress()
+        try:
+            state = _flow(name)(home=str(settings.home), **params, return_state=True)
+        finally:
+            ingest_flows.PROGRESS["callback"] = None
+        if state.is_cancelled():
+            raise WarehouseBusy(state.message or "Une autre exécution tient déjà l'entrepôt.")
+        try:
+            data = state.result(raise_on_failure=False)
+        except Exception as exc:  # the state carries no data: our own failure
+            data = exc
     if isinstance(data, BaseException):
-        from .errors import PtceError
-
         if isinstance(data, PtceError):
             raise data
         raise RuntimeError(f"{type(data).__name__} : {data}") from data
