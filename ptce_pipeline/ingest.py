@@ -6,6 +6,7 @@ writer) → feedback → swap the new warehouse generation in → refresh the an
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import time
@@ -33,6 +34,7 @@ from .report import RunReport
 from .warehouse import Generation, cleanup_leftovers, load_reference, publish_snapshot
 
 APPLIED_FILE = "journal_applied"
+MIN_CHUNK = 25  # files a task handles at least (a task costs ≈ 20 ms of orchestration)
 
 
 def utcnow() -> dt.datetime:
@@ -78,28 +80,79 @@ def _last_config(journal: Journal) -> dict | None:
     return last
 
 
-def pending_retries(settings: Settings) -> list[int]:
-    """Submissions waiting for another try (our own earlier failure), from the snapshot."""
-    path = settings.snapshot_db if settings.snapshot_db.exists() else None
-    if path is None:
-        return []
+def _snapshot_state(settings: Settings) -> tuple[list[int], int | None]:
+    """From the analysts' snapshot: the submissions waiting for another try (our own earlier
+    failure) and the journal position it reflects (None: no usable snapshot)."""
+    if not settings.snapshot_db.exists():
+        return [], None
     from .warehouse import connect
 
     try:
-        con = connect(path, read_only=True)
+        con = connect(settings.snapshot_db, read_only=True)
     except Exception:
-        return []
+        return [], None
     try:
-        return [
+        waiting = [
             r[0]
             for r in con.execute(
                 "SELECT submission_id FROM submissions WHERE status = 'en_attente'"
             ).fetchall()
         ]
+        row = con.execute("SELECT value FROM meta WHERE key = 'journal_seq'").fetchone()
+        return waiting, int(row[0]) if row else 0
     except Exception:
-        return []
+        return [], None
     finally:
         con.close()
+
+
+def verify_live(settings: Settings) -> None:
+    """Start-up check of the live warehouse: every table read once, read-only (a few ms).
+    A corrupt file or a write-ahead log that cannot be replayed stops the run with a French
+    message pointing to `ptce rebuild`. When another program holds the file (an analyst's
+    read-write session), nothing is checked here: the copy is checked when it is opened."""
+    if not settings.live_db.exists():
+        return
+    from .errors import WarehouseCorrupt
+    from .warehouse import connect
+
+    try:
+        con = connect(settings.live_db, read_only=True)
+    except WarehouseCorrupt:
+        raise
+    except WarehouseError:  # held by another program: Generation.open says so if it matters
+        return
+    try:
+        tables = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_type = 'BASE TABLE' AND table_schema = 'main'"
+            ).fetchall()
+        ]
+        for table in tables:
+            con.execute(f'SELECT count(*), max(hash("{table}")) FROM "{table}"').fetchall()
+    except Exception as exc:
+        raise WarehouseCorrupt(
+            f"L'entrepôt {settings.live_db} est endommagé "
+            f"({str(exc).splitlines()[0][:160]}). Rien n'a été traité ; il se reconstruit à "
+            "l'identique depuis l'archive et son journal : `ptce rebuild`."
+        ) from None
+    finally:
+        con.close()
+
+
+def sweep_feedback_temps(settings: Settings) -> None:
+    """Remove the temporary feedback files an interrupted run left in `retours/`."""
+    if not settings.inbox.is_dir():
+        return
+    for tmp in settings.inbox.glob("*/retours/.*.tmp"):
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def pending_retries(settings: Settings) -> list[int]:
+    return _snapshot_state(settings)[0]
 
 
 def discover(settings: Settings, settle: float, report: RunReport) -> Scan:
@@ -204,22 +257,26 @@ class IngestRun:
         self.already: set[tuple] = set()
         self.new_records: list[dict] = []
         self.last_config: dict | None = None
+        self.to_read = 0
+        self.read_so_far = 0
 
     # 1 -------------------------------------------------------------------------------------------
     def discover(self) -> bool:
         """Look at the inbox; → whether there is anything to do."""
         s = self.settings
+        verify_live(s)
         ensure_pole_folders(s, self.cfg.registry.poles)
         self.journal.repair_tail()
         cleanup_leftovers(s)
+        sweep_feedback_temps(s)
         self.scan = discover(s, self.settle, self.report)
         last_seq = self.journal.next_seq() - 1
-        if (
-            not self.scan.ready
-            and last_seq <= applied_seq(s)
-            and not pending_retries(s)
-            and s.live_db.exists()
-        ):
+        applied = applied_seq(s)
+        waiting, snapshot_seq = _snapshot_state(s)
+        if not self.scan.ready and last_seq <= applied and not waiting and s.live_db.exists():
+            if snapshot_seq is None or snapshot_seq < applied:
+                # an interrupted run swapped the warehouse in but not the analysts' snapshot
+                self.snapshot()
             self.report.nothing_new = True
             self.report.ended = time.time()
             return False
@@ -247,7 +304,15 @@ class IngestRun:
             t = time.perf_counter()
             self.report.recovered = self.processor.replay(backlog, self.cfg)
             self.report.time("reprise", time.perf_counter() - t)
-            self.backlog_dids = [int(r["seq"]) for r in backlog if r.get("type") == "delivery"]
+            decided = {
+                int(r["delivery"]) for r in backlog if r.get("type") in ("decision", "failure")
+            }
+            # claimed by an interrupted run that died before deciding them: decide them now
+            self.backlog_dids = [
+                int(r["seq"])
+                for r in backlog
+                if r.get("type") == "delivery" and int(r["seq"]) not in decided
+            ]
         self.already = {
             (r.get("folder", ""), r["name"], r["size"], r.get("mtime_ns"), r.get("ino"))
             for r in backlog
@@ -276,28 +341,50 @@ class IngestRun:
 
     # 4 -------------------------------------------------------------------------------------------
     def plan(self) -> list[list]:
-        """The deliveries to decide (new ones and earlier failures), in chunks."""
-        dids = [int(r["seq"]) for r in self.new_records]
-        retry = sorted(
-            {sid for sid, sub in self.ledger.subs.items() if sub["status"] == "en_attente"}
-            - set(self.backlog_dids)
-            - set(dids)
-        )
-        pend = self.processor.plan(self.cfg, retry + dids)
-        size = max(50, self.settings.chunk_size * max(1, self.settings.workers))
+        """The deliveries to decide, in delivery order: new ones, and what earlier runs left
+        (submissions waiting after our own failure, deliveries claimed but never decided by
+        an interrupted or failed run), in chunks: at least `MIN_CHUNK` files a chunk, and
+        enough chunks that reading chunk k+1 overlaps loading chunk k."""
+        dids = {int(r["seq"]) for r in self.new_records}
+        dids |= set(self.backlog_dids) | self._undecided()
+        dids |= {sid for sid, sub in self.ledger.subs.items() if sub["status"] == "en_attente"}
+        pend = self.processor.plan(self.cfg, sorted(dids))
+        self.to_read = sum(1 for p in pend if p.needs)
+        most = self.settings.chunk_size * max(1, self.settings.workers)
+        least = min(MIN_CHUNK, self.settings.chunk_size)
+        size = max(least, min(most, -(-len(pend) // 4)))
         return [pend[i : i + size] for i in range(0, len(pend), size)]
 
+    def _undecided(self) -> set[int]:
+        """Deliveries without an outcome (in the new generation, or replayed in memory)."""
+        known = self.ledger.deliveries
+        rows = self.ledger.con.execute(
+            "SELECT delivery_id FROM deliveries WHERE outcome IS NULL"
+        ).fetchall()
+        found = {int(r[0]) for r in rows if known.get(int(r[0]), {}).get("outcome") is None}
+        found |= {did for did, d in known.items() if d.get("outcome") is None}
+        return found
+
     def read_validate(self, chunk: list) -> dict:
-        return self.processor.read_validate(self.cfg, chunk, self.at)
+        """Read (worker processes) and validate one chunk; progress counts across chunks."""
+        offset, total = self.read_so_far, self.to_read
+        if self.progress is not None and total:
+            self.processor.progress = lambda done, _n: self.progress(offset + done, total)
+        results = self.processor.read_validate(self.cfg, chunk, self.at)
+        self.read_so_far += sum(1 for p in chunk if p.needs)
+        return results
 
     def load(self, chunk: list, results: dict) -> None:
-        """Decide and write one chunk (one transaction), then make its decisions durable."""
+        """Decide and write one chunk (one transaction in the new generation), make its
+        decisions durable (journal), then write the poles' feedback files."""
+        self.processor.feedback_jobs = []
         self.processor.decide(self.cfg, chunk, results, self.at)
         t = time.perf_counter()
         self.ledger.last_seq = self.journal.next_seq() - 1  # everything journaled is applied
         self.ledger.flush(self.settings)
         self.report.time("chargement", time.perf_counter() - t)
         self.journal.flush()
+        self.processor.write_feedback_jobs()
 
     # 5 -------------------------------------------------------------------------------------------
     def commit(self) -> None:
@@ -318,12 +405,17 @@ class IngestRun:
         self.report.time("instantané", time.perf_counter() - t)
 
     def fail(self, exc: BaseException) -> None:
-        """Our own failure during the load: the live warehouse stays as it was."""
+        """Our own failure during the load: the live warehouse stays as it was; the files
+        claimed by this run are recorded `en_attente` (retried by the next run)."""
+        self.abort()
+        self.report.errors.append(describe_error(exc))
+        _degraded(self.settings, self.cfg, self.journal, self.new_records, self.report, self.at)
+
+    def abort(self) -> None:
+        """Drop the new generation (the live warehouse stays as it was) and the readers."""
         if self.gen is not None:
             self.gen.abort()
         self.close()
-        self.report.errors.append(_describe(exc))
-        _degraded(self.settings, self.cfg, self.journal, self.new_records, self.report, self.at)
 
     def close(self) -> None:
         if self.processor is not None:
@@ -354,9 +446,7 @@ def run_ingest(
             run.load(chunk, run.read_validate(chunk))
         run.commit()
     except PtceError:
-        if run.gen is not None:
-            run.gen.abort()
-        run.close()
+        run.abort()
         raise
     except Exception as exc:
         run.fail(exc)
@@ -364,18 +454,31 @@ def run_ingest(
     try:
         run.snapshot()
     except Exception as exc:
-        run.report.errors.append("instantané des analystes non rafraîchi : " + _describe(exc))
+        run.report.errors.append("instantané des analystes non rafraîchi : " + describe_error(exc))
     return run.finish()
 
 
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.errno == 28:
-        return (
-            "disque plein (ENOSPC) : libérez de la place ; les fichiers reçus sont archivés et seront traités "
-            "au prochain passage"
-        )
+INGEST_DISK_FULL = (
+    "l'entrepôt vivant n'a pas changé, les fichiers reçus sont archivés et seront traités au "
+    "prochain passage"
+)
+
+
+def describe_error(exc: BaseException, disk_full: str = INGEST_DISK_FULL) -> str:
+    """One French line for one of our own failures (what happened, what to do)."""
+    if _is_disk_full(exc):
+        return f"disque plein (ENOSPC) : libérez de la place ; {disk_full}"
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return f"{type(exc).__name__} : {text[:200]}"
+
+
+def _is_disk_full(exc: BaseException) -> bool:
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(exc).lower()  # DuckDB reports a full disk as an IO Error with the OS message
+    return "no space left on device" in text or "disk quota exceeded" in text
 
 
 def _degraded(
@@ -402,14 +505,18 @@ def _degraded(
         processor = Processor(
             settings, ledger, journal, ConfigStore(settings, cfg), RunReport(), feedback=False
         )
-        backlog = [
-            r
-            for r in journal.read(after=applied)
-            if r.get("type") in ("config", "delivery", "failure")
-        ]
+        backlog = list(journal.read(after=applied))
         processor.replay(backlog, cfg)
+        decided = {int(r["delivery"]) for r in backlog if r.get("type") == "decision"}
         for rec in new_records:
-            sub = ledger.failure(int(rec["seq"]), reason, at)
+            did = int(rec["seq"])
+            if did in decided:  # an earlier chunk of this run: the decision stands
+                continue
+            if did not in ledger.subs:
+                # a duplicate or an unknown sender: nothing to mark; its delivery stays
+                # undecided and the next run decides it (never flip an existing submission)
+                continue
+            sub = ledger.failure(did, reason, at)
             journal.add(
                 {
                     "type": "failure",
@@ -428,7 +535,7 @@ def _degraded(
         publish_snapshot(settings)
     except Exception as exc:  # the disk is still full: the journal keeps everything
         gen.abort()
-        report.errors.append("état « en attente » non enregistré : " + _describe(exc))
+        report.errors.append("état « en attente » non enregistré : " + describe_error(exc))
 
 
 def ingest_summary_code(report: RunReport) -> int:

@@ -55,6 +55,11 @@ class Processor:
         self.progress = progress
         self._pool: ReaderPool | None = None
         self._pool_ref: str | None = None
+        # When a list, feedback files are queued here and written by `write_feedback_jobs()`
+        # once the decisions are durable in the journal (a live run); else written at once
+        # (replays: the decisions are already journaled). A crash can then never leave a
+        # receipt for a decision the next run would take again under another name.
+        self.feedback_jobs: list[Callable[[], None]] | None = None
 
     def close(self) -> None:
         if self._pool is not None:
@@ -337,8 +342,6 @@ class Processor:
         sub = self.ledger.subs.get(outcome.submission_id) if outcome.submission_id else None
         if sub is None:
             return
-        fault_point(self.settings, "during_feedback")
-        received = _ts(sub["received_at"])
         annotated_name = paths["annotated"].name if outcome.issues and sub["file_format"] else None
         html_text = receipt_html(
             pole_id=outcome.folder,
@@ -354,27 +357,50 @@ class Processor:
             annotated_name=annotated_name,
             late=bool(sub.get("late")),
         )
-        raw_sheets = None
         archived = self._abs(Path(sub["archived_path"]))
-        if outcome.issues and sub["file_format"] == "ods":
-            raw_sheets = _ods_grids(archived)
-        t = time.perf_counter()
-        written = write_feedback(
-            folder_path=self.settings.pole_inbox(outcome.folder),
-            paths=paths,
-            archived=archived,
-            file_format=sub["file_format"],
-            issues=outcome.issues,
-            receipt=html_text,
-            raw_sheets=raw_sheets,
-        )
-        rep.time("retours", time.perf_counter() - t)
-        home = self.settings.home
-        line.receipt = str(written["receipt"].relative_to(home)) if written["receipt"] else None
-        line.annotated = (
-            str(written["annotated"].relative_to(home)) if written["annotated"] else None
-        )
-        del received
+        file_format = sub["file_format"]
+
+        def job() -> None:
+            fault_point(self.settings, "during_feedback")
+            raw_sheets = None
+            if outcome.issues and file_format == "ods":
+                raw_sheets = _ods_grids(archived)
+            t = time.perf_counter()
+            written = write_feedback(
+                folder_path=self.settings.pole_inbox(outcome.folder),
+                paths=paths,
+                archived=archived,
+                file_format=file_format,
+                issues=outcome.issues,
+                receipt=html_text,
+                raw_sheets=raw_sheets,
+            )
+            rep.time("retours", time.perf_counter() - t)
+            home = self.settings.home
+            line.receipt = str(written["receipt"].relative_to(home)) if written["receipt"] else None
+            line.annotated = (
+                str(written["annotated"].relative_to(home)) if written["annotated"] else None
+            )
+
+        if self.feedback_jobs is not None:
+            self.feedback_jobs.append(job)
+        else:
+            job()
+
+    def write_feedback_jobs(self) -> None:
+        """Write the queued feedback files. A file that cannot be written (full disk) is
+        reported; the decision stands (it is journaled) and the run goes on."""
+        from .ingest import describe_error
+
+        jobs, self.feedback_jobs = self.feedback_jobs or [], []
+        for job in jobs:
+            try:
+                job()
+            except OSError as exc:
+                self.report.errors.append(
+                    "retour au pôle non écrit (`ptce reprocess` le réécrira) : "
+                    + describe_error(exc)
+                )
 
     # -- replay of journal records (catch-up and rebuild) ---------------------------------------
     def replay(self, records: list[dict[str, Any]], current: Config) -> int:
