@@ -1,29 +1,39 @@
 """`ingest-inbox`: discover → claim → read and validate in parallel → load through one writer
-→ feedback → refresh the analysts' snapshot → run report (a Prefect Markdown artifact)."""
+→ feedback → refresh the analysts' snapshot → run report (a Prefect Markdown artifact).
+
+Tasks work on chunks of files, never on one file (a task costs ≈ 20 ms of orchestration):
+chunk k+1 is read and validated (reader worker processes) while chunk k is loaded.
+"""
 
 from __future__ import annotations
+
+import errno
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.states import Completed, Failed
+from prefect.states import Cancelled, Completed, Failed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from ptce_pipeline.config import load_settings
-from ptce_pipeline.errors import PtceError
-from ptce_pipeline.ingest import IngestRun, _describe
+from ptce_pipeline.errors import PtceError, WarehouseBusy
+from ptce_pipeline.ingest import IngestRun, describe_error
 from ptce_pipeline.lock import warehouse_lock
+
+ARTIFACT_KEY = "ptce-ingestion"
 
 # Progress callback installed by the CLI (same process); scheduled runs have none.
 PROGRESS = {"callback": None}
 
 
 def _transient(task, task_run, state) -> bool:
-    """Retry only what is transient (a file held by another program, a momentary I/O error)."""
+    """Retry only what is transient (a file held by another program, a momentary I/O error);
+    not a full disk (it does not clear in seconds), never invalid data (refused once, with
+    its report: it never raises)."""
     try:
         state.result()
-    except OSError:
-        return True
+    except OSError as exc:
+        return exc.errno not in (errno.ENOSPC, errno.EDQUOT)
     except Exception:
         return False
     return False
@@ -52,10 +62,12 @@ def claim(run: IngestRun) -> list:
     retry_jitter_factor=0.2,
     retry_condition_fn=_transient,
 )
-def claim_again(run: IngestRun, candidate) -> None:
-    failed = run.claim([candidate])
+def claim_again(run: IngestRun, candidates: list) -> None:
+    """The files that could not be read at claim time, again, with backoff (one task for all)."""
+    failed = run.claim(candidates)
     if failed:
-        raise OSError(f"{candidate.name} est encore illisible")
+        candidates[:] = failed
+        raise OSError(f"encore illisible(s) : {', '.join(c.name for c in failed)}")
 
 
 @task(name="lire et valider", cache_policy=NO_CACHE)
@@ -85,21 +97,19 @@ def snapshot(run: IngestRun) -> None:
 
 
 def run_steps(run: IngestRun) -> None:
-    """The flow body (also called by `run-pipeline`)."""
+    """The flow body (the same steps as `ingest.run_ingest`, each a task)."""
     if not discover(run):
         return
     try:
         open_generation(run)
         failed = claim(run)
-        for candidate in failed:
-            state = claim_again(run, candidate, return_state=True)
+        if failed:
+            state = claim_again(run, failed, return_state=True)
             if state.is_failed():
-                run.unclaimed(
-                    [candidate], "fichier momentanément illisible, repris au prochain passage"
-                )
+                run.unclaimed(failed, "fichier momentanément illisible, repris au prochain passage")
         chunks = run.plan()
         if chunks:
-            # read chunk k+1 while chunk k is loaded: both cores stay busy
+            # read and validate chunk k+1 while chunk k is loaded: both cores stay busy
             future = read_validate.submit(run, chunks[0])
             for k, chunk in enumerate(chunks):
                 results = future.result()
@@ -108,9 +118,7 @@ def run_steps(run: IngestRun) -> None:
                 load(run, chunk, results)
         commit(run)
     except PtceError:
-        if run.gen is not None:
-            run.gen.abort()
-        run.close()
+        run.abort()
         raise
     except Exception as exc:
         run.fail(exc)
@@ -118,7 +126,7 @@ def run_steps(run: IngestRun) -> None:
     try:
         snapshot(run)
     except Exception as exc:
-        run.report.errors.append("instantané des analystes non rafraîchi : " + _describe(exc))
+        run.report.errors.append("instantané des analystes non rafraîchi : " + describe_error(exc))
 
 
 def finish(run: IngestRun):
@@ -127,7 +135,7 @@ def finish(run: IngestRun):
     try:
         create_markdown_artifact(
             markdown=report.markdown(),
-            key="ptce-ingestion",
+            key=ARTIFACT_KEY,
             description="Rapport d'ingestion ptce-pipeline",
         )
     except Exception as exc:  # the report must never fail the run
@@ -137,10 +145,19 @@ def finish(run: IngestRun):
     return Completed(message="toutes les décisions sont prises", data=data)
 
 
+def busy(exc: WarehouseBusy):
+    """The run that loses the warehouse lock: one French line, state Cancelled, nothing done."""
+    get_run_logger().warning("%s", exc)
+    return Cancelled(message=str(exc), data={"busy": str(exc)})
+
+
 @flow(name="ingest-inbox", log_prints=False, task_runner=ThreadPoolTaskRunner(max_workers=2))
 def ingest_inbox(home: str | None = None, settle: float | None = None):
     settings = load_settings(home=home, settle=settle)
-    with warehouse_lock(settings.lock_path):
-        run = IngestRun(settings, progress=PROGRESS["callback"])
-        run_steps(run)
-        return finish(run)
+    try:
+        with warehouse_lock(settings.lock_path, what="flux ingest-inbox"):
+            run = IngestRun(settings, progress=PROGRESS["callback"])
+            run_steps(run)
+            return finish(run)
+    except WarehouseBusy as exc:
+        return busy(exc)

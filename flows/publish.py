@@ -3,25 +3,50 @@ their last publication (or the periods asked for)."""
 
 from __future__ import annotations
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.states import Failed
 
 from ptce_pipeline.config import load_settings
+from ptce_pipeline.errors import WarehouseBusy
+from ptce_pipeline.faults import fault_point
+from ptce_pipeline.ingest import describe_error
 from ptce_pipeline.lock import warehouse_lock
 from ptce_pipeline.publication import PublishResult, publish
 
+from .ingest import _transient, busy
 
-@task(name="publier", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)
+PUBLICATION_DISK_FULL = (
+    "les publications déjà en ligne n'ont pas changé ; relancez `ptce publish` une fois la "
+    "place libérée"
+)
+
+
+@task(
+    name="publier",
+    cache_policy=NO_CACHE,
+    retries=1,
+    retry_delay_seconds=5,
+    retry_condition_fn=_transient,
+)
 def build(settings, periods: list[int] | None) -> PublishResult:
     return publish(settings, periods)
 
 
 @flow(name="publish-national-tables", log_prints=False)
-def publish_national_tables(home: str | None = None, periods: list[int] | None = None) -> dict:
+def publish_national_tables(home: str | None = None, periods: list[int] | None = None):
     settings = load_settings(home=home)
-    with warehouse_lock(settings.lock_path):
-        result = build(settings, periods)
+    try:
+        with warehouse_lock(settings.lock_path, what="flux publish-national-tables"):
+            fault_point(settings, "publish_start")
+            result = build(settings, periods)
+    except WarehouseBusy as exc:
+        return busy(exc)
+    except OSError as exc:  # a full disk, a folder we cannot write: said in French
+        message = describe_error(exc, PUBLICATION_DISK_FULL)
+        get_run_logger().error("%s", message)
+        return Failed(message=message, data={"error": message})
     lines = ["# Publication des tableaux nationaux", ""]
     lines += [f"- {p} : {result.paths[p]}" for p in result.published] or ["- rien à republier"]
     create_markdown_artifact(
