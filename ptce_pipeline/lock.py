@@ -5,6 +5,7 @@ re-entrant within a process. The kernel releases it when the process dies."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import os
 import threading
@@ -24,7 +25,9 @@ def holder(path: Path) -> str | None:
 
 
 @contextlib.contextmanager
-def warehouse_lock(path: Path):
+def warehouse_lock(path: Path, what: str | None = None):
+    """Hold the lock for the block; raise WarehouseBusy at once if another process holds it.
+    `what` (e.g. "ptce ingest") is written in the lock file for the loser's message."""
     key = str(path)
     with _guard:
         if key in _held:
@@ -44,8 +47,11 @@ def warehouse_lock(path: Path):
                     + (f" ({who})" if who else "")
                     + " : celle-ci s'arrête sans rien traiter."
                 ) from None
-            os.ftruncate(fd, 0)
-            os.write(fd, f"processus {os.getpid()}".encode())
+            since = dt.datetime.now().strftime("%d/%m/%Y %H:%M:%S")
+            label = f"processus {os.getpid()}" + (f", {what}" if what else "") + f", depuis {since}"
+            with contextlib.suppress(OSError):  # a full disk must not stop the run here
+                os.ftruncate(fd, 0)
+                os.write(fd, label.encode())
             _held[key] = (fd, 1)
             acquired_here = True
     try:
