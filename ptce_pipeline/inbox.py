@@ -1,5 +1,10 @@
 """Finding new files in the inbox: settle delay, junk ignored silently, symbolic links moved
-aside (never followed), `retours/` folders never read."""
+aside (never followed), `retours/` folders never read.
+
+A file is taken once nothing has changed it for the settle delay (its inode change time, on
+this machine's clock); it is then read with its size, mtime and inode checked before and
+after, archived under its hash and journaled, and only then removed from the inbox (if it
+is still the same file)."""
 
 from __future__ import annotations
 
@@ -90,7 +95,10 @@ def scan_inbox(settings: Settings, settle_seconds: float, *, now: float | None =
                 continue
             if not stat.S_ISREG(st.st_mode) or ignored(name):
                 continue
-            age = now - max(st.st_mtime, st.st_ctime)
+            # ctime is set by this machine's clock on every write, rename or time change:
+            # a copy tool that restores the sender's mtime, or a sender whose clock is wrong
+            # (mtime in the future), can neither hurry nor block the settle delay
+            age = now - st.st_ctime
             if age < settle_seconds:
                 result.waiting.append(full)
                 continue
