@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import Settings
+from ..faults import fault_point
 from ..referentiel import load_referentiel
 from . import data as D
 from . import tables as T
@@ -87,15 +88,31 @@ def _accessible(table_html: str, caption: str) -> str:
     return out
 
 
-def _exchange(tmp: Path, final: Path) -> None:
+def _exchange(tmp: Path, final: Path, settings: Settings | None = None) -> None:
     """Swap a freshly written folder into place; readers see the old or the new site."""
     if final.exists():
         old = final.with_name(f".old-{final.name}-{os.getpid()}")
         os.rename(final, old)
+        fault_point(settings, "publication_swap")
         os.rename(tmp, final)
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.rename(tmp, final)
+
+
+def _recover(root: Path) -> None:
+    """Finish what an interrupted publication left: a period folder moved aside but not
+    replaced is put back; half-written temporary folders are removed."""
+    if not root.is_dir():
+        return
+    for leftover in sorted(root.glob(".old-*")):
+        final = root / leftover.name.removeprefix(".old-").rsplit("-", 1)[0]
+        if not final.exists():
+            os.rename(leftover, final)
+        else:
+            shutil.rmtree(leftover, ignore_errors=True)
+    for leftover in root.glob(".tmp-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
 
 
 def build_period(settings: Settings, con, period: int, generated: dt.datetime) -> Path:
@@ -152,7 +169,8 @@ def build_period(settings: Settings, con, period: int, generated: dt.datetime) -
         json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
     )
     final = root / str(period)
-    _exchange(tmp, final)
+    fault_point(settings, "publication_write")
+    _exchange(tmp, final, settings)
     return final
 
 
@@ -170,6 +188,7 @@ def publish(
     from ..warehouse import connect
 
     result = PublishResult()
+    _recover(settings.publications_dir)
     if not settings.snapshot_db.exists():
         result.nothing = True
         return result
