@@ -314,9 +314,14 @@ def rebuild(settings: Settings, to: Path | None = None) -> CorrectionResult:
     except PtceError:
         old_ok = False
     if settings.live_db.exists() and old_ok:
-        diff = compare(settings.live_db, target)
+        try:
+            diff = compare(settings.live_db, target)
+        except Exception:  # damaged beyond its header (a block cannot be read): nothing to compare
+            diff = None
         result.lines.append(
-            "L'entrepôt vivant était déjà identique."
+            "L'ancien entrepôt était illisible."
+            if diff is None
+            else "L'entrepôt vivant était déjà identique."
             if not diff
             else "Tables corrigées par la reconstruction : " + ", ".join(diff) + "."
         )
