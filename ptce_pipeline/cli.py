@@ -156,6 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--port", type=int, default=4200, help="port du serveur Prefect local (défaut 4200)"
     )
+    # testing only: an interval schedule in seconds instead of --ingest-cron
+    p.add_argument("--ingest-interval", type=float, help=argparse.SUPPRESS)
     _home(p)
 
     p = sub.add_parser(
