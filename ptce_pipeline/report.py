@@ -69,6 +69,13 @@ class RunReport:
         d["needs_attention"] = self.needs_attention
         return d
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunReport:
+        """The report back from `to_dict()` (what a flow run returns to the CLI)."""
+        report = cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+        report.files = [FileLine(**f) if isinstance(f, dict) else f for f in report.files]
+        return report
+
     def summary_lines(self) -> list[str]:
         s = self.statuses
         lines = []
@@ -128,7 +135,10 @@ class RunReport:
             ("En attente", s["en_attente"]),
             ("En erreur", s["en_erreur"]),
         ]
-        out = ["# Rapport d'ingestion", "", "| | Fichiers |", "|---|---:|"]
+        out = ["# Rapport d'ingestion", ""]
+        # the same French summary as the terminal, line for line
+        out += [f"- {_md(line.strip(), 600)}" for line in self.summary_lines()]
+        out += ["", "## Comptes", "", "| | Fichiers |", "|---|---:|"]
         out += [f"| {k} | {v} |" for k, v in rows]
         refused = [f for f in self.files if f.status == "refusee"]
         if refused:
@@ -155,11 +165,11 @@ class RunReport:
         return "\n".join(out)
 
 
-def _md(text: str) -> str:
+def _md(text: str, limit: int = 200) -> str:
     return (
         (text or "")
         .replace("|", "\\|")
         .replace("<", "&lt;")
         .replace(">", "&gt;")
-        .replace("\n", " ")[:200]
+        .replace("\n", " ")[:limit]
     )

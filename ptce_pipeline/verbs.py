@@ -175,29 +175,27 @@ def cmd_check(args) -> int:
     return 1 if any(r.status == "refusee" for r in results) else 0
 
 
-def _ingest_like(args, name: str, **params) -> tuple[Any, bool]:
+def _run_flow(args, name: str, **params) -> tuple[Any, bool]:
+    """Take the warehouse lock (before Prefect starts: a busy warehouse costs nothing), then
+    run the flow → (its data, failed?)."""
     from .lock import warehouse_lock
     from .orchestration import run_flow
 
     settings = _settings(args, settle=getattr(args, "settle", None))
     _require_home(settings)
-    with warehouse_lock(settings.lock_path):
-        return run_flow(settings, name, **params), settings
+    with warehouse_lock(settings.lock_path, what=f"ptce {args.verb}"):
+        return run_flow(settings, name, **params)
 
 
 def _print_report(data: dict[str, Any]) -> None:
     from .report import RunReport
 
-    report = RunReport(**{k: v for k, v in data.items() if k in RunReport.__dataclass_fields__})
-    from .report import FileLine
-
-    report.files = [FileLine(**f) if isinstance(f, dict) else f for f in report.files]
-    for line in report.summary_lines():
+    for line in RunReport.from_dict(data).summary_lines():
         out(line)
 
 
 def cmd_ingest(args) -> int:
-    (data, failed), _settings_used = _ingest_like(args, "ingest", settle=args.settle)
+    data, failed = _run_flow(args, "ingest", settle=args.settle)
     if args.json:
         out(json.dumps(data, ensure_ascii=False, indent=2, default=str))
     else:
@@ -206,33 +204,34 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_publish(args) -> int:
-    (data, failed), _settings_used = _ingest_like(args, "publish", periods=args.period)
+    data, failed = _run_flow(args, "publish", periods=args.period)
     _print_publication(data)
-    return 1 if failed else 0
+    return 1 if failed or data.get("error") else 0
 
 
 def _print_publication(data: dict[str, Any]) -> None:
-    if data.get("published"):
-        for period in data["published"]:
-            out(
-                f"Tableaux {period} publiés : {data['paths'][str(period)] if str(period) in data['paths'] else data['paths'][period]}"
-            )
-    else:
+    if data.get("error"):
+        out(f"Publication non faite : {data['error']}")
+        return
+    paths = {str(k): v for k, v in data.get("paths", {}).items()}
+    for period in data.get("published", []):
+        out(f"Tableaux {period} publiés : {paths[str(period)]}")
+    if not data.get("published"):
         out(
             "Aucune période à republier : les données n'ont pas changé depuis la dernière publication."
         )
 
 
 def cmd_run(args) -> int:
-    (data, failed), _settings_used = _ingest_like(
-        args, "run", settle=args.settle, periods=args.period
-    )
+    data, failed = _run_flow(args, "run", settle=args.settle, periods=args.period)
+    ingest, publication = data["ingest"], data["publication"]
     if args.json:
         out(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-        return 1 if failed else 0
-    _print_report(data["ingest"])
-    _print_publication(data["publication"])
-    return 1 if failed or data.get("ingest_failed") or data["ingest"].get("needs_attention") else 0
+    else:
+        _print_report(ingest)
+        _print_publication(publication)
+    attention = data.get("ingest_failed") or ingest.get("needs_attention")
+    return 1 if failed or attention or publication.get("error") else 0
 
 
 def cmd_demo(args) -> int:
@@ -245,7 +244,7 @@ def cmd_demo(args) -> int:
     settings = load_settings(home=args.home, demo=True, settle=0)
     out(f"Démonstration dans {settings.home}")
     settings.home.mkdir(parents=True, exist_ok=True)
-    with warehouse_lock(settings.lock_path):
+    with warehouse_lock(settings.lock_path, what="ptce demo"):
         from .referentiel import load_referentiel
 
         dropped = prepare(settings, load_referentiel(settings.referentiel_path), args.seed)
@@ -274,7 +273,8 @@ def cmd_demo(args) -> int:
         "Interroger l'entrepôt : duckdb -readonly "
         f'{settings.snapshot_db} "SELECT * FROM national_indicators LIMIT 5"'
     )
-    return 1 if failed or data.get("ingest_failed") or ingest.get("needs_attention") else 0
+    attention = data.get("ingest_failed") or ingest.get("needs_attention")
+    return 1 if failed or attention or data["publication"].get("error") else 0
 
 
 def cmd_status(args) -> int:
@@ -375,5 +375,9 @@ def cmd_serve(args) -> int:
     settings = _settings(args, settle=args.settle)
     _require_home(settings)
     return serve(
-        settings, ingest_cron=args.ingest_cron, publish_cron=args.publish_cron, port=args.port
+        settings,
+        ingest_cron=args.ingest_cron,
+        publish_cron=args.publish_cron,
+        port=args.port,
+        ingest_interval=args.ingest_interval,
     )
