@@ -53,11 +53,11 @@ class Procs:
         self.started: list[subprocess.Popen] = []
 
     def start(self, args: list[str], env: dict[str, str], **kw) -> subprocess.Popen:
+        kw.setdefault("stdout", subprocess.PIPE)
+        kw.setdefault("stderr", subprocess.PIPE)
         proc = subprocess.Popen(
             args,
             env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
             text=True,
             start_new_session=True,
@@ -66,8 +66,8 @@ class Procs:
         self.started.append(proc)
         return proc
 
-    def ptce(self, *args: str, env: dict[str, str]) -> subprocess.Popen:
-        return self.start([PY, "-m", "ptce_pipeline.cli", *args], env)
+    def ptce(self, *args: str, env: dict[str, str], **kw) -> subprocess.Popen:
+        return self.start([PY, "-m", "ptce_pipeline.cli", *args], env, **kw)
 
     def run(self, *args: str, env: dict[str, str], timeout: float = 300) -> Result:
         proc = self.ptce(*args, env=env)
