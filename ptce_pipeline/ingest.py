@@ -30,7 +30,13 @@ from .journal import Journal, store, sync_archive
 from .ledger import Ledger
 from .processing import Processor
 from .report import RunReport
-from .warehouse import Generation, cleanup_leftovers, load_reference, publish_snapshot
+from .warehouse import (
+    Generation,
+    check_openable,
+    cleanup_leftovers,
+    load_reference,
+    publish_snapshot,
+)
 
 APPLIED_FILE = "journal_applied"
 
@@ -203,6 +209,7 @@ class IngestRun:
         self.backlog_dids: list[int] = []
         self.already: set[tuple] = set()
         self.new_records: list[dict] = []
+        self.retried: list[int] = []  # earlier failures tried again in this run
         self.last_config: dict | None = None
 
     # 1 -------------------------------------------------------------------------------------------
@@ -212,6 +219,7 @@ class IngestRun:
         ensure_pole_folders(s, self.cfg.registry.poles)
         self.journal.repair_tail()
         cleanup_leftovers(s)
+        check_openable(s)  # a warehouse that cannot be opened: say so now, point at `rebuild`
         self.scan = discover(s, self.settle, self.report)
         last_seq = self.journal.next_seq() - 1
         if (
@@ -283,6 +291,7 @@ class IngestRun:
             - set(self.backlog_dids)
             - set(dids)
         )
+        self.retried = retry
         pend = self.processor.plan(self.cfg, retry + dids)
         size = max(50, self.settings.chunk_size * max(1, self.settings.workers))
         return [pend[i : i + size] for i in range(0, len(pend), size)]
@@ -323,7 +332,15 @@ class IngestRun:
             self.gen.abort()
         self.close()
         self.report.errors.append(_describe(exc))
-        _degraded(self.settings, self.cfg, self.journal, self.new_records, self.report, self.at)
+        _degraded(
+            self.settings,
+            self.cfg,
+            self.journal,
+            self.new_records,
+            self.report,
+            self.at,
+            retried=self.retried,
+        )
 
     def close(self) -> None:
         if self.processor is not None:
@@ -385,10 +402,13 @@ def _degraded(
     new_records: list[dict],
     report: RunReport,
     at: dt.datetime,
+    *,
+    retried: list[int] = (),
 ) -> None:
-    """The load failed (our fault): record the deliveries as en_attente with the reason, if the
-    disk allows; otherwise the journal alone keeps them (the next run catches up)."""
-    if not new_records:
+    """The load failed (our fault): record the deliveries (and the earlier failures tried again)
+    as en_attente with the reason — en_erreur after the third failed run — if the disk allows;
+    otherwise the journal alone keeps them (the next run catches up)."""
+    if not new_records and not retried:
         return
     reason = report.errors[-1] if report.errors else "échec du chargement"
     journal.discard()
@@ -408,12 +428,12 @@ def _degraded(
             if r.get("type") in ("config", "delivery", "failure")
         ]
         processor.replay(backlog, cfg)
-        for rec in new_records:
-            sub = ledger.failure(int(rec["seq"]), reason, at)
+        for did in [int(rec["seq"]) for rec in new_records] + list(retried):
+            sub = ledger.failure(did, reason, at)
             journal.add(
                 {
                     "type": "failure",
-                    "delivery": int(rec["seq"]),
+                    "delivery": did,
                     "at": at.isoformat(),
                     "reason": reason[:500],
                 }

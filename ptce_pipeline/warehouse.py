@@ -84,30 +84,46 @@ def migrate(con, *, upto: int | None = None) -> list[int]:
     return applied
 
 
+_CORRUPT_HINTS = ("not a valid duckdb", "corrupt", "checksum", "wal", "serializ", "invalid")
+
+
 def _classify(exc: Exception, path: Path) -> Exception:
     text = str(exc)
-    if "lock" in text.lower() and (
-        "conflicting" in text.lower() or "could not set lock" in text.lower()
-    ):
+    low = text.lower()
+    if "lock" in low and ("conflicting" in low or "could not set lock" in low):
         m = re.search(r"PID (\d+)", text)
         who = f" (processus {m.group(1)})" if m else ""
         return WarehouseError(
             f"L'entrepôt {path} est ouvert par un autre programme{who}. Les analystes doivent ouvrir "
             "warehouse/ptce_lecture.duckdb, jamais le fichier vivant ; fermez ce programme puis relancez."
         )
+    first = text.splitlines()[0][:200] if text else type(exc).__name__
     return WarehouseCorrupt(
-        f"L'entrepôt {path} ne peut pas être ouvert ({text.splitlines()[0][:160]}). Il peut être reconstruit "
-        "à l'identique depuis l'archive : `ptce rebuild`."
+        f"L'entrepôt {path} ne peut pas être ouvert ({first}). L'archive et son journal "
+        "contiennent tout ce qu'il faut pour le refaire à l'identique : lancez `ptce rebuild` "
+        "(l'ancien fichier est conservé à côté)."
     )
 
 
-def connect(path: Path, *, read_only: bool = False):
+def looks_corrupt(exc: Exception) -> bool:
+    low = str(exc).lower()
+    return any(h in low for h in _CORRUPT_HINTS)
+
+
+def _connect(path: Path, *, read_only: bool = False):
+    import duckdb
+
+    return duckdb.connect(str(path), read_only=read_only, config={"threads": 2})
+
+
+def connect(path: Path, *, read_only: bool = False, name: Path | None = None):
+    """A DuckDB connection; a failure becomes a French `WarehouseError` about `name or path`."""
     import duckdb
 
     try:
-        return duckdb.connect(str(path), read_only=read_only, config={"threads": 2})
+        return _connect(path, read_only=read_only)
     except duckdb.Error as exc:
-        raise _classify(exc, path) from None
+        raise _classify(exc, name or path) from None
 
 
 @contextlib.contextmanager
@@ -158,7 +174,11 @@ def cleanup_leftovers(settings: Settings) -> list[Path]:
 
 
 def check_live(settings: Settings) -> None:
-    """Open the live warehouse once: detects corruption and replays a pending WAL."""
+    """Open the live warehouse once: detects corruption and replays a pending WAL.
+
+    A WAL next to the live file means a program other than ours wrote into it (our writes go
+    through generations); DuckDB's own recovery folds it in with a checkpoint, or fails and
+    we point at `ptce rebuild`."""
     if not settings.live_db.exists():
         return
     con = connect(settings.live_db)
@@ -168,6 +188,31 @@ def check_live(settings: Settings) -> None:
             con.execute("CHECKPOINT")
     except Exception as exc:
         raise _classify(exc, settings.live_db) from None
+    finally:
+        con.close()
+
+
+def check_openable(settings: Settings) -> None:
+    """Start-up check, without writing anything: the live warehouse (and its WAL, if any)
+    can be opened and read. Raises `WarehouseCorrupt` with a message pointing at `rebuild`."""
+    live = settings.live_db
+    if not live.exists():
+        return
+    try:
+        with open(live, "rb") as fh:
+            header = fh.read(12)
+    except OSError as exc:
+        raise WarehouseError(f"L'entrepôt {live} ne peut pas être lu : {exc.strerror}.") from None
+    if len(header) < 12 or header[8:12] != b"DUCK":
+        raise _classify(RuntimeError("ce n'est pas un fichier DuckDB valide"), live)
+    if Path(str(live) + ".wal").exists():
+        check_live(settings)
+        return
+    con = connect(live, read_only=True)
+    try:
+        con.execute("SELECT max(version) FROM schema_migrations").fetchone()
+    except Exception as exc:
+        raise _classify(exc, live) from None
     finally:
         con.close()
 
@@ -188,11 +233,17 @@ class Generation:
             if Path(str(s.live_db) + ".wal").exists():
                 check_live(s)
             shutil.copyfile(s.live_db, self.path)
-        self.con = connect(self.path)
+        try:
+            self.con = connect(self.path, name=s.live_db)
+        except WarehouseError:
+            self.abort()
+            raise
         try:
             migrate(self.con)
         except Exception as exc:
             self.abort()
+            if looks_corrupt(exc):
+                raise _classify(exc, s.live_db) from None
             raise WarehouseError(
                 f"Mise à jour du schéma de l'entrepôt impossible : {str(exc).splitlines()[0][:200]}"
             ) from None
@@ -314,13 +365,6 @@ def load_reference(
                     "INSERT INTO campaigns (period, deadline) VALUES (?, ?)", [period, deadline]
                 )
         set_meta(con, "campaigns_sha256", campaigns.sha256)
-
-
-def ensure_campaign(con, period: int, campaigns: Campaigns) -> None:
-    con.execute(
-        "INSERT INTO campaigns (period, deadline) VALUES (?, ?) ON CONFLICT DO NOTHING",
-        [period, campaigns.deadline(period)],
-    )
 
 
 def set_meta(con, key: str, value: Any) -> None:
