@@ -219,11 +219,13 @@ class IngestRun:
         ensure_pole_folders(s, self.cfg.registry.poles)
         self.journal.repair_tail()
         cleanup_leftovers(s)
-        check_openable(s)  # a warehouse that cannot be opened: say so now, point at `rebuild`
+        # a warehouse that cannot be opened: say so now, point at `rebuild`
+        upgrade = check_openable(s)
         self.scan = discover(s, self.settle, self.report)
         last_seq = self.journal.next_seq() - 1
         if (
-            not self.scan.ready
+            not upgrade
+            and not self.scan.ready
             and last_seq <= applied_seq(s)
             and not pending_retries(s)
             and s.live_db.exists()

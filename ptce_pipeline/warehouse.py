@@ -192,12 +192,17 @@ def check_live(settings: Settings) -> None:
         con.close()
 
 
-def check_openable(settings: Settings) -> None:
-    """Start-up check, without writing anything: the live warehouse (and its WAL, if any)
-    can be opened and read. Raises `WarehouseCorrupt` with a message pointing at `rebuild`."""
+def latest_version() -> int:
+    return max(v for v, _n, _s in _migrations())
+
+
+def check_openable(settings: Settings) -> bool:
+    """Start-up check, without writing anything: the live warehouse (and its WAL, if any) can
+    be opened and read. Raises `WarehouseCorrupt` with a message pointing at `rebuild`.
+    → whether its schema is older than this version's (the run must then upgrade it)."""
     live = settings.live_db
     if not live.exists():
-        return
+        return False
     try:
         with open(live, "rb") as fh:
             header = fh.read(12)
@@ -207,14 +212,15 @@ def check_openable(settings: Settings) -> None:
         raise _classify(RuntimeError("ce n'est pas un fichier DuckDB valide"), live)
     if Path(str(live) + ".wal").exists():
         check_live(settings)
-        return
     con = connect(live, read_only=True)
     try:
-        con.execute("SELECT max(version) FROM schema_migrations").fetchone()
+        version = schema_version(con)
+        con.execute("SELECT count(*) FROM submissions").fetchone()
     except Exception as exc:
         raise _classify(exc, live) from None
     finally:
         con.close()
+    return version < latest_version()
 
 
 class Generation:
@@ -276,7 +282,7 @@ def create_empty(settings: Settings) -> None:
         check_live(settings)
         con = connect(settings.live_db)
         try:
-            if schema_version(con) < max(v for v, _n, _s in _migrations()):
+            if schema_version(con) < latest_version():
                 gen = Generation(settings)
                 con.close()
                 con = None

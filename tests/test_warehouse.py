@@ -136,7 +136,8 @@ def test_refused_file_leaves_pole_data_and_views_unchanged(home, make_workbook):
     received = q(
         home.snapshot_db,
         "SELECT c.status, c.last_received_at = s.received_at FROM completeness c JOIN submissions s "
-        "ON s.pole_id = c.pole_id AND s.original_name = 'v2.xlsx' WHERE c.pole_id = 'PTCE-001'",
+        "ON s.pole_id = c.pole_id AND s.period = c.period AND s.original_name = 'v2.xlsx' "
+        "WHERE c.pole_id = 'PTCE-001'",
     )
     assert received == [("acceptee", True)]
     (sid,) = q(home.live_db, "SELECT submission_id FROM submissions WHERE status = 'refusee'")[0]
