@@ -172,8 +172,10 @@ def _fr_time(iso: str | None) -> str:
         return "—"
     from zoneinfo import ZoneInfo
 
-    return dt.datetime.fromisoformat(iso).astimezone(ZoneInfo("Europe/Paris")).strftime(
-        "%d/%m/%Y %H:%M"
+    return (
+        dt.datetime.fromisoformat(iso)
+        .astimezone(ZoneInfo("Europe/Paris"))
+        .strftime("%d/%m/%Y %H:%M")
     )
 
 

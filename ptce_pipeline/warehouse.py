@@ -22,16 +22,7 @@ from .errors import WarehouseCorrupt, WarehouseError
 from .faults import fault_point
 from .referentiel import Referentiel
 from .registry import Campaigns, Registry
-
-PERSONAL_TABLES = ("contacts",)
-SNAPSHOT_VIEWS = (
-    "current_indicator_values",
-    "current_identity",
-    "current_members",
-    "current_criteria",
-    "completeness",
-    "national_indicators",
-)
+from .snapshot import PERSONAL_TABLES, SNAPSHOT_VIEWS  # noqa: F401 (re-exported)
 
 
 def _migrations() -> list[tuple[int, str, str]]:
@@ -397,52 +388,15 @@ def _tables(con, schema: str = "main", catalog: str | None = None) -> list[str]:
     return sorted(r[0] for r in con.execute(sql, params).fetchall())
 
 
-def publish_snapshot(settings: Settings) -> Path:
-    """Write `ptce_lecture.duckdb` (everything but personal data) under a temporary name,
-    checkpoint it, and rename it into place; then the Parquet files of the views."""
-    tmp = settings.warehouse_dir / f".ptce_lecture.{os.getpid()}.duckdb"
-    for p in (tmp, Path(str(tmp) + ".wal")):
-        with contextlib.suppress(OSError):
-            p.unlink()
-    con = connect(tmp)
-    try:
-        con.execute(f"ATTACH '{_sql_path(settings.live_db)}' AS src (READ_ONLY)")
-        for table in _tables(con, catalog="src"):
-            if table in PERSONAL_TABLES:
-                continue
-            con.execute(f'CREATE TABLE "{table}" AS SELECT * FROM src."{table}"')
-        con.execute("DETACH src")
-        con.execute(views_sql())
-        fault_point(settings, "snapshot_before_checkpoint")
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
-    _fsync_file(tmp)
-    fault_point(settings, "snapshot_before_swap")
-    os.replace(tmp, settings.snapshot_db)
-    _fsync_dir(settings.warehouse_dir)
-    export_parquet(settings)
-    return settings.snapshot_db
+def publish_snapshot(settings: Settings, *, full: bool = False) -> Path:
+    """Refresh the analysts' snapshot and its Parquet files (see `snapshot.py`)."""
+    from .snapshot import publish
+
+    return publish(settings, full=full)
 
 
 def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
-
-
-def export_parquet(settings: Settings) -> None:
-    out = settings.parquet_dir
-    out.mkdir(parents=True, exist_ok=True)
-    con = connect(settings.snapshot_db, read_only=True)
-    try:
-        for view in SNAPSHOT_VIEWS:
-            target = out / f"{view}.parquet"
-            tmp = out / f".{view}.parquet.tmp"
-            con.execute(
-                f"COPY (SELECT * FROM {view} ORDER BY ALL) TO '{_sql_path(tmp)}' (FORMAT parquet)"
-            )
-            os.replace(tmp, target)
-    finally:
-        con.close()
 
 
 def dump(con, *, exclude: tuple[str, ...] = ("schema_migrations",)) -> dict[str, list[tuple]]:

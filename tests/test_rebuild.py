@@ -4,6 +4,7 @@ a warehouse file that cannot be opened is detected at start-up and `rebuild` rec
 from __future__ import annotations
 
 import copy
+import logging
 import os
 import shutil
 import subprocess
@@ -17,7 +18,7 @@ from conftest import drop, filled, make_home, workbook
 from ptce_pipeline import corrections
 from ptce_pipeline.errors import WarehouseCorrupt
 from ptce_pipeline.ingest import run_ingest
-from ptce_pipeline.warehouse import connect, dump
+from ptce_pipeline.warehouse import SNAPSHOT_VIEWS, connect, dump, publish_snapshot
 
 
 def q(path, sql, *params):
@@ -153,6 +154,31 @@ def test_history_did_what_it_says(history):
     assert q(
         history.live_db, "SELECT outcome FROM deliveries WHERE original_name = 'perdu.xlsx'"
     ) == [("expediteur_inconnu",)]
+
+
+def test_incremental_snapshot_equals_the_live_warehouse_without_personal_data(history, caplog):
+    """Every run and correction of the history refreshed the snapshot incrementally."""
+    live = dumps(history.live_db)
+    assert live.pop("contacts")
+    assert dumps(history.snapshot_db) == live
+    with caplog.at_level(logging.DEBUG, logger="ptce_pipeline.snapshot"):
+        publish_snapshot(history)
+        publish_snapshot(history, full=True)
+    assert [r.getMessage() for r in caplog.records] == ["snapshot: patched", "snapshot: copied"]
+    assert dumps(history.snapshot_db) == live
+    mem = duckdb.connect()
+    snap = duckdb.connect(str(history.snapshot_db), read_only=True)
+    try:
+        for view in SNAPSHOT_VIEWS:
+            for period in (2024, 2025):
+                path = history.parquet_dir / view / f"{period}.parquet"
+                got = mem.execute(f"SELECT * FROM read_parquet('{path}') ORDER BY ALL").fetchall()
+                want = snap.execute(
+                    f"SELECT * FROM {view} WHERE period = ? ORDER BY ALL", [period]
+                ).fetchall()
+                assert got == want, (view, period)
+    finally:
+        snap.close()
 
 
 def test_rebuild_to_a_folder_is_logically_identical(history, tmp_path):

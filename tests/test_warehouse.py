@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import subprocess
 import sys
 import textwrap
@@ -373,10 +374,45 @@ def test_personal_data_never_leaves_the_live_warehouse(home, make_workbook):
             assert "Zorglub" not in text, table
     finally:
         snap.close()
-    parquet = sorted(home.parquet_dir.glob("*.parquet"))
-    assert {p.stem for p in parquet} == set(SNAPSHOT_VIEWS)
+    parquet = sorted(home.parquet_dir.glob("*/*.parquet"))
+    expected = {(v, str(p)) for v in SNAPSHOT_VIEWS for p in (2024, 2025)}  # 2025: a campaign
+    assert {(p.parent.name, p.stem) for p in parquet} == expected
     mem = duckdb.connect()
     for path in parquet:
         sql = f"SELECT string_agg(CAST(t AS VARCHAR), '|') FROM read_parquet('{path}') t"
         assert "Zorglub" not in (mem.execute(sql).fetchone()[0] or ""), path.name
     assert b"Zorglub" not in home.snapshot_db.read_bytes()
+
+
+def test_snapshot_refresh_patches_the_previous_one_exactly(home, make_workbook, caplog):
+    drop(home, "PTCE-001", "a.xlsx", make_workbook("PTCE-001", 2024))
+    drop(home, "PTCE-002", "b.xlsx", make_workbook("PTCE-002", 2024))
+    run_ingest(home)
+    drop(home, "PTCE-001", "a2.xlsx", make_workbook(change=set_indicator("IND22", 77)))
+    drop(
+        home,
+        "PTCE-003",
+        "c.xlsx",
+        make_workbook("PTCE-003", 2024, change=set_indicator("IND02", 140)),
+    )
+    with caplog.at_level(logging.DEBUG, logger="ptce_pipeline.snapshot"):
+        run_ingest(home)
+    assert [r.getMessage() for r in caplog.records] == ["snapshot: patched"]
+    live = dumps(home.live_db)
+    live.pop("contacts")
+    assert dumps(home.snapshot_db) == live
+
+
+def test_a_new_version_upgrades_the_warehouse_even_with_nothing_new(home):
+    """After installing a version with a new migration, the next run upgrades the live file and
+    refreshes the snapshot, so analysts get the new views without waiting for a delivery."""
+    home.warehouse_dir.mkdir(parents=True)
+    con = duckdb.connect(str(home.live_db))
+    migrate(con, upto=2)
+    con.close()
+    report = run_ingest(home)
+    assert not report.nothing_new and not report.errors
+    latest = max(v for v, _n, _s in _migrations())
+    assert q(home.live_db, "SELECT max(version) FROM schema_migrations") == [(latest,)]
+    assert q(home.snapshot_db, "SELECT count(*) FROM completeness WHERE period = 2025") == [(18,)]
+    assert run_ingest(home).nothing_new
