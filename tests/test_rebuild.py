@@ -16,6 +16,7 @@ import pytest
 from conftest import drop, filled, make_home, workbook
 
 from ptce_pipeline import corrections
+from ptce_pipeline.cli import main
 from ptce_pipeline.errors import WarehouseCorrupt
 from ptce_pipeline.ingest import run_ingest
 from ptce_pipeline.warehouse import SNAPSHOT_VIEWS, connect, dump, publish_snapshot
@@ -241,3 +242,21 @@ def test_unopenable_warehouse_detected_at_start_up_and_rebuilt(history, make_wor
     assert dumps(history.live_db) == before
     report = run_ingest(history)  # back to normal
     assert report.new == 1 and not report.errors
+
+
+def test_restore_from_a_backup_of_the_archive(history, tmp_path, capsys):
+    """README "Backup and recovery": a fresh home, the backed-up archive and configuration
+    files, `ptce init` then `ptce rebuild` give back the same warehouse."""
+    fresh = tmp_path / "restored"
+    fresh.mkdir()
+    for name in ("poles.csv", "campagnes.csv", "referentiel.toml"):
+        shutil.copy(history.home / name, fresh / name)
+    assert main(["init", "--home", str(fresh)]) == 0
+    shutil.copytree(history.archive_dir, fresh / "warehouse" / "archive", dirs_exist_ok=True)
+    assert main(["rebuild", "--home", str(fresh)]) == 0
+    assert "Entrepôt reconstruit depuis l'archive" in capsys.readouterr().out
+    restored = make_home(fresh)
+    assert dumps(restored.live_db) == dumps(history.live_db)
+    assert (fresh / "warehouse" / "ptce_lecture.duckdb").exists()
+    assert main(["rebuild", "--to", str(tmp_path / "verification"), "--home", str(fresh)]) == 0
+    assert "Identique à l'entrepôt vivant." in capsys.readouterr().out
