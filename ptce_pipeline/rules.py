@@ -208,7 +208,7 @@ def _members(item: Item, ctx: Context, sname, period: int | None):
     if not any(c in enterprise for c in cats):
         missing.append("aucune entreprise hors ESS")
     if missing:
-        yield I.make("too-few-legal-persons", sheet=sheet, cell=at, detail="; ".join(missing))
+        yield I.make("too-few-legal-persons", sheet=sheet, cell=at, detail=" ; ".join(missing))
     elif n < 5:
         yield I.make("few-members", sheet=sheet, cell=at, count=n)
     if period is not None:
