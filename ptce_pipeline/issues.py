@@ -7,6 +7,7 @@ checked against `CATALOGUE` by a test.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import asdict, dataclass, replace
 from typing import Any
@@ -555,3 +556,36 @@ def has_errors(issues: list[Issue]) -> bool:
 def counts(issues: list[Issue]) -> tuple[int, int]:
     errors = sum(1 for i in issues if i.severity == ERREUR)
     return errors, len(issues) - errors
+
+
+# --------------------------------------------------------------------------------------------
+# The French guide's list of codes (docs/guide.md) is generated from the catalogue; a test
+# keeps the guide equal to this rendering.
+GUIDE_GROUPS = {
+    "empty-file": "Le fichier lui-même",
+    "missing-sheet": "La structure du classeur",
+    "required-value": "Les valeurs saisies",
+    "pole-not-registered": "L'identité du pôle et le registre",
+    "too-few-legal-persons": "Les membres",
+    "jobs-created-above-direct": "Les indicateurs",
+    "missing-answer": "Les critères",
+}
+_PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+
+
+def guide_markdown() -> str:
+    """Every code with its severity, title and message (placeholders shown as « … »)."""
+    out: list[str] = []
+    for code, spec in CATALOGUE.items():
+        if code in GUIDE_GROUPS:
+            out += [f"### {GUIDE_GROUPS[code]}", ""]
+        effect = (
+            "le classeur est refusé" if spec.severity == ERREUR else "n'empêche pas l'intégration"
+        )
+        out += [
+            f"#### `{code}` — {spec.title}",
+            "",
+            f"*{spec.severity} : {effect}.* {_PLACEHOLDER.sub('…', spec.template)}",
+            "",
+        ]
+    return "\n".join(out)
