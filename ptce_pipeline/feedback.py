@@ -335,7 +335,7 @@ def receipt_html(
         nxt = "Aucune action n'est nécessaire de votre part."
     rows = "".join(
         f'<tr><td>{n}</td><td class="{e(i.severity)}">{e(i.severity)}</td><td>{e(i.sheet or "—")}</td>'
-        f"<td>{e(i.cell or '—')}</td><td>{e(i.message)}</td><td><code>{e(i.value or '')}</code></td></tr>"
+        f"<td>{e(i.cell or '—')}</td><td>{_prose(i.message)}</td><td><code>{e(i.value or '')}</code></td></tr>"
         for n, i in enumerate(issues, start=1)
     )
     table = (
@@ -383,7 +383,7 @@ code {{ word-break: break-all; }}
 <main>
 <h1>Accusé de réception — suivi des PTCE</h1>
 <p class="status">{e(headline)}</p>
-{f"<p>{e(note[:1].upper() + note[1:])}.</p>" if note else ""}
+{f"<p>{_prose(note[:1].upper() + note[1:])}.</p>" if note else ""}
 <dl>
 <dt>Pôle</dt><dd>{e(pole_id)}</dd>
 <dt>Fichier</dt><dd>{e(original_name)}</dd>
@@ -395,13 +395,21 @@ code {{ word-break: break-all; }}
 </dl>
 {late_text}
 <h2>Et maintenant ?</h2>
-<p>{e(nxt)}</p>
+<p>{_prose(nxt)}</p>
 {annotated}
 {table}
 </main>
 </body>
 </html>
 """
+
+
+def _prose(text: str) -> str:
+    """Escaped French text whose guillemets and colons never wrap away from their words."""
+    out = html.escape(text)
+    for a, b in (("« ", "«&nbsp;"), (" »", "&nbsp;»"), (" :", "&nbsp;:"), (" ;", "&nbsp;;")):
+        out = out.replace(a, b)
+    return out
 
 
 def write_feedback(
