@@ -224,3 +224,23 @@ def test_previous_period_comes_from_the_snapshot_never_the_live_warehouse(
         ("Indicateurs", "F12", "large-change", "avertissement")
     ]
     assert "en 2024" in result[0]["issues"][0]["message"]
+
+
+def test_an_ods_file_gets_an_annotated_xlsx_rebuilt_from_its_values(capsys, home, tmp_path):
+    """tests/data/check_refusee.ods was saved by LibreOffice (tests/data/make_check_ods.py)."""
+    source = Path(__file__).parent / "data" / "check_refusee.ods"
+    target = tmp_path / "annote.xlsx"
+    code, result = check_json(capsys, source, "--annotate", target, "--home", home.home)
+    assert code == 1
+    assert [(i["sheet"], i["cell"], i["code"]) for i in result[0]["issues"]] == [
+        ("Indicateurs", "F8", "out-of-range")
+    ]
+    wb = openpyxl.load_workbook(target)
+    assert wb.sheetnames[0] == L.SHEET_ANOMALIES
+    assert wb["Indicateurs"]["F8"].value == 140
+    assert wb["Indicateurs"]["F8"].fill.fgColor.rgb.endswith("FFC7CE")
+    link = wb[L.SHEET_ANOMALIES]["D5"].hyperlink
+    assert link.location == "'Indicateurs'!F8"
+    # the rebuilt copy, dropped again, reads like the original
+    code, again = check_json(capsys, target, "--home", home.home)
+    assert again[0]["issues"] == result[0]["issues"]
