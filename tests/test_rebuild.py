@@ -4,6 +4,7 @@ a warehouse file that cannot be opened is detected at start-up and `rebuild` rec
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import os
 import shutil
@@ -19,6 +20,7 @@ from ptce_pipeline import corrections
 from ptce_pipeline.cli import main
 from ptce_pipeline.errors import WarehouseCorrupt
 from ptce_pipeline.ingest import run_ingest
+from ptce_pipeline.journal import config_file
 from ptce_pipeline.warehouse import SNAPSHOT_VIEWS, connect, dump, publish_snapshot
 
 
@@ -52,9 +54,10 @@ def tighter_referentiel(settings, code: str, bound: int) -> None:
     (settings.home / "referentiel.toml").write_text(head + sep + block + nxt + tail, "utf-8")
 
 
-def set_indicator(code, value):
+def set_indicator(code, value, **others):
     def change(data):
         data.indicators[code] = value
+        data.indicators.update(others)
 
     return change
 
@@ -108,7 +111,7 @@ def history_template(tmp_path_factory, ref):
         home,
         "PTCE-004",
         "d.xlsx",
-        make_workbook("PTCE-004", 2024, change=set_indicator("IND22", 12)),
+        make_workbook("PTCE-004", 2024, change=set_indicator("IND22", 12, IND23=1, IND24=1)),
     )
     drop(
         home,
@@ -122,7 +125,7 @@ def history_template(tmp_path_factory, ref):
         home,
         "PTCE-005",
         "e.xlsx",
-        make_workbook("PTCE-005", 2024, change=set_indicator("IND22", 40)),
+        make_workbook("PTCE-005", 2024, change=set_indicator("IND22", 40, IND23=1, IND24=1)),
     )
     run_ingest(home)
     corrections.campaign(home, 2024, close=False, reason="correction", by="equipe")
@@ -260,3 +263,44 @@ def test_restore_from_a_backup_of_the_archive(history, tmp_path, capsys):
     assert (fresh / "warehouse" / "ptce_lecture.duckdb").exists()
     assert main(["rebuild", "--to", str(tmp_path / "verification"), "--home", str(fresh)]) == 0
     assert "Identique à l'entrepôt vivant." in capsys.readouterr().out
+
+
+def test_every_decision_records_the_versions_in_force_and_they_are_archived(history):
+    records = [json.loads(x) for x in history.journal_path.read_text("utf-8").splitlines()]
+    decisions = [r for r in records if r["type"] == "decision"]
+    assert len(decisions) >= 12
+    kinds = {"referentiel": "referentiel", "poles": "poles", "campagnes": "campagnes"}
+    for rec in decisions + [r for r in records if r["type"] in ("reprocess", "campaign_close")]:
+        for key, kind in kinds.items():
+            sha = rec["versions"][key]
+            assert config_file(history, kind, sha) is not None, (rec["seq"], key)
+    used = {r["versions"]["referentiel"] for r in decisions}
+    assert len(used) == 2  # the packaged référentiel, then the home's tighter one
+
+
+def test_a_correction_journaled_but_interrupted_is_applied_by_the_next_run(history):
+    """The journal is written before the live warehouse is touched: a crash between the two
+    (killed just before the new warehouse replaces the live one) loses nothing."""
+    sid = sids(history)["v2.xlsx"]
+    before = dumps(history.live_db)
+    env = {**os.environ, "PTCE_FAULT": "kill:before_swap", "PTCE_HOME": str(history.home)}
+    cmd = [sys.executable, "-m", "ptce_pipeline.cli", "withdraw", str(sid), "--reason", "x"]
+    res = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    assert res.returncode == -9
+    last = json.loads(history.journal_path.read_text("utf-8").splitlines()[-1])
+    assert (last["type"], last["submission"]) == ("withdraw", sid)
+    assert dumps(history.live_db) == before  # the live warehouse was not touched
+    report = run_ingest(history)
+    assert report.recovered >= 1
+    assert (
+        dict(q(history.live_db, "SELECT original_name, status FROM submissions"))["v2.xlsx"]
+        == "retiree"
+    )
+    assert q(
+        history.live_db,
+        "SELECT action FROM audit WHERE submission_id = ? AND action = 'withdraw'",
+        sid,
+    )
+    rebuilt = history.home / "verification"
+    corrections.rebuild(history, rebuilt)
+    assert dumps(rebuilt / "ptce.duckdb") == dumps(history.live_db)
