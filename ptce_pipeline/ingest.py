@@ -424,13 +424,17 @@ def _degraded(
         processor = Processor(
             settings, ledger, journal, ConfigStore(settings, cfg), RunReport(), feedback=False
         )
-        backlog = [
-            r
-            for r in journal.read(after=applied)
-            if r.get("type") in ("config", "delivery", "failure")
-        ]
-        processor.replay(backlog, cfg)
+        # everything journaled stays true: decisions of chunks flushed before the failure and
+        # records caught up from an earlier run are applied, as `rebuild` would apply them
+        backlog = list(journal.read(after=applied))
+        try:
+            processor.replay(backlog, cfg)
+        finally:
+            processor.close()
+        decided = {int(r["delivery"]) for r in backlog if r.get("type") == "decision"}
         for did in [int(rec["seq"]) for rec in new_records] + list(retried):
+            if did in decided:
+                continue
             sub = ledger.failure(did, reason, at)
             journal.add(
                 {

@@ -304,3 +304,26 @@ def test_a_correction_journaled_but_interrupted_is_applied_by_the_next_run(histo
     rebuilt = history.home / "verification"
     corrections.rebuild(history, rebuilt)
     assert dumps(rebuilt / "ptce.duckdb") == dumps(history.live_db)
+
+
+def test_rebuild_after_our_own_failures_matches_the_live_warehouse(home, make_workbook, tmp_path):
+    """Failure records replay like the live runs did: en_attente, attempts, then the retry."""
+    drop(home, "PTCE-001", "a.xlsx", make_workbook("PTCE-001", 2024))
+    run_ingest(home)
+    drop(
+        home,
+        "PTCE-001",
+        "a2.xlsx",
+        make_workbook("PTCE-001", 2024, change=set_indicator("IND22", 70)),
+    )
+    drop(home, "PTCE-002", "b.xlsx", make_workbook("PTCE-002", 2024))
+    broken = home.with_(fault="error:load_before_commit")
+    run_ingest(broken)
+    run_ingest(broken)
+    assert q(
+        home.live_db, "SELECT DISTINCT attempts FROM submissions WHERE status = 'en_attente'"
+    ) == [(2,)]
+    run_ingest(home)
+    assert q(home.live_db, "SELECT count(*) FROM submissions WHERE status = 'en_attente'") == [(0,)]
+    corrections.rebuild(home, tmp_path / "rebuilt")
+    assert dumps(tmp_path / "rebuilt" / "ptce.duckdb") == dumps(home.live_db)
