@@ -24,6 +24,8 @@ from .ledger import ACCEPTED, FLUSH_ROWS, Ledger
 from .processing import Processor
 from .report import RunReport
 from .warehouse import (
+    _fsync_dir,
+    _fsync_file,
     check_live,
     connect,
     dump,
@@ -349,18 +351,22 @@ def rebuild(settings: Settings, to: Path | None = None) -> CorrectionResult:
             else "Tables corrigées par la reconstruction : " + ", ".join(diff) + "."
         )
     if settings.live_db.exists():
+        # keep a copy of the old file (the live path never goes missing), move its WAL aside
+        # (a stale WAL next to the new file would make it unopenable), then swap atomically
         keep = (
             settings.warehouse_dir
             / f"ptce.avant-reconstruction.{dt.datetime.now():%Y%m%d-%H%M%S}.duckdb"
         )
-        shutil.move(settings.live_db, keep)
+        shutil.copyfile(settings.live_db, keep)
         wal = Path(str(settings.live_db) + ".wal")
         if wal.exists():
-            shutil.move(wal, Path(str(keep) + ".wal"))
+            os.replace(wal, Path(str(keep) + ".wal"))
         result.lines.append(f"Ancien fichier conservé : {keep.relative_to(settings.home)}.")
+    _fsync_file(target)
     os.replace(target, settings.live_db)
+    _fsync_dir(settings.warehouse_dir)
     _write_applied(settings, int(list(Journal(settings).read())[-1]["seq"]))
-    publish_snapshot(settings)
+    publish_snapshot(settings, full=True)
     result.changed = True
     result.lines.insert(
         0,

@@ -163,7 +163,7 @@ def publish(settings: Settings, *, full: bool = False) -> Path:
     fault_point(settings, "snapshot_before_swap")
     os.replace(tmp, target)
     _fsync_dir(settings.warehouse_dir)
-    export_parquet(settings)
+    export_parquet(settings, full=full)
     return target
 
 
