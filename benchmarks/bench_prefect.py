@@ -7,7 +7,7 @@ real template writer), ingested three ways on identical homes:
 3. `ptce ingest` end to end in a subprocess (interpreter, imports, our temporary Prefect
    server, the flow, shutdown).
 
-    python benchmarks/bench_ingest.py --files 200
+    python benchmarks/bench_prefect.py --files 200
 
 Speed lives here, not in the tests. Figures on a shared 2-core machine are orders of
 magnitude: run it a few times.

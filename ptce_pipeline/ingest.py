@@ -31,7 +31,13 @@ from .journal import Journal, store, sync_archive
 from .ledger import Ledger
 from .processing import Processor
 from .report import RunReport
-from .warehouse import Generation, cleanup_leftovers, load_reference, publish_snapshot
+from .warehouse import (
+    Generation,
+    check_openable,
+    cleanup_leftovers,
+    load_reference,
+    publish_snapshot,
+)
 
 APPLIED_FILE = "journal_applied"
 MIN_CHUNK = 25  # files a task handles at least (a task costs ≈ 20 ms of orchestration)
@@ -107,10 +113,10 @@ def _snapshot_state(settings: Settings) -> tuple[list[int], int | None]:
 
 
 def verify_live(settings: Settings) -> None:
-    """Start-up check of the live warehouse: every table read once, read-only (a few ms).
-    A corrupt file or a write-ahead log that cannot be replayed stops the run with a French
-    message pointing to `ptce rebuild`. When another program holds the file (an analyst's
-    read-write session), nothing is checked here: the copy is checked when it is opened."""
+    """Start-up check, after `warehouse.check_openable` (header, WAL replay, schema): every
+    table read once, read-only (a few ms), so a damaged data block (bit rot, a torn copy)
+    stops the run before anything is claimed, with a French message pointing to
+    `ptce rebuild`, instead of being copied into the next generation."""
     if not settings.live_db.exists():
         return
     from .errors import WarehouseCorrupt
@@ -256,6 +262,7 @@ class IngestRun:
         self.backlog_dids: list[int] = []
         self.already: set[tuple] = set()
         self.new_records: list[dict] = []
+        self.retried: list[int] = []  # earlier failures tried again in this run
         self.last_config: dict | None = None
         self.to_read = 0
         self.read_so_far = 0
@@ -264,16 +271,24 @@ class IngestRun:
     def discover(self) -> bool:
         """Look at the inbox; → whether there is anything to do."""
         s = self.settings
-        verify_live(s)
         ensure_pole_folders(s, self.cfg.registry.poles)
         self.journal.repair_tail()
         cleanup_leftovers(s)
         sweep_feedback_temps(s)
+        # a warehouse that cannot be opened: say so now, point at `rebuild`
+        upgrade = check_openable(s)
+        verify_live(s)
         self.scan = discover(s, self.settle, self.report)
         last_seq = self.journal.next_seq() - 1
         applied = applied_seq(s)
         waiting, snapshot_seq = _snapshot_state(s)
-        if not self.scan.ready and last_seq <= applied and not waiting and s.live_db.exists():
+        if (
+            not upgrade
+            and not self.scan.ready
+            and last_seq <= applied
+            and not waiting
+            and s.live_db.exists()
+        ):
             if snapshot_seq is None or snapshot_seq < applied:
                 # an interrupted run swapped the warehouse in but not the analysts' snapshot
                 self.snapshot()
@@ -345,9 +360,10 @@ class IngestRun:
         (submissions waiting after our own failure, deliveries claimed but never decided by
         an interrupted or failed run), in chunks: at least `MIN_CHUNK` files a chunk, and
         enough chunks that reading chunk k+1 overlaps loading chunk k."""
-        dids = {int(r["seq"]) for r in self.new_records}
-        dids |= set(self.backlog_dids) | self._undecided()
-        dids |= {sid for sid, sub in self.ledger.subs.items() if sub["status"] == "en_attente"}
+        new = {int(r["seq"]) for r in self.new_records}
+        waiting = {sid for sid, sub in self.ledger.subs.items() if sub["status"] == "en_attente"}
+        self.retried = sorted((waiting | set(self.backlog_dids)) - new)
+        dids = new | waiting | set(self.backlog_dids) | self._undecided()
         pend = self.processor.plan(self.cfg, sorted(dids))
         self.to_read = sum(1 for p in pend if p.needs)
         most = self.settings.chunk_size * max(1, self.settings.workers)
@@ -409,7 +425,15 @@ class IngestRun:
         claimed by this run are recorded `en_attente` (retried by the next run)."""
         self.abort()
         self.report.errors.append(describe_error(exc))
-        _degraded(self.settings, self.cfg, self.journal, self.new_records, self.report, self.at)
+        _degraded(
+            self.settings,
+            self.cfg,
+            self.journal,
+            self.new_records,
+            self.report,
+            self.at,
+            retried=self.retried,
+        )
 
     def abort(self) -> None:
         """Drop the new generation (the live warehouse stays as it was) and the readers."""
@@ -488,10 +512,13 @@ def _degraded(
     new_records: list[dict],
     report: RunReport,
     at: dt.datetime,
+    *,
+    retried: list[int] = (),
 ) -> None:
-    """The load failed (our fault): record the deliveries as en_attente with the reason, if the
-    disk allows; otherwise the journal alone keeps them (the next run catches up)."""
-    if not new_records:
+    """The load failed (our fault): record the deliveries (and the earlier failures tried again)
+    as en_attente with the reason — en_erreur after the third failed run — if the disk allows;
+    otherwise the journal alone keeps them (the next run catches up)."""
+    if not new_records and not retried:
         return
     reason = report.errors[-1] if report.errors else "échec du chargement"
     journal.discard()
@@ -505,22 +532,26 @@ def _degraded(
         processor = Processor(
             settings, ledger, journal, ConfigStore(settings, cfg), RunReport(), feedback=False
         )
+        # everything journaled stays true: decisions of chunks flushed before the failure and
+        # records caught up from an earlier run are applied, as `rebuild` would apply them
         backlog = list(journal.read(after=applied))
-        processor.replay(backlog, cfg)
+        try:
+            processor.replay(backlog, cfg)
+        finally:
+            processor.close()
         decided = {int(r["delivery"]) for r in backlog if r.get("type") == "decision"}
-        for rec in new_records:
-            did = int(rec["seq"])
+        for did in [int(rec["seq"]) for rec in new_records] + list(retried):
             if did in decided:  # an earlier chunk of this run: the decision stands
                 continue
             if did not in ledger.subs:
                 # a duplicate or an unknown sender: nothing to mark; its delivery stays
-                # undecided and the next run decides it (never flip an existing submission)
+                # undecided and the next run decides it
                 continue
             sub = ledger.failure(did, reason, at)
             journal.add(
                 {
                     "type": "failure",
-                    "delivery": int(rec["seq"]),
+                    "delivery": did,
                     "at": at.isoformat(),
                     "reason": reason[:500],
                 }
