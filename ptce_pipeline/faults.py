@@ -4,15 +4,16 @@ Off unless the environment variable is set (read once, into `Settings.fault`).
 Kinds:
 - `kill`: SIGKILL this process (nothing runs after: no `finally`, no hook, no flush).
 - `enospc`: raise OSError(ENOSPC), as a full disk would, there (every time from then on).
-- `error`: raise RuntimeError (a bug of ours).
+- `error`: raise RuntimeError (a bug of ours), there (every time from then on).
 - `oserror-once`, `oserror-<n>`: raise OSError(EBUSY) the first time (first n times) this
   process reaches the point, then let it pass: a transient failure that a retry cures.
 - `pause`: create `<dir>/ptce-fault-reached-<point>`, then wait (at most 10 minutes) until
   `<dir>/ptce-fault-release-<point>` exists: lets a test act while a run is held at a point.
 - `hang:<file prefix>` (no point): a reader worker sleeps on that file (see `sandbox`).
 
-A point may end with `@<n>`: the fault fires the n-th time this process reaches it (e.g.
-`kill:during_feedback@2` lets one file's feedback be written, then kills). `<dir>` is
+A point may end with `@<n>`: the fault fires the n-th time this process reaches it (from the
+n-th time on for `enospc` and `error`; e.g. `kill:during_feedback@2` lets one file's feedback
+be written, then kills). `<dir>` is
 PTCE_FAULT_DIR (default: the system temporary folder). Points are listed in the README's
 "Guarantees" section; `read:<file name>` is the read of one inbox file.
 """
@@ -63,15 +64,15 @@ def fault_point(settings, name: str) -> None:
         times = 1 if kind == "oserror-once" else int(kind.removeprefix("oserror-") or 1)
         if reached <= times:
             raise OSError(errno.EBUSY, "Device or resource busy (fault injection)")
-    elif kind == "enospc":  # from the n-th time on: the disk stays full for this process
-        if reached >= nth:
+    elif kind in ("enospc", "error"):  # from the n-th time on: a full disk, a bug, persist
+        if reached >= nth and kind == "enospc":
             raise OSError(errno.ENOSPC, "No space left on device (fault injection)")
+        if reached >= nth:
+            raise RuntimeError(f"fault injection at {name}")
     elif reached != nth:
         return
     elif kind == "kill":
         os.kill(os.getpid(), signal.SIGKILL)
-    elif kind == "error":
-        raise RuntimeError(f"fault injection at {name}")
     elif kind == "pause":
         _pause(point)
 
