@@ -148,6 +148,20 @@ def verify_live(settings: Settings) -> None:
         con.close()
 
 
+def undecided_deliveries(journal: Journal) -> list[int]:
+    """Deliveries journaled without a decision (nor a failure) after them: claimed by a run
+    that was killed, or whose load failed, before deciding them (a duplicate, an unknown
+    sender, the files of a chunk that never loaded)."""
+    delivered, decided = [], set()
+    for rec in journal.read():
+        kind = rec.get("type")
+        if kind == "delivery":
+            delivered.append(int(rec["seq"]))
+        elif kind in ("decision", "failure"):
+            decided.add(int(rec["delivery"]))
+    return [did for did in delivered if did not in decided]
+
+
 def sweep_feedback_temps(settings: Settings) -> None:
     """Remove the temporary feedback files an interrupted run left in `retours/`."""
     if not settings.inbox.is_dir():
@@ -266,6 +280,7 @@ class IngestRun:
         self.last_config: dict | None = None
         self.to_read = 0
         self.read_so_far = 0
+        self.counted: tuple | None = None  # the report before the chunk being loaded
 
     # 1 -------------------------------------------------------------------------------------------
     def discover(self) -> bool:
@@ -319,15 +334,8 @@ class IngestRun:
             t = time.perf_counter()
             self.report.recovered = self.processor.replay(backlog, self.cfg)
             self.report.time("reprise", time.perf_counter() - t)
-            decided = {
-                int(r["delivery"]) for r in backlog if r.get("type") in ("decision", "failure")
-            }
-            # claimed by an interrupted run that died before deciding them: decide them now
-            self.backlog_dids = [
-                int(r["seq"])
-                for r in backlog
-                if r.get("type") == "delivery" and int(r["seq"]) not in decided
-            ]
+        # claimed by a run that died or failed before deciding them: decide them now
+        self.backlog_dids = undecided_deliveries(self.journal)
         self.already = {
             (r.get("folder", ""), r["name"], r["size"], r.get("mtime_ns"), r.get("ino"))
             for r in backlog
@@ -363,23 +371,12 @@ class IngestRun:
         new = {int(r["seq"]) for r in self.new_records}
         waiting = {sid for sid, sub in self.ledger.subs.items() if sub["status"] == "en_attente"}
         self.retried = sorted((waiting | set(self.backlog_dids)) - new)
-        dids = new | waiting | set(self.backlog_dids) | self._undecided()
-        pend = self.processor.plan(self.cfg, sorted(dids))
+        pend = self.processor.plan(self.cfg, sorted(new | waiting | set(self.backlog_dids)))
         self.to_read = sum(1 for p in pend if p.needs)
         most = self.settings.chunk_size * max(1, self.settings.workers)
         least = min(MIN_CHUNK, self.settings.chunk_size)
         size = max(least, min(most, -(-len(pend) // 4)))
         return [pend[i : i + size] for i in range(0, len(pend), size)]
-
-    def _undecided(self) -> set[int]:
-        """Deliveries without an outcome (in the new generation, or replayed in memory)."""
-        known = self.ledger.deliveries
-        rows = self.ledger.con.execute(
-            "SELECT delivery_id FROM deliveries WHERE outcome IS NULL"
-        ).fetchall()
-        found = {int(r[0]) for r in rows if known.get(int(r[0]), {}).get("outcome") is None}
-        found |= {did for did, d in known.items() if d.get("outcome") is None}
-        return found
 
     def read_validate(self, chunk: list) -> dict:
         """Read (worker processes) and validate one chunk; progress counts across chunks."""
@@ -394,12 +391,14 @@ class IngestRun:
         """Decide and write one chunk (one transaction in the new generation), make its
         decisions durable (journal), then write the poles' feedback files."""
         self.processor.feedback_jobs = []
+        self.counted = self.report.checkpoint()
         self.processor.decide(self.cfg, chunk, results, self.at)
         t = time.perf_counter()
         self.ledger.last_seq = self.journal.next_seq() - 1  # everything journaled is applied
         self.ledger.flush(self.settings)
         self.report.time("chargement", time.perf_counter() - t)
         self.journal.flush()
+        self.counted = None
         self.processor.write_feedback_jobs()
 
     # 5 -------------------------------------------------------------------------------------------
@@ -424,6 +423,8 @@ class IngestRun:
         """Our own failure during the load: the live warehouse stays as it was; the files
         claimed by this run are recorded `en_attente` (retried by the next run)."""
         self.abort()
+        if self.counted is not None:  # the failed chunk's decisions were never written
+            self.report.rollback(self.counted)
         self.report.errors.append(describe_error(exc))
         _degraded(
             self.settings,

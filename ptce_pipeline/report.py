@@ -64,6 +64,22 @@ class RunReport:
             or self.statuses.get("en_attente")
         )
 
+    def checkpoint(self) -> tuple:
+        """The decision counts now (see `rollback`)."""
+        return (
+            self.new,
+            self.duplicates,
+            self.unknown_sender,
+            dict(self.statuses),
+            len(self.files),
+        )
+
+    def rollback(self, mark: tuple) -> None:
+        """Forget the decisions counted since `mark`: their load failed, nothing was written."""
+        self.new, self.duplicates, self.unknown_sender, statuses, n_files = mark
+        self.statuses = dict(statuses)
+        del self.files[n_files:]
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["needs_attention"] = self.needs_attention

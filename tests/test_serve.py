@@ -154,10 +154,10 @@ def test_serve_schedules_ingestion_and_serves_publication(tmp_path, make_workboo
         assert state.is_cancelled()  # by the deployment's limit, not by our lock
         assert "concurrency limit" in state.message.lower(), state.message
 
+        assert client.read_flow_run(held.id).state.is_running()
         # `ptce serve` killed with its run in the middle: its server dies with it
         os.killpg(serve.pid, signal.SIGKILL)
         serve.wait(30)
-        assert client.read_flow_run(held.id).state.is_running()  # as a crash leaves it
     assert wait_until(lambda: not pid_alive(first_server), timeout=60), "server left running"
     release(faults, "publish_start")
 
