@@ -154,7 +154,30 @@ def serve(
     port: int = 4200,
     ingest_interval: float | None = None,
 ) -> int:
+    """One `ptce serve` per home (its own lock): a second one would release the first one's
+    running runs as orphans."""
+    from .errors import WarehouseBusy
+    from .lock import holder, warehouse_lock
+
     configure(settings)
+    path = settings.prefect_dir / "serve.lock"
+    try:
+        with warehouse_lock(path, what="ptce serve"):
+            return _serve(settings, ingest_cron, publish_cron, port, ingest_interval)
+    except WarehouseBusy:
+        who = holder(path)
+        raise WarehouseBusy(
+            "Un autre `ptce serve` planifie déjà ce dossier" + (f" ({who})" if who else "") + "."
+        ) from None
+
+
+def _serve(
+    settings: Settings,
+    ingest_cron: str,
+    publish_cron: str,
+    port: int,
+    ingest_interval: float | None,
+) -> int:
     env = os.environ
     server = None
     if not env.get("PREFECT_API_URL"):

@@ -629,21 +629,6 @@ def test_a_killed_cli_run_leaves_no_prefect_server_behind(world):
     world.complete()
 
 
-# --- the tally ----------------------------------------------------------------------------------
-def test_zz_summary(capsys):
-    if not TALLY["faults injected"]:
-        pytest.skip("no fault test ran in this session")
-    with capsys.disabled():
-        print(
-            "\nInjection de fautes : "
-            f"{TALLY['faults injected']} fautes injectées, "
-            f"{TALLY['runs recovered']} reprises complètes, "
-            f"{TALLY['files checked']} vérifications de fichiers, "
-            f"fichiers perdus : {TALLY['lost']}, doublons : {TALLY['duplicates']}."
-        )
-    assert TALLY["lost"] == 0 and TALLY["duplicates"] == 0
-
-
 def test_the_readme_lists_every_fault_point():
     """The README's "Guarantees" names each point where a fault can be injected, no more."""
     root = Path(__file__).resolve().parents[1]
@@ -659,3 +644,18 @@ def test_the_readme_lists_every_fault_point():
     listed = set(re.findall(r"`([a-z_]+)`", paragraph))
     assert points - {"read:"} <= listed and "read:<file name>" in section
     assert {p for p in listed if "_" in p} <= points
+
+
+# --- the tally ----------------------------------------------------------------------------------
+def test_zz_summary(capsys):
+    if not TALLY["faults injected"]:
+        pytest.skip("no fault test ran in this session")
+    with capsys.disabled():
+        print(
+            "\nInjection de fautes : "
+            f"{TALLY['faults injected']} fautes injectées, "
+            f"{TALLY['runs recovered']} reprises complètes, "
+            f"{TALLY['files checked']} vérifications de fichiers, "
+            f"fichiers perdus : {TALLY['lost']}, doublons : {TALLY['duplicates']}."
+        )
+    assert TALLY["lost"] == 0 and TALLY["duplicates"] == 0

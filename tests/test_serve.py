@@ -179,3 +179,25 @@ def test_serve_schedules_ingestion_and_serves_publication(tmp_path, make_workboo
     assert "Planification arrêtée." in log.read_text()
     assert wait_until(lambda: not pid_alive(second_server), timeout=60)
     assert not (home.prefect_dir / "serveur.pid").exists()
+
+
+def test_a_second_serve_for_the_same_home_stops_at_once(tmp_path, procs):
+    from ptce_pipeline.lock import warehouse_lock
+
+    home = make_home(tmp_path / "home")
+    home.prefect_dir.mkdir(parents=True)
+    with warehouse_lock(home.prefect_dir / "serve.lock", what="ptce serve"):
+        result = procs.run(
+            "serve",
+            "--home",
+            str(home.home),
+            "--port",
+            str(free_port()),
+            env=env_for(home, api_url=None),
+        )
+    assert result.code == 3, result
+    assert result.err.strip() == (
+        f"Occupé : Un autre `ptce serve` planifie déjà ce dossier (processus {os.getpid()}, "
+        f"ptce serve, depuis {result.err.split('depuis ', 1)[1].split(')')[0]})."
+    )
+    assert not (home.prefect_dir / "serveur.pid").exists()  # no server was started
