@@ -1,201 +1,270 @@
-"""The national tables, as data frames (for xlsx/csv/parquet) and great-tables objects (HTML).
+"""The table model shared by every national table, and its great-tables rendering.
 
-Pole text is never passed through markdown or raw-HTML formatters: great-tables ≥ 1.0
-escapes unformatted body cells. Aggregates over fewer than 3 poles are masked.
+A `Table` holds raw values (what goes to xlsx, CSV and Parquet) and a description of its
+columns; `render_html` turns it into an accessible great-tables table: fixed id, a <caption>,
+header scopes (great-tables gives `scope` and `headers`), French numbers, masked cells.
+
+Pole text is never passed through markdown or raw-HTML formatters: every body cell is plain
+text, which great-tables ≥ 1.0 escapes. Helper columns of a frame start with "_":
+`_group` (row group label), `_secret` (the row rests on fewer than 3 poles), `_kind` (value
+kind of a row, for columns of kind "row"), `_total` (an "Ensemble" row).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import html
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
-from great_tables import GT, loc, style
+from great_tables import GT, loc, nanoplot_options, style
 
-from ..referentiel import Referentiel
-from .data import SECRET_MIN, PeriodData, mask
+from . import fmt as F
 
-SECRET = "secret stat."
+BLUE = "#000091"  # bleu France: 15:1 against white
+BLUE_LIGHT = "#ececfe"
+GREY_TEXT = "#3a3a3a"  # 11:1 against white
+SECRET_TEXT = "#666666"  # 5.7:1 against white
+NUMERIC = ("id", "int", "count", "euros", "fte", "percent", "share", "scale", "score", "num", "m2")
+
+
+@dataclass(frozen=True)
+class Col:
+    key: str  # column of the frame, also its French header in xlsx/CSV/Parquet
+    kind: str = "text"  # text, a value kind (see fmt), "row" (kind of the row), "plot", "evol"
+    label: str | None = None  # HTML header, when shorter than the export header
+    secret: bool = False  # masked when the row rests on fewer than 3 poles
+    secret_by: str = "_secret"  # the helper column that says so
+    spanner: str | None = None
+    html: bool = True
+    export: bool = True
+
+    @property
+    def header(self) -> str:
+        return self.label or self.key
 
 
 @dataclass
 class Table:
-    key: str  # file and id stem
+    key: str  # id of the HTML table, stem of the CSV/Parquet files
+    page: str  # the HTML page (stem) that shows it
     title: str
     subtitle: str
-    frame: pd.DataFrame  # what goes to xlsx/csv/parquet (French headers)
-    gt: GT | None = None
-    note: str = ""
+    frame: pd.DataFrame
+    cols: list[Col]
+    sheet: str  # xlsx sheet name (≤ 31 characters)
+    stub: str | None = None  # the column that heads each row
+    notes: list[str] = field(default_factory=list)
+    masking: bool = True  # whether the secret rule applies to this table
+    link_poles: frozenset[str] = frozenset()  # pole ids (stub cells) linked to their fiche
+    in_html: bool = True  # False: data behind the fiches, exported only
+    styler: Callable[..., GT] | None = None  # (gt, table, column ids) → gt
+
+    @property
+    def export_cols(self) -> list[Col]:
+        return [c for c in self.cols if c.export]
+
+    @property
+    def html_cols(self) -> list[Col]:
+        return [c for c in self.cols if c.html]
+
+    def row_kind(self, col: Col, i: int) -> str:
+        return str(self.frame["_kind"].iat[i]) if col.kind == "row" else col.kind
+
+    def is_secret(self, col: Col, i: int) -> bool:
+        flag = col.secret_by
+        return bool(col.secret and flag in self.frame and self.frame[flag].iat[i])
 
 
-def _fr(value, decimals: int = 0) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return "—"
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\u202f").replace(".", ",")
+def display(table: Table, col: Col, i: int) -> str:
+    """The French text of one cell."""
+    value = table.frame[col.key].iat[i]
+    if table.is_secret(col, i):
+        return F.SECRET
+    if col.kind == "text":
+        return F.MISSING if F.is_missing(value) else str(value)
+    if col.kind == "date":
+        return F.short_date(value)
+    if col.kind == "evol":
+        kind = table.frame["_evol_kind"].iat[i]
+        return F.signed(value, kind)
+    return F.number(value, table.row_kind(col, i))
 
 
-def _base(gt: GT, title: str, subtitle: str, notes: list[str]) -> GT:
-    gt = gt.tab_header(title=title, subtitle=subtitle)
-    for note in notes:
-        gt = gt.tab_source_note(note)
-    return gt.tab_options(
-        table_font_size="14px",
-        heading_title_font_size="20px",
-        column_labels_background_color="#1F3864",
-        table_width="100%",
+def _plot_cell(table: Table, col: Col, i: int) -> str:
+    if table.is_secret(col, i):
+        return F.SECRET
+    values = table.frame[col.key].iat[i]
+    if values is None or len(values) == 0:
+        return F.MISSING
+    return " ".join(repr(float(v)) for v in values)
+
+
+def _fr_compact(value: float) -> str:
+    """Nanoplot hover labels: short French numbers (12,3 k ; 4,5 M)."""
+    for bound, suffix in ((1e9, "\u00a0Md"), (1e6, "\u00a0M"), (1e3, "\u00a0k")):
+        if abs(value) >= bound:
+            return F.number(value / bound, "num", 1) + suffix
+    return F.number(value, "num", 0 if float(value).is_integer() else 1)
+
+
+def _frame_for_gt(table: Table) -> tuple[pd.DataFrame, dict[str, str]]:
+    cols = table.html_cols
+    ids = {c.key: f"c{n}" for n, c in enumerate(cols)}  # ASCII column names for great-tables
+    rows = range(len(table.frame))
+    out = {}
+    for c in cols:
+        render = _plot_cell if c.kind == "plot" else display
+        out[ids[c.key]] = [render(table, c, i) for i in rows]
+    frame = pd.DataFrame(out)
+    if "_group" in table.frame:
+        frame["_group"] = list(table.frame["_group"])
+    return frame, ids
+
+
+def render_html(table: Table) -> str:
+    frame, ids = _frame_for_gt(table)
+    gt = GT(
+        frame,
+        id=table.key,
+        rowname_col=ids[table.stub] if table.stub else None,
+        groupname_col="_group" if "_group" in frame else None,
+        locale="fr",
     )
-
-
-def capitalisation(ref: Referentiel, data: PeriodData, notes: list[str]) -> Table:
-    nat = data.indicators.set_index("indicator_code") if len(data.indicators) else pd.DataFrame()
-    prev = data.previous.set_index("indicator_code") if data.previous is not None else None
-    rows = []
-    for ind in ref.indicators:
-        general = ref.objective_by_code[ind.general]
-        main = ref.objective_by_code[ind.objective]
-        r = nat.loc[ind.code] if ind.code in nat.index else None
-        n = int(r["n_poles"]) if r is not None else 0
-        hidden = mask(n)
-        vals = data.values[(data.values.indicator_code == ind.code) & data.values.value.notna()][
-            "value"
-        ]
-        evolution = None
-        if (
-            prev is not None
-            and ind.code in prev.index
-            and not hidden
-            and not mask(prev.loc[ind.code]["n_poles"])
-        ):
-            old = prev.loc[ind.code]["median"]
-            if old and not pd.isna(old):
-                evolution = (float(r["median"]) - float(old)) / abs(float(old)) * 100
-        rows.append(
-            {
-                "Objectif général": f"{general.code} — {general.label}",
-                "Objectif principal": f"{main.code} — {main.label}",
-                "Code": ind.code,
-                "Indicateur": ind.label,
-                "Unité": ind.unit,
-                "Pôles répondants": n,
-                "Total": (None if hidden or not ind.total else float(r["total"]))
-                if r is not None
-                else None,
-                "Médiane": None if hidden or r is None else float(r["median"]),
-                "1er quartile": None if hidden or r is None else float(r["q1"]),
-                "3e quartile": None if hidden or r is None else float(r["q3"]),
-                "Évolution de la médiane (%)": evolution,
-                "_dist": " ".join(f"{v:g}" for v in sorted(vals))
-                if not hidden and len(vals)
-                else "",
-                "_secret": hidden,
-            }
-        )
-    frame = pd.DataFrame(rows)
-    export = frame.drop(columns=["_dist", "_secret"])
-    shown = frame.copy()
-    for col in ("Total", "Médiane", "1er quartile", "3e quartile"):
-        shown[col] = [
-            SECRET
-            if s and col != "Total"
-            else _fr(v, 2 if v is not None and not float(v).is_integer() else 0)
-            if v is not None
-            else ("—" if not s else SECRET)
-            for v, s in zip(shown[col], shown["_secret"], strict=True)
-        ]
-    shown["Évolution de la médiane (%)"] = [
-        ("—" if v is None else ("+" if v > 0 else "") + _fr(v, 1))
-        for v in shown["Évolution de la médiane (%)"]
+    gt = gt.cols_label(**{ids[c.key]: c.header for c in table.html_cols})
+    if table.stub:
+        gt = gt.tab_stubhead(label=next(c.header for c in table.cols if c.key == table.stub))
+    numeric = [ids[c.key] for c in table.html_cols if c.kind in (*NUMERIC, "row", "evol")]
+    if numeric:
+        gt = gt.cols_align("right", columns=numeric)
+    spanners: dict[str, list[str]] = {}
+    for c in table.html_cols:
+        if c.spanner:
+            spanners.setdefault(c.spanner, []).append(ids[c.key])
+    for n, (label, columns) in enumerate(spanners.items()):
+        gt = gt.tab_spanner(label=label, columns=columns, id=f"sp{n}")
+    for c in table.html_cols:
+        if c.kind != "plot":
+            continue
+        rows = [i for i in range(len(frame)) if frame[ids[c.key]].iat[i] not in (F.SECRET, "—")]
+        if rows:
+            gt = gt.fmt_nanoplot(
+                columns=ids[c.key],
+                rows=rows,
+                plot_type="bar",
+                reference_line="median",
+                options=nanoplot_options(
+                    data_bar_fill_color="#6a6af4",
+                    data_bar_stroke_color="#000091",
+                    reference_line_color="#b34000",
+                    y_val_fmt_fn=_fr_compact,
+                    y_axis_fmt_fn=_fr_compact,
+                    y_ref_line_fmt_fn=_fr_compact,
+                ),
+                alt="Répartition des valeurs déclarées, un trait par pôle, ligne orange : médiane",
+            )
+    secret_cells = [
+        (ids[c.key], i) for c in table.html_cols for i in range(len(frame)) if table.is_secret(c, i)
     ]
-    shown["Distribution"] = shown["_dist"]
-    shown = shown.drop(columns=["_dist", "_secret", "Objectif général"])
-    shown.insert(0, "groupe", frame["Objectif général"] + " · " + frame["Objectif principal"])
-    shown = shown.drop(columns=["Objectif principal"])
-    gt = GT(shown, id="capitalisation", groupname_col="groupe", locale="fr")
-    has_plot = shown["Distribution"].str.len().gt(0)
-    if has_plot.any():
-        gt = gt.fmt_nanoplot(
-            columns="Distribution", plot_type="bar", rows=list(has_plot[has_plot].index)
+    for col_id in sorted({c for c, _ in secret_cells}):
+        rows = [i for c, i in secret_cells if c == col_id]
+        gt = gt.tab_style(
+            style=style.text(color=SECRET_TEXT, style="italic"),
+            locations=loc.body(columns=col_id, rows=rows),
         )
-    gt = gt.tab_spanner(
-        label="Distribution nationale",
-        columns=["Médiane", "1er quartile", "3e quartile", "Distribution"],
+    if "_total" in table.frame and table.frame["_total"].any():
+        rows = [i for i in range(len(frame)) if bool(table.frame["_total"].iat[i])]
+        gt = gt.tab_style(
+            style=[style.text(weight="bold"), style.fill(color="#f6f6f6")],
+            locations=[loc.body(rows=rows), loc.stub(rows=rows)],
+        )
+    if table.styler is not None:
+        gt = table.styler(gt, table, ids)
+    narrow = len(table.html_cols) <= 5
+    gt = gt.tab_options(
+        table_font_size="14px",
+        table_width="auto" if narrow else "100%",
+        table_margin_left="0",
+        table_font_color="#161616",
+        table_border_top_color=BLUE,
+        table_border_top_width="3px",
+        column_labels_background_color=BLUE,
+        column_labels_font_weight="bold",
+        row_group_background_color=BLUE_LIGHT,
+        row_group_font_weight="bold",
+        row_group_border_top_color=BLUE,
+        data_row_padding="6px",
+        stub_font_weight="normal",
+        source_notes_font_size="12px",
     )
-    gt = _base(
-        gt,
-        f"Capitalisation {data.period} — les {len(ref.indicators)} indicateurs du référentiel",
-        "Pôles répondants, total quand il a un sens, médiane et quartiles",
-        notes,
-    )
-    return Table("capitalisation", "Capitalisation", f"Indicateurs {data.period}", export, gt)
+    for note in table.notes:
+        gt = gt.tab_source_note(note)
+    out = gt.as_raw_html()
+    out = _caption(out, table)
+    if table.link_poles:
+        out = link_pole_ids(out, table.link_poles)
+    return out
 
 
-def completude(data: PeriodData, notes: list[str]) -> Table:
-    comp = data.completeness
-    status_fr = {
-        "acceptee": "Acceptée",
-        "acceptee_avec_avertissements": "Acceptée avec avertissements",
-        "refusee": "Refusée",
-        "manquante": "Manquante",
-        "retenue": "Retenue (campagne close)",
-        "en_attente": "En attente",
-        "en_erreur": "En erreur",
-        "retiree": "Retirée",
-    }
-    frame = pd.DataFrame(
-        {
-            "Pôle": comp["pole_id"],
-            "Nom": comp["pole_name"],
-            "Statut": [status_fr.get(s, s) for s in comp["status"]],
-            "En retard": ["oui" if bool(x) else "non" for x in comp["late"].fillna(False)],
-            "Avertissements": [int(x) if not pd.isna(x) else 0 for x in comp["n_warnings"]],
-        }
-    )
-    counts = frame["Statut"].value_counts()
-    summary = " · ".join(f"{k} : {v}" for k, v in counts.items())
-    gt = _base(
-        GT(frame, id="completude", locale="fr"),
-        f"Complétude et qualité {data.period}",
-        f"{len(frame)} pôles attendus — {summary}",
-        notes,
-    )
-    gt = gt.tab_style(
-        style=style.text(weight="bold", color="#B00020"),
-        locations=loc.body(
-            columns="Statut", rows=frame.index[frame["Statut"] != "Acceptée"].tolist()
-        ),
-    )
-    return Table(
-        "completude",
-        "Complétude et qualité",
-        f"Statut de chaque pôle attendu en {data.period}",
-        frame,
-        gt,
-    )
+_TABLE_TAG = re.compile(r"<table\b[^>]*>")
+_STUB_POLE = re.compile(
+    r'(<th scope="row" id="[^"]*" class="gt_row gt_left gt_stub[^"]*">)(PTCE-\d{3,})(</th>)'
+)
 
 
-def recensement_regions(ref: Referentiel, data: PeriodData, notes: list[str]) -> Table:
-    ident = (
-        data.identity.pivot_table(index="pole_id", columns="field", values="value", aggfunc="first")
-        if len(data.identity)
-        else pd.DataFrame(columns=["region", "departement"])
+def _caption(out: str, table: Table) -> str:
+    """great-tables has no <caption>: add one (title and subtitle), the table's accessible name."""
+    caption = (
+        f'<caption><span class="cap-title">{html.escape(table.title)}</span>'
+        f'<span class="cap-sub">{html.escape(table.subtitle)}</span></caption>'
     )
-    geo = ref.geography
-    counts = ident.groupby("region").size() if "region" in ident else pd.Series(dtype=int)
-    rows = [{"Région": geo.regions.get(code, code), "Pôles": int(n)} for code, n in counts.items()]
-    frame = (
-        pd.DataFrame(rows, columns=["Région", "Pôles"]).sort_values("Région").reset_index(drop=True)
-    )
-    gt = _base(
-        GT(frame, id="recensement", locale="fr"),
-        f"Recensement {data.period} — pôles par région",
-        f"{len(ident)} pôles ayant une déclaration acceptée",
-        notes,
-    )
-    return Table(
-        "recensement",
-        "Recensement",
-        f"Pôles par région en {data.period}",
-        frame,
-        gt,
-        note=f"Effectifs inférieurs à {SECRET_MIN} non masqués : ce sont des dénombrements de pôles.",
-    )
+    return _TABLE_TAG.sub(lambda m: m.group(0) + caption, out, count=1)
+
+
+def link_pole_ids(out: str, poles: frozenset[str], prefix: str = "poles/") -> str:
+    """Turn row headers that are exactly the id of a pole with a fiche into links to it (the
+    pattern itself admits nothing but an id: any other text, escaped, is left alone)."""
+
+    def link(m: re.Match) -> str:
+        if m.group(2) not in poles:
+            return m.group(0)
+        return f'{m.group(1)}<a href="{prefix}{m.group(2)}.html">{m.group(2)}</a>{m.group(3)}'
+
+    return _STUB_POLE.sub(link, out)
+
+
+def heat(score: Any) -> tuple[str, str] | None:
+    """Background and text colours for a 0–100 score, in ten steps: orange below 50, blue
+    above (diverging around the national median), text colour chosen for contrast."""
+    if F.is_missing(score):
+        return None
+    step = min(9, int(max(0.0, float(score)) // 10))  # 0..9
+    t = abs(step - 4.5) / 4.5
+    end = (0, 0, 145) if step >= 5 else (179, 64, 0)
+    rgb = tuple(round(255 + (e - 255) * t * 0.85) for e in end)
+    lum = sum(w * (c / 255) ** 2.2 for w, c in zip((0.2126, 0.7152, 0.0722), rgb, strict=True))
+    text = "#ffffff" if lum < 0.25 else "#161616"
+    return "#{:02x}{:02x}{:02x}".format(*rgb), text
+
+
+def heat_styler(columns: list[str]) -> Callable[..., GT]:
+    """Colour score cells (one great-tables style per colour and column, not per cell)."""
+
+    def apply(gt: GT, table: Table, ids: dict[str, str]) -> GT:
+        for key in columns:
+            col = next(c for c in table.cols if c.key == key)
+            groups: dict[tuple[str, str], list[int]] = {}
+            for i in range(len(table.frame)):
+                colours = None if table.is_secret(col, i) else heat(table.frame[key].iat[i])
+                if colours:
+                    groups.setdefault(colours, []).append(i)
+            for (fill, text), rows in sorted(groups.items()):
+                gt = gt.tab_style(
+                    style=[style.fill(color=fill), style.text(color=text)],
+                    locations=loc.body(columns=ids[key], rows=rows),
+                )
+        return gt
+
+    return apply
