@@ -72,9 +72,14 @@ def build_campaign(root: Path, ref) -> object:
                 if pid == "PTCE-004":
                     data.members[1]["nom"] = EI_NAME
                     data.members[1]["forme_juridique"] = forms.label_of("ei")
+                if pid == "PTCE-006":  # accepted with a warning
+                    data.criteria["CI3"] = ("Oui", "")
             drop(settings, pid, f"{pid}_{period}.xlsx", workbook(ref, data, edit=edit))
+    refused = copy.deepcopy(filled(ref, "PTCE-009", 2025))
+    refused.indicators["IND12"] = 7  # out of the 0–3 scale
+    drop(settings, "PTCE-009", "PTCE-009_2025.xlsx", workbook(ref, refused))
     report = run_ingest(settings)
-    assert report.statuses.get("refusee", 0) == 0, report.statuses
+    assert report.statuses.get("refusee", 0) == 1, report.statuses
     publish(settings, [2024, 2025], now=NOW)
     return settings
 
@@ -331,7 +336,28 @@ def test_completude_matches_view_with_late_flag_from_now(pub):
             assert table.loc[pole, "Code du statut"] == "manquante"
             assert table.loc[pole, "En retard"] == "oui"
     synth = parquet(pub, "completude_synthese").set_index("Statut")
-    assert synth.loc["Manquante", "Pôles"] == len(demo.registry()) - len(POLES_2025)
+    refused = 1  # PTCE-009
+    assert synth.loc["Manquante", "Pôles"] == len(demo.registry()) - len(POLES_2025) - refused
+    assert synth.loc["Refusée", "Pôles"] == refused
+
+
+def test_quality_table_matches_validation_issues(pub):
+    expected = sql(
+        pub,
+        """SELECT v.code, count(DISTINCT c.pole_id) AS poles, count(*) AS n
+           FROM completeness c JOIN validation_issues v USING (submission_id)
+           WHERE c.period = 2025 GROUP BY 1""",
+    ).set_index("code")
+    table = parquet(pub, "qualite_problemes").set_index("Code")
+    assert set(table.index) == set(expected.index) >= {"justification-missing", "out-of-range"}
+    for code, row in expected.iterrows():
+        assert table.loc[code, "Pôles concernés"] == row.poles
+        assert table.loc[code, "Occurrences"] == row.n
+    poles = parquet(pub, "completude_poles").set_index("Pôle")
+    assert poles.loc["PTCE-009", "Code du statut"] == "refusee"
+    assert poles.loc["PTCE-009", "Erreurs"] >= 1
+    assert poles.loc["PTCE-006", "Code du statut"] == "acceptee_avec_avertissements"
+    assert poles.loc["PTCE-006", "Avertissements"] >= 1
 
 
 def test_profile_is_mean_percentile_rank(pub, ref):
@@ -355,6 +381,16 @@ def test_profile_is_mean_percentile_rank(pub, ref):
     small = typo[typo["Pôles"].between(1, 2)]
     assert len(small) and small["Secret statistique"].all()
     assert small[f"{objective.code} {objective.label}"].isna().all()
+
+
+def test_masked_cells_get_no_colour(pub):
+    """A heat colour would tell a masked score's range: masked cells stay plain."""
+    text = (folder(pub) / "profils.html").read_text(encoding="utf-8")
+    masked = re.findall(r"<td([^>]*)>secret</td>", text)
+    assert masked
+    assert not [a for a in masked if "background" in a or re.search(r"\bh\d\b", a)]
+    coloured = re.findall(r'<td[^>]*(?:background-color|class="num h\d)[^>]*>\d+</td>', text)
+    assert coloured  # unmasked scores are coloured
 
 
 # --- fiches pôles ---------------------------------------------------------------------------
@@ -454,7 +490,7 @@ def test_pole_text_is_inert_in_html_xlsx_and_csv(pub):
     raw = (folder(pub) / "donnees" / "fiches_membres.csv").read_text(encoding="utf-8-sig")
     assert ";=HYPERLINK" not in raw and ';"=HYPERLINK' not in raw
     book = openpyxl.load_workbook(folder(pub) / "tableaux.xlsx")
-    cells = [c for row in book["Fiches - membres"].iter_rows() for c in row]
+    cells = [c for row in book["Membres des pôles"].iter_rows() for c in row]
     hit = [c for c in cells if isinstance(c.value, str) and "HYPERLINK" in c.value]
     assert hit and all(c.value == "'" + FORMULA and c.data_type == "s" for c in hit)
     with zipfile.ZipFile(folder(pub) / "tableaux.xlsx") as z:

@@ -12,7 +12,7 @@ import pandas as pd
 from ..referentiel import Referentiel
 from . import fmt as F
 from .data import PeriodData
-from .tables import Col, Table
+from .tables import PLOT_POINTS, Col, Table
 
 PAGE = "capitalisation"
 POINT_KINDS = ("percent", "scale")  # an evolution in points, not in %
@@ -130,7 +130,8 @@ def capitalisation(ref: Referentiel, data: PeriodData) -> Table:
         notes=[
             "Pôles : pôles dont la déclaration acceptée renseigne l'indicateur.",
             total_note,
-            "Répartition : un trait par pôle, valeurs triées ; ligne orange : médiane.",
+            f"Répartition : un trait par pôle, valeurs triées (au-delà de {PLOT_POINTS} pôles, "
+            f"{PLOT_POINTS} quantiles régulièrement espacés) ; ligne orange : médiane.",
             "Évolution : en % de la médiane précédente, en points pour les pourcentages et les "
             "échelles ; les pôles répondants peuvent différer d'une période à l'autre.",
         ],

@@ -43,23 +43,6 @@ def poles(data: PeriodData, fiches: frozenset[str]) -> Table:
         }
     )
 
-    def style(gt, table, ids):
-        from great_tables import loc, style
-
-        bad = [i for i, s in enumerate(e["status"]) if s not in ACCEPTED]
-        late = [i for i, x in enumerate(frame["En retard"]) if x == "oui"]
-        if bad:
-            gt = gt.tab_style(
-                style=style.text(weight="bold", color="#ce0500"),  # 4.9:1 on white
-                locations=loc.body(columns=ids["Statut"], rows=bad),
-            )
-        if late:
-            gt = gt.tab_style(
-                style=style.text(weight="bold", color="#ce0500"),
-                locations=loc.body(columns=ids["En retard"], rows=late),
-            )
-        return gt
-
     return Table(
         key="completude_poles",
         page=PAGE,
@@ -86,7 +69,11 @@ def poles(data: PeriodData, fiches: frozenset[str]) -> Table:
         ],
         masking=False,
         link_poles=fiches,
-        styler=style,
+        classes={
+            "Statut": ["" if s in ACCEPTED else "alerte" for s in e["status"]],
+            "En retard": ["alerte" if x == "oui" else "" for x in frame["En retard"]],
+        },
+        fast=True,
     )
 
 
@@ -162,4 +149,5 @@ def qualite(data: PeriodData) -> Table:
         stub="Problème",
         notes=["Les codes sont ceux des rapports envoyés aux pôles (voir la documentation)."],
         masking=False,
+        empty="Aucun problème relevé dans les déclarations de la période.",
     )

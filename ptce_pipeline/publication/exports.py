@@ -35,7 +35,7 @@ def _cell_value(table: Table, col: Col, i: int):
     """The exported value of a cell: None (missing), "secret", a number or neutralised text."""
     if table.is_secret(col, i):
         return F.SECRET
-    value = table.frame[col.key].iat[i]
+    value = table.values(col.key)[i]
     if F.is_missing(value):
         return None
     if col.kind == "text":
@@ -122,10 +122,10 @@ def _sheet(wb, table: Table, period: int) -> None:
     ws.append([text(c.key, font=head_font, fill=head_fill, alignment=wrap) for c in cols])
     secret_font = Font(italic=True, color="666666")
     bold = Font(bold=True)
-    totals = table.frame.get("_total")
+    totals = table.values("_total")
     for i in range(len(table.frame)):
         row = []
-        total = bool(totals.iat[i]) if totals is not None else False
+        total = bool(totals[i]) if totals is not None else False
         for c in cols:
             v = _cell_value(table, c, i)
             cell = WriteOnlyCell(ws, value=v)
@@ -184,6 +184,14 @@ def write_xlsx(path: Path, tables: list[Table], notes: list[str], period: int, g
     for t in tables:
         ws.append([t.sheet[:31], neutralise(t.title)])
     ws.append([])
+    ws.append([])
+    ws.append(
+        [
+            "",
+            "Les données détaillées des fiches pôles (indicateurs, critères) sont dans les "
+            "fichiers CSV et Parquet du dossier donnees/.",
+        ]
+    )
     head = WriteOnlyCell(ws, value="Notes et sources")
     head.font = Font(bold=True)
     ws.append([head])
@@ -240,4 +248,4 @@ def write_exports(
     for table in tables:
         write_csv(out / f"{table.key}.csv", table)
         write_parquet(out / f"{table.key}.parquet", table)
-    write_xlsx(folder / "tableaux.xlsx", tables, notes, period, generated)
+    write_xlsx(folder / "tableaux.xlsx", [t for t in tables if t.in_xlsx], notes, period, generated)

@@ -93,6 +93,7 @@ def indicators_table(ref: Referentiel, data: PeriodData) -> Table:
         ],
         sheet="Fiches - indicateurs",
         in_html=False,
+        in_xlsx=False,  # one row per pole and indicator: a data file, not a sheet
     )
 
 
@@ -127,7 +128,7 @@ def members_table(ref: Referentiel, data: PeriodData) -> Table:
             Col("Forme juridique"),
             Col("Année d'adhésion", "id"),
         ],
-        sheet="Fiches - membres",
+        sheet="Membres des pôles",
         masking=False,
         in_html=False,
     )
@@ -162,6 +163,7 @@ def criteria_table(ref: Referentiel, data: PeriodData) -> Table:
         sheet="Fiches - critères",
         masking=False,
         in_html=False,
+        in_xlsx=False,  # one row per pole and criterion: a data file, not a sheet
     )
 
 

@@ -149,4 +149,4 @@ def paris(moment: dt.datetime) -> dt.datetime:
 
 def datetime_fr(moment: dt.datetime) -> str:
     local = paris(moment)
-    return f"{date_fr(local)} à {local:%H:%M}"
+    return f"{date_fr(local)} à {local.hour} h {local:%M}"

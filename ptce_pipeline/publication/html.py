@@ -10,6 +10,8 @@ import html
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from .tables import class_css
+
 e = html.escape
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:"
@@ -75,9 +77,11 @@ dl.identite dd { margin: 0; }
 footer.pied { border-top: 3px solid var(--bleu); margin-top: 2rem; padding: 1rem 1.5rem 2rem;
               font-size: .875rem; color: var(--gris); }
 .secret { color: #666666; font-style: italic; }
+table.simple th.span { text-align: center; border-bottom: 2px solid #ffffff; }
+table.simple td.notes-table { font-size: 12px; color: var(--gris); border-bottom: 0; }
 .gt_table caption { caption-side: top; text-align: left; padding: 0 0 .4rem;
                     color: var(--gris); font-size: .9rem; }
-.gt_table caption .cap-title { position: absolute; width: 1px; height: 1px; overflow: hidden;
+caption .cap-title { position: absolute; width: 1px; height: 1px; overflow: hidden;
                                clip: rect(0 0 0 0); white-space: nowrap; }
 .gt_table a { color: var(--bleu); }
 .defile { overflow-x: auto; }
@@ -91,7 +95,9 @@ table.simple thead th { background: var(--bleu); color: #fff; vertical-align: bo
 table.simple tbody th { font-weight: normal; }
 table.simple th.groupe { background: var(--bleu-clair); font-weight: 700;
                          border-top: 2px solid var(--bleu); }
-table.simple .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+table.simple .num { text-align: right; font-variant-numeric: tabular-nums; }
+table.simple td.num { white-space: nowrap; }
+table.simple tbody th[scope="row"] { white-space: nowrap; }
 table.simple tr.total > * { font-weight: 700; background: var(--fond); }
 svg.profil { max-width: 100%; height: auto; display: block; margin: .5rem 0; }
 .deux { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 2rem;
@@ -109,6 +115,9 @@ SECTIONS = (
     ("profils", "Profils"),
     ("completude", "Complétude et qualité"),
 )
+
+
+CSS += class_css()
 
 
 def page(

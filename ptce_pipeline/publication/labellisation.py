@@ -79,6 +79,7 @@ def poles(ref: Referentiel, data: PeriodData, fiches: frozenset[str]) -> Table:
         notes=["Réponses de la feuille Critères de la déclaration acceptée de chaque pôle."],
         masking=False,
         link_poles=fiches,
+        fast=True,
     )
 
 

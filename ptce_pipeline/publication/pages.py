@@ -11,7 +11,8 @@ from . import fmt as F
 from . import html as H
 from .data import PeriodData
 from .fiches import fiche_ids
-from .tables import Table, render_html
+from .render import render_html
+from .tables import Table
 
 e = H.e
 
@@ -52,7 +53,7 @@ def notes_for(ref: Referentiel, data: PeriodData) -> list[str]:
         for c in data.campaigns.to_dict("records")
         if bool(c["closed"]) and not F.is_missing(c["closed_at"])
     ]
-    provisional = f" ({ref.note})" if ref.provisional and ref.note else ""
+    provisional = f" ({ref.note.rstrip('.')})" if ref.provisional and ref.note else ""
     return [
         f"Sources : déclarations annuelles (classeurs de suivi) déposées par les pôles et "
         f"acceptées après contrôle ; {len(data.poles)} déclarations acceptées pour {data.period} "
@@ -87,9 +88,10 @@ def section_page(stem: str, tables: list[Table], data: PeriodData, footer: str) 
         f'<nav aria-label="Tableaux de la page"><ul class="toc">{toc}</ul></nav>',
     ]
     for t in tables:
+        content = render_html(t) if len(t.frame) else f'<p class="bandeau-info">{e(t.empty)}</p>'
         parts.append(
             f'<section class="tableau" aria-labelledby="h-{t.key}">'
-            f'<h2 id="h-{t.key}">{e(t.title)}</h2>{_downloads(t)}{render_html(t)}</section>'
+            f'<h2 id="h-{t.key}">{e(t.title)}</h2>{_downloads(t)}{content}</section>'
         )
     return H.page(
         f"{title} {data.period}", "\n".join(parts), period=data.period, current=stem, footer=footer
@@ -169,7 +171,7 @@ def index_page(ref: Referentiel, data: PeriodData, tables: list[Table], footer: 
     downloads = [
         [
             H.Cell(t.title),
-            H.Cell(t.sheet[:31]),
+            H.Cell(t.sheet[:31] if t.in_xlsx else "— (CSV et Parquet)"),
             H.Cell("CSV", href=f"donnees/{t.key}.csv"),
             H.Cell("Parquet", href=f"donnees/{t.key}.parquet"),
         ]

@@ -17,7 +17,7 @@ import pandas as pd
 from ..referentiel import Referentiel
 from . import fmt as F
 from .data import PeriodData
-from .tables import Col, Table, heat_styler
+from .tables import Col, Table, heat_class
 
 PAGE = "profils"
 GENERAL_COLOURS = ("#000091", "#18753c", "#b34000")  # ≥ 3:1 against white (non-text contrast)
@@ -79,7 +79,8 @@ def poles_table(ref: Referentiel, data: PeriodData, score: pd.DataFrame, fiches)
         ],
         masking=False,
         link_poles=fiches,
-        styler=heat_styler([c.key for c in obj_cols]),
+        classes={c.key: [heat_class(v) for v in frame[c.key]] for c in obj_cols},
+        fast=True,
     )
 
 
@@ -117,7 +118,7 @@ def typology_table(ref: Referentiel, data: PeriodData, score: pd.DataFrame) -> T
         sheet="Profils par typologie",
         stub="Modalité",
         notes=["Seuls les groupes d'au moins un pôle figurent ; moins de 3 pôles : secret."],
-        styler=heat_styler([c.key for c in obj_cols]),
+        classes={c.key: [heat_class(v) for v in frame[c.key]] for c in obj_cols},
     )
 
 

@@ -132,6 +132,7 @@ def build_period(
         ]
     )
     count = 0
+    names = dict(zip(data.poles["pole_id"], data.poles["nom"], strict=True))
     for pole_id, body in fiches.pages(
         ref,
         data,
@@ -141,7 +142,7 @@ def build_period(
         score,
         k,
     ):
-        name = data.poles.loc[data.poles["pole_id"] == pole_id, "nom"].iat[0]
+        name = names[pole_id]
         _write(
             tmp / "poles" / f"{pole_id}.html",
             H.page(str(name), body, period=period, current="fiches", depth=1, footer=fiche_notes),
@@ -186,7 +187,7 @@ def build_period(
                 "key": t.key,
                 "title": t.title,
                 "page": f"{t.page}.html#h-{t.key}" if t.in_html else None,
-                "sheet": t.sheet[:31],
+                "sheet": t.sheet[:31] if t.in_xlsx else None,
                 "csv": f"donnees/{t.key}.csv",
                 "parquet": f"donnees/{t.key}.parquet",
             }

@@ -1,25 +1,18 @@
-"""The table model shared by every national table, and its great-tables rendering.
+"""The table model shared by every national table: raw values (what goes to xlsx, CSV and
+Parquet), a description of the columns (French headers, value kinds, masking) and the French
+text of each cell (`display`). `render.render_html` writes the HTML.
 
-A `Table` holds raw values (what goes to xlsx, CSV and Parquet) and a description of its
-columns; `render_html` turns it into an accessible great-tables table: fixed id, a <caption>,
-header scopes (great-tables gives `scope` and `headers`), French numbers, masked cells.
-
-Pole text is never passed through markdown or raw-HTML formatters: every body cell is plain
-text, which great-tables ≥ 1.0 escapes. Helper columns of a frame start with "_":
+Helper columns of a frame start with "_":
 `_group` (row group label), `_secret` (the row rests on fewer than 3 poles), `_kind` (value
 kind of a row, for columns of kind "row"), `_total` (an "Ensemble" row).
 """
 
 from __future__ import annotations
 
-import html
-import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from great_tables import GT, loc, nanoplot_options, style
 
 from . import fmt as F
 
@@ -60,7 +53,10 @@ class Table:
     masking: bool = True  # whether the secret rule applies to this table
     link_poles: frozenset[str] = frozenset()  # pole ids (stub cells) linked to their fiche
     in_html: bool = True  # False: data behind the fiches, exported only
-    styler: Callable[..., GT] | None = None  # (gt, table, column ids) → gt
+    in_xlsx: bool = True  # False: a long data file (CSV and Parquet only)
+    empty: str = "Aucune donnée pour cette période."  # shown instead of a table with no row
+    classes: dict[str, list[str]] = field(default_factory=dict)  # column → class of each cell
+    fast: bool = False  # one row per pole: written without great-tables (cheap at any size)
 
     @property
     def export_cols(self) -> list[Col]:
@@ -70,17 +66,26 @@ class Table:
     def html_cols(self) -> list[Col]:
         return [c for c in self.cols if c.html]
 
+    def values(self, key: str) -> list:
+        """A column as a plain list (cached: cell-by-cell access to a frame is slow)."""
+        cache = self.__dict__.setdefault("_lists", {})
+        if key not in cache:
+            cache[key] = self.frame[key].tolist() if key in self.frame else None
+        return cache[key]
+
     def row_kind(self, col: Col, i: int) -> str:
-        return str(self.frame["_kind"].iat[i]) if col.kind == "row" else col.kind
+        return str(self.values("_kind")[i]) if col.kind == "row" else col.kind
 
     def is_secret(self, col: Col, i: int) -> bool:
-        flag = col.secret_by
-        return bool(col.secret and flag in self.frame and self.frame[flag].iat[i])
+        if not col.secret:
+            return False
+        flags = self.values(col.secret_by)
+        return bool(flags[i]) if flags is not None else False
 
 
 def display(table: Table, col: Col, i: int) -> str:
     """The French text of one cell."""
-    value = table.frame[col.key].iat[i]
+    value = table.values(col.key)[i]
     if table.is_secret(col, i):
         return F.SECRET
     if col.kind == "text":
@@ -88,151 +93,27 @@ def display(table: Table, col: Col, i: int) -> str:
     if col.kind == "date":
         return F.short_date(value)
     if col.kind == "evol":
-        kind = table.frame["_evol_kind"].iat[i]
-        return F.signed(value, kind)
+        return F.signed(value, table.values("_evol_kind")[i])
     return F.number(value, table.row_kind(col, i))
 
 
-def _plot_cell(table: Table, col: Col, i: int) -> str:
-    if table.is_secret(col, i):
-        return F.SECRET
-    values = table.frame[col.key].iat[i]
-    if values is None or len(values) == 0:
-        return F.MISSING
-    return " ".join(repr(float(v)) for v in values)
+PLOT_POINTS = 50  # above this many poles a nanoplot shows quantiles, not every pole
 
 
-def _fr_compact(value: float) -> str:
-    """Nanoplot hover labels: short French numbers (12,3 k ; 4,5 M)."""
-    for bound, suffix in ((1e9, "\u00a0Md"), (1e6, "\u00a0M"), (1e3, "\u00a0k")):
-        if abs(value) >= bound:
-            return F.number(value / bound, "num", 1) + suffix
-    return F.number(value, "num", 0 if float(value).is_integer() else 1)
-
-
-def _frame_for_gt(table: Table) -> tuple[pd.DataFrame, dict[str, str]]:
-    cols = table.html_cols
-    ids = {c.key: f"c{n}" for n, c in enumerate(cols)}  # ASCII column names for great-tables
-    rows = range(len(table.frame))
-    out = {}
-    for c in cols:
-        render = _plot_cell if c.kind == "plot" else display
-        out[ids[c.key]] = [render(table, c, i) for i in rows]
-    frame = pd.DataFrame(out)
-    if "_group" in table.frame:
-        frame["_group"] = list(table.frame["_group"])
-    return frame, ids
-
-
-def render_html(table: Table) -> str:
-    frame, ids = _frame_for_gt(table)
-    gt = GT(
-        frame,
-        id=table.key,
-        rowname_col=ids[table.stub] if table.stub else None,
-        groupname_col="_group" if "_group" in frame else None,
-        locale="fr",
-    )
-    gt = gt.cols_label(**{ids[c.key]: c.header for c in table.html_cols})
-    if table.stub:
-        gt = gt.tab_stubhead(label=next(c.header for c in table.cols if c.key == table.stub))
-    numeric = [ids[c.key] for c in table.html_cols if c.kind in (*NUMERIC, "row", "evol")]
-    if numeric:
-        gt = gt.cols_align("right", columns=numeric)
-    spanners: dict[str, list[str]] = {}
-    for c in table.html_cols:
-        if c.spanner:
-            spanners.setdefault(c.spanner, []).append(ids[c.key])
-    for n, (label, columns) in enumerate(spanners.items()):
-        gt = gt.tab_spanner(label=label, columns=columns, id=f"sp{n}")
-    for c in table.html_cols:
-        if c.kind != "plot":
-            continue
-        rows = [i for i in range(len(frame)) if frame[ids[c.key]].iat[i] not in (F.SECRET, "—")]
-        if rows:
-            gt = gt.fmt_nanoplot(
-                columns=ids[c.key],
-                rows=rows,
-                plot_type="bar",
-                reference_line="median",
-                options=nanoplot_options(
-                    data_bar_fill_color="#6a6af4",
-                    data_bar_stroke_color="#000091",
-                    reference_line_color="#b34000",
-                    y_val_fmt_fn=_fr_compact,
-                    y_axis_fmt_fn=_fr_compact,
-                    y_ref_line_fmt_fn=_fr_compact,
-                ),
-                alt="Répartition des valeurs déclarées, un trait par pôle, ligne orange : médiane",
-            )
-    secret_cells = [
-        (ids[c.key], i) for c in table.html_cols for i in range(len(frame)) if table.is_secret(c, i)
-    ]
-    for col_id in sorted({c for c, _ in secret_cells}):
-        rows = [i for c, i in secret_cells if c == col_id]
-        gt = gt.tab_style(
-            style=style.text(color=SECRET_TEXT, style="italic"),
-            locations=loc.body(columns=col_id, rows=rows),
-        )
-    if "_total" in table.frame and table.frame["_total"].any():
-        rows = [i for i in range(len(frame)) if bool(table.frame["_total"].iat[i])]
-        gt = gt.tab_style(
-            style=[style.text(weight="bold"), style.fill(color="#f6f6f6")],
-            locations=[loc.body(rows=rows), loc.stub(rows=rows)],
-        )
-    if table.styler is not None:
-        gt = table.styler(gt, table, ids)
-    narrow = len(table.html_cols) <= 5
-    gt = gt.tab_options(
-        table_font_size="14px",
-        table_width="auto" if narrow else "100%",
-        table_margin_left="0",
-        table_font_color="#161616",
-        table_border_top_color=BLUE,
-        table_border_top_width="3px",
-        column_labels_background_color=BLUE,
-        column_labels_font_weight="bold",
-        row_group_background_color=BLUE_LIGHT,
-        row_group_font_weight="bold",
-        row_group_border_top_color=BLUE,
-        data_row_padding="6px",
-        stub_font_weight="normal",
-        source_notes_font_size="12px",
-    )
-    for note in table.notes:
-        gt = gt.tab_source_note(note)
-    out = gt.as_raw_html()
-    out = _caption(out, table)
-    if table.link_poles:
-        out = link_pole_ids(out, table.link_poles)
+def plot_values(values) -> list[float]:
+    """What a nanoplot draws: every value (sorted) up to PLOT_POINTS poles, otherwise
+    PLOT_POINTS evenly spaced quantiles (readable, and cheap for thousands of poles)."""
+    ordered = sorted(float(v) for v in values)
+    n = len(ordered)
+    if n <= PLOT_POINTS:
+        return ordered
+    out = []
+    for j in range(PLOT_POINTS):
+        pos = j * (n - 1) / (PLOT_POINTS - 1)
+        lo = int(pos)
+        hi = min(lo + 1, n - 1)
+        out.append(ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo))
     return out
-
-
-_TABLE_TAG = re.compile(r"<table\b[^>]*>")
-_STUB_POLE = re.compile(
-    r'(<th scope="row" id="[^"]*" class="gt_row gt_left gt_stub[^"]*">)(PTCE-\d{3,})(</th>)'
-)
-
-
-def _caption(out: str, table: Table) -> str:
-    """great-tables has no <caption>: add one (title and subtitle), the table's accessible name."""
-    caption = (
-        f'<caption><span class="cap-title">{html.escape(table.title)}</span>'
-        f'<span class="cap-sub">{html.escape(table.subtitle)}</span></caption>'
-    )
-    return _TABLE_TAG.sub(lambda m: m.group(0) + caption, out, count=1)
-
-
-def link_pole_ids(out: str, poles: frozenset[str], prefix: str = "poles/") -> str:
-    """Turn row headers that are exactly the id of a pole with a fiche into links to it (the
-    pattern itself admits nothing but an id: any other text, escaped, is left alone)."""
-
-    def link(m: re.Match) -> str:
-        if m.group(2) not in poles:
-            return m.group(0)
-        return f'{m.group(1)}<a href="{prefix}{m.group(2)}.html">{m.group(2)}</a>{m.group(3)}'
-
-    return _STUB_POLE.sub(link, out)
 
 
 def heat(score: Any) -> tuple[str, str] | None:
@@ -249,22 +130,24 @@ def heat(score: Any) -> tuple[str, str] | None:
     return "#{:02x}{:02x}{:02x}".format(*rgb), text
 
 
-def heat_styler(columns: list[str]) -> Callable[..., GT]:
-    """Colour score cells (one great-tables style per colour and column, not per cell)."""
+def heat_class(score: Any) -> str:
+    """The class of a 0–100 score cell: h0 … h9 (see `CLASS_STYLES`)."""
+    if F.is_missing(score):
+        return ""
+    return f"h{min(9, int(max(0.0, float(score)) // 10))}"
 
-    def apply(gt: GT, table: Table, ids: dict[str, str]) -> GT:
-        for key in columns:
-            col = next(c for c in table.cols if c.key == key)
-            groups: dict[tuple[str, str], list[int]] = {}
-            for i in range(len(table.frame)):
-                colours = None if table.is_secret(col, i) else heat(table.frame[key].iat[i])
-                if colours:
-                    groups.setdefault(colours, []).append(i)
-            for (fill, text), rows in sorted(groups.items()):
-                gt = gt.tab_style(
-                    style=[style.fill(color=fill), style.text(color=text)],
-                    locations=loc.body(columns=ids[key], rows=rows),
-                )
-        return gt
 
-    return apply
+ALERT = ("#ce0500", True)  # 4.9:1 against white
+CLASS_STYLES: dict[str, tuple[str | None, str, bool]] = {  # class → (fill, text colour, bold)
+    "alerte": (None, ALERT[0], ALERT[1]),
+    **{f"h{k}": (*heat(k * 10 + 5), False) for k in range(10)},  # type: ignore[misc]
+}
+
+
+def class_css() -> str:
+    """The same cell classes for the tables written without great-tables."""
+    out = []
+    for name, (fill, text, bold) in CLASS_STYLES.items():
+        rule = (f"background:{fill};" if fill else "") + f"color:{text};"
+        out.append(f"table.simple td.{name}{{{rule}{'font-weight:700;' if bold else ''}}}")
+    return "\n".join(out)
