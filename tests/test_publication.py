@@ -25,6 +25,7 @@ from ptce_pipeline import demo
 from ptce_pipeline.ingest import run_ingest
 from ptce_pipeline.publication import publish
 from ptce_pipeline.publication import site as S
+from ptce_pipeline.publication.fmt import paris
 from ptce_pipeline.referentiel import referentiel_bytes
 
 POLES_2024 = [f"PTCE-{i:03d}" for i in range(1, 9)]
@@ -607,3 +608,35 @@ def test_xlsx_has_french_headers_and_number_formats(pub):
     data = (folder(pub) / "tableaux.xlsx").read_bytes()
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         assert {i.date_time for i in z.infolist()} == {(2026, 2, 2, 8, 0, 0)}
+
+
+def test_closing_a_campaign_republishes_with_its_date(tmp_path, ref):
+    from ptce_pipeline.corrections import campaign
+
+    settings = make_home(tmp_path / "home")
+    for pid in POLES_2024[:3]:
+        drop(settings, pid, f"{pid}.xlsx", workbook(ref, filled(ref, pid, 2024)))
+    run_ingest(settings)
+    assert publish(settings, now=NOW).published == [2024]
+    notes = (folder(settings, 2024) / "index.html").read_text(encoding="utf-8")
+    assert "Campagnes closes : aucune." in notes and "chiffres provisoires" in notes
+    campaign(settings, 2024, close=True, reason="fin de campagne", by="test")
+    assert publish(settings, now=NOW).published == [2024]
+    manifest = json.loads((folder(settings, 2024) / "manifest.json").read_text(encoding="utf-8"))
+    closed = manifest["closed_campaigns"]
+    assert [c["period"] for c in closed] == [2024] and manifest["campaign"]["closed"]
+    day = paris(dt.datetime.fromisoformat(closed[0]["closed_at"]))
+    text = (folder(settings, 2024) / "index.html").read_text(encoding="utf-8")
+    assert f"Campagne 2024 close le {day.day}" in text and "chiffres définitifs" in text
+
+
+def test_readme_names_every_published_page(pub):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Publications")[1].split("\n## ")[0]
+    for path in folder(pub).iterdir():
+        name = path.name if path.is_file() else f"{path.name}/"
+        if name == "poles/":
+            name = "poles/<pole_id>.html"
+        elif name == "donnees/":
+            name = "donnees/<table>.csv"
+        assert f"`{name}`" in section, name

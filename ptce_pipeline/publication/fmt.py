@@ -130,8 +130,10 @@ def short_date(value: dt.date | None) -> str:
 
 
 def date_fr(value: dt.date | dt.datetime | None) -> str:
-    if value is None:
+    if is_missing(value):
         return MISSING
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        value = paris(value)  # a moment: the day it was in France
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
 
 

@@ -106,7 +106,7 @@ def _render_gt(table: Table) -> str:
                     y_axis_fmt_fn=_fr_compact,
                     y_ref_line_fmt_fn=_fr_compact,
                 ),
-                alt="Répartition des valeurs déclarées, un trait par pôle, ligne orange : médiane",
+                alt="Répartition des valeurs déclarées, triées ; ligne orange : médiane",
             )
     secret_cells = [
         (ids[c.key], i) for c in table.html_cols for i in range(len(frame)) if table.is_secret(c, i)

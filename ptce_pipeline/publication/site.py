@@ -23,6 +23,13 @@ from . import html as H
 from .exports import write_exports
 from .pages import index_page, notes_for, root_index, section_page
 
+STATE_KEYS = (
+    "format",
+    "data_version",
+    "previous_data_version",
+    "referentiel_sha256",
+    "campaigns_sha256",
+)
 FORMAT = 2  # bump when the layout of a publication changes: every period is published again
 
 
@@ -71,12 +78,17 @@ def _clean_leftovers(root: Path) -> None:
 
 
 def _state(con, ref: Referentiel, period: int) -> dict:
-    """What a publication rests on: when any of it changes, the period is published again."""
+    """What a publication rests on: when any of it changes, the period is published again
+    (its notes list the closed campaigns, so a campaign closed or reopened counts too)."""
+    campaigns = con.execute(
+        "SELECT period, deadline, closed FROM campaigns ORDER BY period"
+    ).fetchall()
     return {
         "format": FORMAT,
         "data_version": D.period_version(con, period),
         "previous_data_version": D.period_version(con, period - 1),
         "referentiel_sha256": ref.sha256,
+        "campaigns_sha256": hashlib.sha256(repr(campaigns).encode()).hexdigest(),
     }
 
 
@@ -224,7 +236,7 @@ def published_state(settings: Settings, period: int) -> dict | None:
     path = settings.publications_dir / str(period) / "manifest.json"
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
         manifest = json.loads(path.read_text(encoding="utf-8"))
-        return {k: manifest.get(k) for k in ("format", "data_version", "previous_data_version", "referentiel_sha256")}  # fmt: skip
+        return {k: manifest.get(k) for k in STATE_KEYS}
     return None
 
 
