@@ -126,6 +126,11 @@ class _Reader:
         if scan is not None and a in scan.formulas_without_value and _is_blank(raw):
             self.content.add(I.make("formula-without-value", sheet=sheet.name, cell=a))
             return True
+        if scan is not None and a in scan.error_cells and _is_blank(raw):
+            self.content.add(
+                I.make("formula-error", sheet=sheet.name, cell=a, value=scan.error_cells[a])
+            )
+            return True
         if V.is_error_value(raw):
             self.content.add(I.make("formula-error", sheet=sheet.name, cell=a, value=raw))
             return True

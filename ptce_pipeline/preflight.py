@@ -36,6 +36,9 @@ _FORMULA = re.compile(
     + rb"v>)?",
     re.S,
 )
+_ERROR_CELL = re.compile(
+    rb"<" + _NS + rb'c\s([^>]*?\bt="e"[^>]*)>(.*?)</' + _NS + rb"c>", re.S
+)  # a cell showing an error (#DIV/0!…): the parser reads it as empty
 _MERGE = re.compile(rb"<" + _NS + rb'mergeCell\s+ref="([A-Za-z]+\d+(?::[A-Za-z]+\d+)?)"')
 _SHEET = re.compile(rb"<" + _NS + rb"sheet\s([^>]*?)/?>")
 _ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
@@ -70,6 +73,7 @@ class SheetScan:
     max_col: int = 0
     formulas_without_value: set[str] = field(default_factory=set)
     external_formula_cells: set[str] = field(default_factory=set)
+    error_cells: dict[str, str] = field(default_factory=dict)  # ref → the error shown
     merged: list[str] = field(default_factory=list)
     xml: bytes = b""
 
@@ -332,6 +336,13 @@ def _scan_sheet(scan: SheetScan, limits: Limits) -> None:
                 scan.formulas_without_value.add(ref_s)
             if re.search(rb"\[\d+\]", formula):
                 scan.external_formula_cells.add(ref_s)
+    if b't="e"' in xml:
+        for attrs, body in _ERROR_CELL.findall(xml):
+            ref_m = re.search(rb'\sr="([A-Za-z]{1,4}\d{1,9})"', b" " + attrs)
+            value_m = re.search(rb"<" + _NS + rb"v>([^<]*)</", body)
+            if ref_m:
+                shown = value_m.group(1).decode("utf-8", "replace") if value_m else "#ERREUR"
+                scan.error_cells[ref_m.group(1).decode()] = shown
     if b"mergeCell" in xml:
         scan.merged = [m.decode() for m in _MERGE.findall(xml)]
 

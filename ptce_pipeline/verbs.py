@@ -156,23 +156,31 @@ def _ref(settings: Settings):
 
 
 def cmd_check(args) -> int:
-    from .checking import check_files
+    from .checking import check_files, summary, terminal_width
 
     settings = _settings(args)
+    if args.home and not settings.home.is_dir():
+        raise HomeError(f"Le dossier {settings.home} n'existe pas.")
     files = [Path(f) for f in args.files]
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
         raise NotFound("Fichier introuvable : " + ", ".join(missing))
-    results = check_files(
-        settings, files, pole=args.pole, annotate=Path(args.annotate) if args.annotate else None
-    )
+    notes: list[str] = []
+    annotate = Path(args.annotate) if args.annotate else None
+    results = check_files(settings, files, pole=args.pole, annotate=annotate, notes=notes)
+    for note in notes:
+        err(f"Note : {note}")
     if args.json:
-        out(json.dumps([r.to_json() for r in results], ensure_ascii=False, indent=2))
+        data = [r.to_json(with_annotated=annotate is not None) for r in results]
+        out(json.dumps(data, ensure_ascii=False, indent=2))
     else:
+        width = terminal_width()
         for r in results:
-            for line in r.lines():
+            for line in r.lines(width):
                 out(line)
-    return 1 if any(r.status == "refusee" for r in results) else 0
+            out()
+        out(summary(results))
+    return 1 if any(r.refused for r in results) else 0
 
 
 def _ingest_like(args, name: str, **params) -> tuple[Any, bool]:
@@ -278,38 +286,18 @@ def cmd_demo(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from .status import completeness
+    from .status import lines, period_status
 
     settings = _settings(args)
     _require_home(settings)
-    data = completeness(settings, args.period)
-    if data is None:
+    status = period_status(settings, args.period)
+    if status is None:
         raise HomeError("L'entrepôt n'existe pas encore : lancez `ptce init` puis `ptce ingest`.")
     if args.json:
-        out(
-            json.dumps(
-                {k: data[k] for k in ("period", "expected", "counts", "late", "poles")},
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
+        out(json.dumps(status.to_json(), ensure_ascii=False, indent=2))
         return 0
-    if data["period"] is None:
-        out("Aucune période n'a encore de données.")
-        return 0
-    closed = " (campagne close)" if data.get("closed") else ""
-    out(f"Période {data['period']}{closed} : {data['expected']} pôles attendus.")
-    for status, n in sorted(data["counts"].items()):
-        out(f"  {status} : {n}")
-    out(f"  en retard : {data['late']}")
-    for p in data["poles"]:
-        late = " (en retard)" if p["late"] else ""
-        out(f"  {p['pole_id']}  {p['status']:<30} {p['pole_name']}{late}")
-    for e in data["errors"]:
-        out(
-            f"  Dépôt n° {e['submission_id']} ({e['pole_id']}, {e['file']}) {e['status']} après "
-            f"{e['attempts']} essai(s) : {e['reason']}"
-        )
+    for line in lines(status):
+        out(line)
     return 0
 
 
