@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..referentiel import Referentiel
+from .fmt import SECRET_MIN
 
 # Identity fields a publication may show (never personal fields, whatever the catalogue says).
 PUBLIC_IDENTITY = (
@@ -96,16 +97,18 @@ JOIN current_submissions s USING (submission_id)
 WHERE s.period = $period AND list_contains($fields, i.field)
 """
 
+# The `completeness` view, with its clock replaced by the publication's `now` where the late
+# flag depends on it (no version in force: late once the deadline has passed).
 EXPECTED_SQL = """
 SELECT c.pole_id, c.pole_name, c.status, c.submission_id,
-       coalesce(c.n_warnings, 0) AS n_warnings, coalesce(s.n_errors, 0) AS n_errors,
+       coalesce(c.n_warnings, 0) AS n_warnings, coalesce(c.n_errors, 0) AS n_errors,
        s.received_at,
-       CASE WHEN c.submission_id IS NULL
-            THEN CAST($today AS DATE) > coalesce(k.deadline, make_date(c.period + 1, 3, 31))
-            ELSE c.late END AS late
+       CASE WHEN c.status IN ('acceptee', 'acceptee_avec_avertissements') THEN c.late
+            ELSE CAST($now AS TIMESTAMPTZ) >= timezone('Europe/Paris', (c.deadline + 1)::TIMESTAMP)
+                 OR coalesce(s.received_at >= timezone('Europe/Paris', (c.deadline + 1)::TIMESTAMP), false)
+       END AS late
 FROM completeness c
 LEFT JOIN submissions s ON s.submission_id = c.submission_id
-LEFT JOIN campaigns k ON k.period = c.period
 WHERE c.period = $period
 ORDER BY c.pole_id
 """
@@ -169,8 +172,13 @@ ORDER BY submission_id
 
 
 def load_period(
-    con, ref: Referentiel, period: int, now: dt.datetime, secret_min: int
+    con,
+    ref: Referentiel,
+    period: int,
+    now: dt.datetime | None = None,
+    secret_min: int = SECRET_MIN,
 ) -> PeriodData:
+    now = now or dt.datetime.now(dt.UTC)
     p = {"period": period}
     poles = _df(con, POLES_SQL, p)
     fields = [f.key for f in ref.identity if f.key in PUBLIC_IDENTITY and not f.personal]
@@ -188,9 +196,7 @@ def load_period(
     poles = poles.merge(wide, on="submission_id", how="left")
     poles["nom"] = poles["registry_name"].where(poles["registry_name"].notna(), poles["nom"])
     poles = poles.drop(columns=["registry_name"])
-    from .fmt import paris
-
-    expected = _df(con, EXPECTED_SQL, {**p, "today": paris(now).date()})
+    expected = _df(con, EXPECTED_SQL, {**p, "now": now})
     stats = _df(con, STATS_SQL, p)
     ranks = _df(con, RANKS_SQL, {**p, "secret_min": secret_min})
     campaigns = _df(
