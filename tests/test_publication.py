@@ -640,3 +640,12 @@ def test_readme_names_every_published_page(pub):
         elif name == "donnees/":
             name = "donnees/<table>.csv"
         assert f"`{name}`" in section, name
+
+
+def test_colours_keep_readable_contrast():
+    from ptce_pipeline.publication.tables import CLASS_STYLES, SECRET_TEXT, contrast
+
+    for name, (fill, text, _bold) in CLASS_STYLES.items():
+        assert contrast(fill or "#ffffff", text) >= 4.5, name
+    assert contrast("#ffffff", SECRET_TEXT) >= 4.5
+    assert contrast("#000091", "#ffffff") >= 4.5  # column headers

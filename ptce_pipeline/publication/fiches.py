@@ -144,7 +144,7 @@ def criteria_table(ref: Referentiel, data: PeriodData) -> Table:
             "Pôle": c["pole_id"],
             "Nom du pôle": c["pole_id"].map(names),
             "Type": [
-                ref.criterion_types.get(crit[x].type, ("", ""))[0] if x in crit else ""
+                ref.criterion_types.get(crit[x].type, ("", ""))[1] if x in crit else ""
                 for x in c["criterion_code"]
             ],
             "Code": c["criterion_code"],

@@ -124,10 +124,30 @@ def heat(score: Any) -> tuple[str, str] | None:
     step = min(9, int(max(0.0, float(score)) // 10))  # 0..9
     t = abs(step - 4.5) / 4.5
     end = (0, 0, 145) if step >= 5 else (179, 64, 0)
-    rgb = tuple(round(255 + (e - 255) * t * 0.85) for e in end)
-    lum = sum(w * (c / 255) ** 2.2 for w, c in zip((0.2126, 0.7152, 0.0722), rgb, strict=True))
-    text = "#ffffff" if lum < 0.25 else "#161616"
-    return "#{:02x}{:02x}{:02x}".format(*rgb), text
+    while True:  # darken a mid tone until one of the two text colours reads at 4.5:1
+        rgb = tuple(round(255 + (e - 255) * t) for e in end)
+        fill = "#{:02x}{:02x}{:02x}".format(*rgb)
+        text = max(("#ffffff", "#161616"), key=lambda c: contrast(fill, c))
+        if contrast(fill, text) >= 4.5 or t >= 1:
+            return fill, text
+        t = min(1.0, t + 0.02)
+
+
+def _luminance(colour: str) -> float:
+    """WCAG relative luminance of #rrggbb."""
+
+    def channel(v: int) -> float:
+        c = v / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two #rrggbb colours (RGAA asks 4.5:1 for text)."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
 
 
 def heat_class(score: Any) -> str:
