@@ -227,9 +227,27 @@ class _Budget:
 
 
 def _read_member(
+    zf: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    budget: _Budget,
+    *,
+    keep: bool,
+    xml: bool,
+    what: str,
+    sheet: str | None = None,
+) -> bytes:
+    """Stream one member: count its bytes against the caps, refuse DTDs; → its bytes if kept.
+    `what` names the member in messages, `sheet` is the sheet it holds, if any."""
+    try:
+        return _stream(zf, info, budget, keep=keep, xml=xml, what=what)
+    except PreflightRefusal as exc:
+        exc.sheet = exc.sheet or sheet
+        raise
+
+
+def _stream(
     zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget, *, keep: bool, xml: bool, what: str
 ) -> bytes:
-    """Stream one member: count its bytes against the caps, refuse DTDs; → its bytes if kept."""
     limits = budget.limits
     out = io.BytesIO() if keep else None
     size = 0
@@ -326,7 +344,9 @@ def preflight_xlsx(data: bytes, limits: Limits, fmt: str = "xlsx") -> Preflight:
             continue
         is_xml = key.endswith(_XML_SUFFIXES)
         what = f"la feuille « {sheet_of[key][:40]} »" if key in sheet_of else info.filename[:60]
-        content = _read_member(zf, info, budget, keep=is_xml, xml=is_xml, what=what)
+        content = _read_member(
+            zf, info, budget, keep=is_xml, xml=is_xml, what=what, sheet=sheet_of.get(key)
+        )
         if key.startswith("xl/externallinks/"):
             result.has_external_links = True
         elif key.endswith("vbaproject.bin"):
@@ -505,7 +525,7 @@ def _measure_exact(scan: SheetScan, limits: Limits) -> None:
         parser.Parse(scan.xml, True)
     except expat.ExpatError as exc:
         raise PreflightRefusal(
-            "corrupt-file", f"feuille « {scan.name[:40]} » illisible : {exc}"[:160]
+            "corrupt-file", f"feuille « {scan.name[:40]} » illisible : {exc}"[:160], sheet=scan.name
         ) from None
 
 

@@ -98,6 +98,19 @@ def _sniff_cfb(data: bytes) -> Sniffed:
     return Sniffed("refused", "not-a-workbook", "document Office ancien, pas un classeur")
 
 
+def _looks_like_csv(text: str) -> bool:
+    """A separator on the first line, and as many on the second when there is one (a comma
+    alone on a single line is just a sentence)."""
+    lines = [line for line in text.lstrip("\ufeff").splitlines() if line.strip()][:2]
+    if not lines:
+        return False
+    for sep in (";", "\t", ","):
+        n = lines[0].count(sep)
+        if n and (lines[1].count(sep) == n if len(lines) > 1 else sep != ","):
+            return True
+    return False
+
+
 def sniff(data: bytes) -> Sniffed:
     if not data:
         return Sniffed("refused", "empty-file")
@@ -125,9 +138,7 @@ def sniff(data: bytes) -> Sniffed:
             return Sniffed("refused", "not-a-workbook", "classeur OpenDocument « à plat » (.fods)")
         if low.startswith("<?xml") or low.startswith("<"):
             return Sniffed("refused", "not-a-workbook", "c'est un fichier XML")
-        lines = text.splitlines()
-        first = lines[0] if lines else ""
-        if ";" in first or "," in first or "\t" in first:
+        if _looks_like_csv(text):
             return Sniffed("refused", "csv-file")
         return Sniffed("refused", "not-a-workbook", "c'est un fichier texte")
     return Sniffed("refused", "not-a-workbook", "format de fichier non reconnu")
