@@ -80,7 +80,9 @@ def test_every_coded_cell_has_a_dropdown_from_the_lists_sheet(book, ref):
         dv = dvs[f"C{row}"]
         assert dv.type == "list" and dv.formula1 == f"=liste_{fld.liste}", fld.key
         target = book.defined_names[f"liste_{fld.liste}"].attr_text
-        letter, first, last = re.fullmatch(r"'?Listes'?!\$([A-Z]+)\$(\d+):\$\1\$(\d+)", target).groups()
+        letter, first, last = re.fullmatch(
+            r"'?Listes'?!\$([A-Z]+)\$(\d+):\$\1\$(\d+)", target
+        ).groups()
         labels = [lists[f"{letter}{r}"].value for r in range(int(first), int(last) + 1)]
         assert labels == ref.lists[fld.liste].labels, fld.key
     criteria = validations(book[L.SHEET_CRITERIA])
