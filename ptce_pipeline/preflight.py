@@ -53,11 +53,10 @@ _FORMULA_TEXT = re.compile(rb"<" + _P + rb"f\b[^>]*>([^<]*)</" + _P + rb"f>")
 _DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.I)
 _DATE1904 = re.compile(rb"date1904\s*=\s*[\"'](?:1|true)[\"']")
 # One pass finds what needs a closer look: a cell or row tag that is not in the plain form
-# `<c r="B5"` / `<row r="5"` (well-formed reference first) → the exact scan; a formula or a
-# merged range → their extraction.
+# `<c r="B5"` / `<row r="5"` (well-formed reference first) → the exact scan; a formula → the
+# formulas' extraction.
 _LOOK = re.compile(
-    rb'<(?!c r="[A-Z]{1,3}[1-9]\d{0,6}"|row r="[1-9]\d{0,6}")(?:[\w.\-]+:)?'
-    rb"(c|row|f|mergeCell)[\s/>]"
+    rb'<(?!c r="[A-Z]{1,3}[1-9]\d{0,6}"|row r="[1-9]\d{0,6}")(?:[\w.\-]+:)?(c|row|f)[\s/>]'
 )
 PERCENT_BUILTIN = frozenset({9, 10})
 # Members calamine or openpyxl may parse as XML
@@ -112,7 +111,7 @@ class SheetScan:
     formulas_without_value: set[str] = field(default_factory=set)
     external_formula_cells: set[str] = field(default_factory=set)
     error_cells: dict[str, str] = field(default_factory=dict)  # A1 → "#DIV/0!"
-    merged: list[str] = field(default_factory=list)
+    merged: list[str] = field(default_factory=list)  # ODS: merged areas, "A1:B3"
     xml: bytes = b""
 
 
@@ -408,28 +407,34 @@ def _beyond(top: str, lo: str, hi: str, longest: int) -> bytes:
 
 def measure_sheet(scan: SheetScan, limits: Limits) -> None:
     """Refuse a sheet whose value cells go beyond the caps (or outside the grid); note its
-    formulas without a cached value, error cells, external references and merged ranges."""
+    formulas without a cached value, error cells and external references.
+
+    calamine reads cells in the first `sheetData` only: the span from the first to the last
+    mention of `sheetData` holds them all (the column settings before it and the validations
+    and page setup after it are not scanned)."""
     xml = scan.xml
-    found = {m.group(1) for m in _LOOK.finditer(xml)}
+    first = xml.find(b"sheetData")
+    if first < 0:
+        return
+    body = xml[first : xml.rfind(b"sheetData")]
+    found = {m.group(1) for m in _LOOK.finditer(body)}
     exact = b"c" in found or b"row" in found
     if not exact:
         far = _far_pattern(limits.max_cols, limits.max_rows)
         pos = 0
-        while (m := far.search(xml, pos)) is not None:
+        while (m := far.search(body, pos)) is not None:
             if m.group(1) is not None:  # an odd reference somewhere: place every cell exactly
                 exact = True
                 break
-            if _cell_has_value(xml, m.end()):
+            if _cell_has_value(body, m.end()):
                 _refuse_far(scan, m.group(2).decode(), limits)
             pos = m.end()
     if exact:
         _measure_exact(scan, limits)
     if exact or b"f" in found:
         _formulas(scan)
-    if exact or b'"e"' in xml:
+    if exact or b'"e"' in body:
         _errors(scan)
-    if exact or b"mergeCell" in found:
-        scan.merged = [m.decode() for m in _MERGE.findall(xml)]
 
 
 def _cell_has_value(xml: bytes, pos: int) -> bool:
@@ -571,10 +576,8 @@ def _errors(scan: SheetScan) -> None:
 
 
 # --- OpenDocument -----------------------------------------------------------------------------
-_T = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
-_O = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
-_TX = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
-_CALCEXT = "urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0"
+# calamine matches OpenDocument elements by their qualified names (`table:table-cell`), not by
+# namespace: so does the scan below.
 _META_USER = re.compile(
     rb"<meta:user-defined\b[^>]*?meta:name=\"ptce_([a-z0-9_]+)\"[^>]*>([^<]*)</meta:user-defined>"
 )
@@ -609,97 +612,135 @@ def preflight_ods(data: bytes, limits: Limits) -> Preflight:
     return result
 
 
+class _OdsGrid:
+    """Places the cells of content.xml (repeated rows and columns counted; only cells with a
+    value or a formula count for the extent) and notes merged areas, percent cells, formulas
+    without a value and error cells. Fed by either scan."""
+
+    def __init__(self, result: Preflight, limits: Limits):
+        self.result = result
+        self.limits = limits
+        self.cap_rows = min(limits.max_rows, MAX_ROW)
+        self.cap_cols = min(limits.max_cols, MAX_COL)
+        self.depth = 0
+        self.scan: SheetScan | None = None
+        self.row = self.col = 0
+        self.row_rep = 1
+        self.row_has = False
+
+    def table_start(self, name: str) -> None:
+        self.depth += 1  # a table inside a table (shapes…) is not part of the grid
+        if self.depth == 1:
+            self.scan = SheetScan(name=name, path="content.xml")
+            self.result.sheets[name] = self.scan
+            self.row = 0
+
+    def table_end(self) -> None:
+        self.depth -= 1
+        if self.depth == 0:
+            self.scan = None
+
+    @property
+    def active(self) -> bool:
+        return self.scan is not None and self.depth == 1
+
+    def row_start(self, repeated: str | None) -> None:
+        self.row_rep = _count(repeated)
+        self.row_has = False
+        self.col = 0
+
+    def row_end(self) -> None:
+        first = self.row + 1
+        self.row += self.row_rep
+        if self.row_has:
+            if self.row > self.cap_rows:
+                _refuse_ods(self.scan, max(first, self.cap_rows + 1), 1, self.limits)
+            self.scan.max_row = self.row
+
+    def cell(self, a: dict[str, str], *, covered: bool, has_text: bool, text: str = "") -> None:
+        rep = _count(a.get("table:number-columns-repeated"))
+        spans = a.get("table:number-rows-spanned")
+        scan = self.scan
+        if spans and not covered and _count(spans) > 1:
+            cs = _count(a.get("table:number-columns-spanned"))
+            r0, c0 = self.row + 1, self.col + 1
+            scan.merged.append(f"{_ref(c0, r0)}:{_ref(c0 + cs - 1, r0 + _count(spans) - 1)}")
+        first = self.col + 1
+        self.col += rep
+        vt = a.get("office:value-type")
+        formula = "table:formula" in a
+        if vt is None and not has_text and not formula:
+            return
+        self.row_has = True
+        row = self.row + 1
+        if self.col > self.cap_cols:
+            _refuse_ods(scan, row, max(first, self.cap_cols + 1), self.limits)
+        scan.max_col = max(scan.max_col, self.col)
+        if vt == "percentage":
+            self.result.ods_percent.setdefault(scan.name, []).append(
+                (row, row + self.row_rep - 1, first, self.col)
+            )
+        if formula and vt is None and not has_text:
+            scan.formulas_without_value.add(_ref(first, row))
+        if a.get("calcext:value-type") == "error":
+            scan.error_cells[_ref(first, row)] = text.strip() or "#ERREUR"
+
+
 def _scan_ods(content: bytes, result: Preflight, limits: Limits) -> None:
-    """One expat pass over content.xml: extent of each table (repeated rows and columns
-    counted, only cells with a value), merged areas, percent cells, formulas without value,
-    error cells."""
+    """One expat pass over content.xml (elements by qualified name, as calamine reads them).
+
+    Most cells are empty styled ones: their handlers only move the column. (A regular-expression
+    tokenizer was tried: the Python work per element made it slower than expat.)"""
     from xml.parsers import expat
 
-    parser = expat.ParserCreate(namespace_separator=" ")
-    cap_rows = min(limits.max_rows, MAX_ROW)
-    cap_cols = min(limits.max_cols, MAX_COL)
-    st: dict = {"sheet": None, "row": 0, "col": 0, "depth": 0, "cell": None}
-    vt_key, formula_key = f"{_O} value-type", f"{_T} formula"
-    calc_vt = f"{_CALCEXT} value-type"
+    parser = expat.ParserCreate()
+    grid = _OdsGrid(result, limits)
+    stack: list = []  # open cells: [attributes, covered, has_text, texts]
+    interesting = ("office:value-type", "table:formula", "table:number-rows-spanned")
 
     def start(name, attrs):
-        ns, _, local = name.rpartition(" ")
-        if ns == _T and local == "table":
-            st["depth"] += 1  # a table inside a table (shapes…) is not part of the grid
-            if st["depth"] == 1:
-                sheet = attrs.get(f"{_T} name", "")
-                st.update(sheet=SheetScan(name=sheet, path="content.xml"), row=0)
-                result.sheets[sheet] = st["sheet"]
+        if grid.depth != 1 and name != "table:table":
             return
-        scan = st["sheet"]
-        if scan is None or st["depth"] != 1:
-            return
-        if ns == _T and local == "table-row":
-            st["row_rep"] = _count(attrs.get(f"{_T} number-rows-repeated"))
-            st["row_has"] = False
-            st["col"] = 0
-        elif ns == _T and local in ("table-cell", "covered-table-cell"):
-            st["cell"] = {
-                "rep": _count(attrs.get(f"{_T} number-columns-repeated")),
-                "value": attrs.get(vt_key) is not None,
-                "pct": attrs.get(vt_key) == "percentage",
-                "formula": formula_key in attrs,
-                "error": attrs.get(calc_vt) == "error",
-                "text": [],
-            }
-            spans = attrs.get(f"{_T} number-rows-spanned")
-            if spans and local == "table-cell" and _count(spans) > 1:
-                cs = _count(attrs.get(f"{_T} number-columns-spanned"))
-                r0, c0 = st["row"] + 1, st["col"] + 1
-                scan.merged.append(f"{_ref(c0, r0)}:{_ref(c0 + cs - 1, r0 + _count(spans) - 1)}")
-        elif ns == _TX and local == "p" and st["cell"] is not None:
-            st["cell"]["value"] = True
+        if name == "table:table-cell" or name == "table:covered-table-cell":
+            stack.append([attrs, name != "table:table-cell", False, None])
+        elif name[:5] == "text:":
+            if stack:
+                stack[-1][2] = True
+        elif name == "table:table-row":
+            grid.row_start(attrs.get("table:number-rows-repeated"))
+        elif name == "table:table":
+            grid.table_start(attrs.get("table:name", ""))
 
     def chars(text):
-        cell = st["cell"]
-        if cell is not None and cell["error"] and len(cell["text"]) < 8:
-            cell["text"].append(text)
+        if stack and stack[-1][3] is not None and len(stack[-1][3]) < 8:
+            stack[-1][3].append(text)
 
     def end(name):
-        ns, _, local = name.rpartition(" ")
-        if ns == _T and local == "table":
-            st["depth"] -= 1
-            if st["depth"] == 0:
-                st["sheet"] = None
+        if grid.depth != 1 and name != "table:table":
             return
-        scan = st["sheet"]
-        if scan is None or st["depth"] != 1:
-            return
-        if ns == _T and local in ("table-cell", "covered-table-cell"):
-            cell, st["cell"] = st["cell"], None
-            first = st["col"] + 1
-            st["col"] += cell["rep"]
-            if not cell["value"] and not cell["formula"]:
+        if name == "table:table-cell" or name == "table:covered-table-cell":
+            if not stack:
                 return
-            st["row_has"] = True
-            row = st["row"] + 1
-            if st["col"] > cap_cols:
-                _refuse_ods(scan, row, max(first, cap_cols + 1), limits)
-            scan.max_col = max(scan.max_col, st["col"])
-            if cell["pct"]:
-                result.ods_percent.setdefault(scan.name, []).append(
-                    (row, row + st["row_rep"] - 1, first, st["col"])
-                )
-            if cell["formula"] and not cell["value"]:
-                scan.formulas_without_value.add(_ref(first, row))
-            if cell["error"]:
-                scan.error_cells[_ref(first, row)] = "".join(cell["text"]).strip() or "#ERREUR"
-        elif ns == _T and local == "table-row":
-            first = st["row"] + 1
-            st["row"] += st["row_rep"]
-            if st["row_has"]:
-                if st["row"] > cap_rows:
-                    _refuse_ods(scan, max(first, cap_rows + 1), 1, limits)
-                scan.max_row = st["row"]
+            a, covered, has_text, texts = stack.pop()
+            if has_text or any(k in a for k in interesting):
+                grid.cell(a, covered=covered, has_text=has_text, text="".join(texts or ()))
+            else:
+                rep = a.get("table:number-columns-repeated")
+                grid.col += _count(rep) if rep else 1
+        elif name == "table:table-row":
+            grid.row_end()
+        elif name == "table:table":
+            grid.table_end()
 
-    parser.StartElementHandler = start
+    def error_text(name, attrs):
+        start(name, attrs)
+        if stack and attrs is stack[-1][0] and attrs.get("calcext:value-type") == "error":
+            stack[-1][3] = []
+
+    parser.StartElementHandler = error_text if b'calcext:value-type="error"' in content else start
     parser.EndElementHandler = end
     parser.CharacterDataHandler = chars
+    parser.buffer_text = True
     try:
         parser.Parse(content, True)
     except expat.ExpatError as exc:

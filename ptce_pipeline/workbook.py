@@ -14,7 +14,7 @@ from typing import Any
 from . import issues as I
 from . import layout as L
 from .config import Limits
-from .preflight import Preflight, PreflightRefusal, run_preflight
+from .preflight import Preflight, PreflightRefusal, run_preflight, split_ref
 from .referentiel import fold
 from .sniff import sniff
 
@@ -110,7 +110,10 @@ def read_raw(data: bytes, limits: Limits) -> tuple[RawWorkbook | None, list[I.Is
                         detail=f"feuille « {name[:40]} » : plus de {limits.max_rows} lignes",
                     )
                 ]
-            merged = list(sheet.merged_cell_ranges or []) if pre.format != "ods" else []
+            if pre.format == "ods":  # calamine gives merged areas for xlsx only
+                merged = [_area(a) for a in scan.merged] if scan is not None else []
+            else:
+                merged = list(sheet.merged_cell_ranges or [])
             sheets[name] = RawSheet(
                 name=name, rows=rows, hidden=hidden and key != meta_key, merged=merged
             )
@@ -126,6 +129,13 @@ def read_raw(data: bytes, limits: Limits) -> tuple[RawWorkbook | None, list[I.Is
     return RawWorkbook(
         format=sniffed.format, sheets=sheets, sheet_names=names, preflight=pre, issues=issues
     ), issues
+
+
+def _area(text: str) -> tuple[tuple[int, int], tuple[int, int]]:
+    """ "B3:C5" → ((2, 1), (4, 2)), 0-based like calamine's merged ranges."""
+    first, _, last = text.partition(":")
+    (r0, c0), (r1, c1) = split_ref(first), split_ref(last or first)
+    return (r0 - 1, c0 - 1), (r1 - 1, c1 - 1)
 
 
 def _detail(exc: BaseException) -> str:

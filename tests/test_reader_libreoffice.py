@@ -150,3 +150,11 @@ def test_ods_hidden_sheet_is_reported(ref):
             dst.writestr(info, blob, zipfile.ZIP_STORED if info.filename == "mimetype" else 8)
     content = read_one(out.getvalue(), ref, Limits()).content
     assert [(i.sheet, i.code) for i in content.issues] == [("Critères", "hidden-sheet")]
+
+
+def test_merged_cells_in_an_ods(ref):
+    """calamine gives no merged areas for .ods: the pre-flight's scan of content.xml does."""
+    content = read_one((DATA / "libreoffice_merged.ods").read_bytes(), ref, Limits()).content
+    merged = [i for i in content.issues if i.code == "merged-cells"]
+    assert [(i.sheet, i.cell) for i in merged] == [(L.SHEET_INDICATORS, "F7")]
+    assert fixtures.MERGED in merged[0].message

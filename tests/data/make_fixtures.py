@@ -9,6 +9,7 @@
   a formula whose value LibreOffice computes and caches, trailing repeated rows (ODS).
 - libreoffice_errors.xlsx, libreoffice_errors.ods: formulas whose cached result is an error
   (#DIV/0!, #N/A, #NAME?), as LibreOffice saves them.
+- libreoffice_merged.ods: three indicator values merged into one cell, as an .ods.
 - legacy.xls: a real Excel 97-2003 (BIFF8) workbook written by LibreOffice.
 
 The tests rebuild the sources with the same functions to know what to expect, and convert
@@ -36,6 +37,7 @@ FORMULA_TEXT = "=200+10"
 FORMULA_VALUE = 210.0
 PERCENT_INDICATOR = "IND02"  # 0.43 in a cell formatted as a percentage: the pole sees 43 %
 DATE_FILLED = dt.date(2025, 2, 14)
+MERGED = "F7:F9"  # IND01 to IND03
 ERRORS = {"IND14": ("=1/0", "#DIV/0!"), "IND05": ("=NA()", "#N/A"), "IND23": ("=INCONNUE()", None)}
 
 
@@ -121,6 +123,15 @@ def source_errors(ref) -> bytes:
     return workbook(ref, filled(ref), edit=edit)
 
 
+def source_merged(ref) -> bytes:
+    """Three indicator values merged into one cell (only the first keeps its value)."""
+    from conftest import filled, workbook
+
+    from ptce_pipeline import layout as L
+
+    return workbook(ref, filled(ref), edit=lambda wb: wb[L.SHEET_INDICATORS].merge_cells(MERGED))
+
+
 def source_tiny() -> bytes:
     from openpyxl import Workbook
 
@@ -147,6 +158,7 @@ def main() -> int:
         "libreoffice_filled.ods": convert(filled_bytes, "ods"),
         "libreoffice_errors.xlsx": convert(errors_bytes, "xlsx"),
         "libreoffice_errors.ods": convert(errors_bytes, "ods"),
+        "libreoffice_merged.ods": convert(source_merged(ref), "ods"),
         "legacy.xls": convert(source_tiny(), "xls:MS Excel 97"),
     }
     for name, data in outputs.items():
