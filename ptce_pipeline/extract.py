@@ -17,6 +17,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from . import TEMPLATE_VERSION
@@ -31,6 +32,7 @@ MAX_TEXT = 2000
 NUMBER_KINDS = frozenset({"count", "euros", "fte", "percent", "m2", "scale"})
 
 
+@lru_cache(maxsize=1024)
 def col_letter(idx: int) -> str:
     """0-based column index → letters."""
     idx += 1
@@ -439,16 +441,17 @@ class _Reader:
         fields = [(f, member_cols[f.key]) for f in self.ref.members if f.key in member_cols]
         positions = sorted(member_cols.values())
         width = max(positions) + 1
+        pick = itemgetter(*positions) if len(positions) > 1 else lambda row: (row[positions[0]],)
+        nothing = ("",) * len(positions)
         filled = 0
         rows = sheet.rows
         for r in range(hrow + 1, len(rows)):
             row = rows[r]
             if len(row) < width:
                 row = row + [""] * (width - len(row))
-            # most rows of the template are empty: one cheap test before the exact one
-            if not any(row[c] != "" and row[c] is not None for c in positions):
-                continue
-            if all(_is_blank(row[c]) for c in positions):
+            values = pick(row)
+            # most rows of the template are empty: one C-level comparison first
+            if values == nothing or all(_is_blank(v) for v in values):
                 continue
             filled += 1
             if filled > L.MAX_MEMBER_ROWS:

@@ -248,16 +248,12 @@ def _stream(
     zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget, *, keep: bool, xml: bool, what: str
 ) -> bytes:
     limits = budget.limits
-    out = io.BytesIO() if keep else None
+    chunks: list[bytes] = []
     size = 0
     tail = b""
-    first = True
     try:
         with zf.open(info) as fh:
-            while True:
-                chunk = fh.read(CHUNK)
-                if not chunk:
-                    break
+            while chunk := fh.read(CHUNK):
                 size += len(chunk)
                 budget.total += len(chunk)
                 if size > limits.max_member_bytes:
@@ -270,29 +266,26 @@ def _stream(
                         "too-large",
                         f"le classeur dépasse {_mib(limits.max_total_bytes)} une fois décompressé",
                     )
-                if (
-                    info.compress_size
-                    and size > 10 * CHUNK
-                    and size / info.compress_size > limits.max_ratio
-                ):
+                if size > 10 * CHUNK and size > limits.max_ratio * max(1, info.compress_size):
                     raise PreflightRefusal("too-large", f"taux de compression anormal ({what})")
                 if xml:
-                    if first and (chunk[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in chunk[:64]):
+                    if not tail and (
+                        chunk[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in chunk[:64]
+                    ):
                         raise PreflightRefusal("forbidden-xml", f"{what} encodé en UTF-16")
-                    window = tail + chunk
-                    if b"<!" in window and _DTD.search(window):
+                    # a declaration split between two reads is caught through the tail kept
+                    if (b"<!" in chunk or b"<" in tail) and _DTD.search(tail + chunk):
                         raise PreflightRefusal("forbidden-xml", what)
                     tail = chunk[-32:]
-                first = False
-                if out is not None:
-                    out.write(chunk)
+                if keep:
+                    chunks.append(chunk)
     except PreflightRefusal:
         raise
     except Exception as exc:  # zlib.error, BadZipFile (CRC, header mismatch), EOFError…
         raise PreflightRefusal(
             "corrupt-file", f"élément {info.filename[:60]} illisible : {exc}"[:160]
         ) from None
-    return out.getvalue() if out is not None else b""
+    return b"".join(chunks)
 
 
 # --- xlsx / xlsm ------------------------------------------------------------------------------

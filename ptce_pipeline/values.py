@@ -89,19 +89,26 @@ _UNITS = {
 _ANY_UNIT = re.compile(r"(%|pourcents?|pct|k?€|euros?|eur|etp|m²|m2)$")
 
 
+_SPACE_TABLE = str.maketrans(dict.fromkeys(_SPACES[:-1] + "\t", " "))
+
+
 def clean_text(raw: Any) -> tuple[str | None, bool]:
     """Normalise a text cell: NFC, invisible and control characters removed, spaces collapsed.
     Returns (text or None, whether invisible characters were removed)."""
     if raw is None:
         return None, False
     text = raw if isinstance(raw, str) else str(raw)
-    text = unicodedata.normalize("NFC", text)
-    cleaned = _INVISIBLE.sub("", text)
-    removed = cleaned != text
-    cleaned = cleaned.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
-    for sp in _SPACES[:-1]:
-        cleaned = cleaned.replace(sp, " ")
-    cleaned = "\n".join(" ".join(line.split()) for line in cleaned.split("\n")).strip()
+    if text.isascii() and text.isprintable():  # the common case: one pass, nothing to remove
+        return " ".join(text.split()) or None, False
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    cleaned = _INVISIBLE.sub("", text) if _INVISIBLE.search(text) else text
+    removed = cleaned is not text and cleaned != text
+    cleaned = cleaned.replace("\r\n", "\n").replace("\r", "\n").translate(_SPACE_TABLE)
+    if "\n" in cleaned:
+        cleaned = "\n".join(" ".join(line.split()) for line in cleaned.split("\n")).strip()
+    else:
+        cleaned = " ".join(cleaned.split())
     return (cleaned or None), removed
 
 

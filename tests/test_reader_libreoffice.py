@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -105,11 +106,15 @@ def test_what_libreoffice_changes_is_what_we_expect():
     assert b'name="_ptce" sheetId="7" state="hidden"' in workbook  # veryHidden → hidden
     assert "xl/sharedStrings.xml" in xlsx.namelist()
     assert b"ptce_template_version" in xlsx.read("docProps/custom.xml")
+    criteria = xlsx.read("xl/worksheets/sheet5.xml")
+    # a boolean TRUE comes back as the formula TRUE() with its cached value
+    assert re.search(rb'<c r="D6" s="\d+" t="b"><f aca="false">TRUE\(\)</f><v>1</v>', criteria)
     ods = zipfile.ZipFile(DATA / "libreoffice_filled.ods")
     assert b'meta:name="ptce_template_version"' in ods.read("meta.xml")
     content = ods.read("content.xml")
     assert b'office:value-type="percentage"' in content
     assert b'office:value-type="date"' in content
+    assert b'office:value-type="boolean"' in content
     assert b"table:number-rows-repeated" in content  # trailing empty rows, counted not read
 
 
