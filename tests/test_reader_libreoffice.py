@@ -114,7 +114,8 @@ def test_what_libreoffice_changes_is_what_we_expect():
     content = ods.read("content.xml")
     assert b'office:value-type="percentage"' in content
     assert b'office:value-type="date"' in content
-    assert b'office:value-type="boolean"' in content
+    # … and in .ods the number 1 computed by TRUE(): both read as « Oui »
+    assert b'table:formula="of:=TRUE()" office:value-type="float" office:value="1"' in content
     assert b"table:number-rows-repeated" in content  # trailing empty rows, counted not read
 
 
