@@ -5,6 +5,7 @@ unescaped, and no text from a pole can become a formula."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import html
 import io
@@ -64,74 +65,181 @@ def set_text(cell, text) -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# The annotated copy. What each marked cell looked like before (its fill and comment) is kept
+# in a very hidden sheet, so annotating an annotated copy again first puts every cell back as
+# the pole left it: no stale mark survives, and no fill or comment of the pole's is lost.
+MARKS_SHEET = "_ptce_annotations"
+MARKS_HEADER = ("feuille", "cellule", "motif", "couleur", "fond", "commentaire", "auteur")
+_RGB = re.compile(r"^[0-9A-Fa-f]{6}([0-9A-Fa-f]{2})?$")
+_A1 = re.compile(r"^\$?([A-Z]{1,3})\$?([1-9]\d{0,6})$")
+HEADERS = ("N°", "Gravité", "Feuille", "Cellule", "Colonne", "Code", "Message", "Valeur lue")
+WIDTHS = (5, 14, 14, 9, 22, 26, 90, 30)
+
+
 def annotated_workbook(
     data: bytes, file_format: str | None, issues: list[I.Issue], *, raw_sheets=None
 ) -> bytes | None:
-    """The pole's workbook with its problems marked, or None when it cannot be opened."""
+    """The pole's workbook with its problems marked, or None when it cannot be opened.
+
+    Cells in error are filled red, warnings orange, each with a comment carrying the
+    messages; a first sheet « Anomalies » lists every issue with a link to its cell. An .ods
+    file (or an .xlsx openpyxl cannot open) is rebuilt from its values as a new .xlsx.
+    """
+    wb = _open(data, file_format, raw_sheets)
+    if wb is None:
+        return None
+    _unmark(wb)
+    _mark(wb, issues)
+    _anomalies_sheet(wb, issues)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _open(data: bytes, file_format: str | None, raw_sheets):
     from openpyxl import Workbook, load_workbook
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.worksheet.hyperlink import Hyperlink
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        wb = None
         if file_format in ("xlsx", "xlsm"):
             try:
-                wb = load_workbook(
+                return load_workbook(
                     io.BytesIO(data), keep_vba=False, keep_links=False, rich_text=False
                 )
             except Exception:
-                wb = None
-        if wb is None:
-            if not raw_sheets:
-                return None
-            wb = Workbook()
-            wb.remove(wb.active)
-            for name, rows in raw_sheets.items():
-                ws = wb.create_sheet(name[:31])
-                for r, row in enumerate(rows, start=1):
-                    for c, value in enumerate(row, start=1):
-                        if value in ("", None):
-                            continue
-                        cell = ws.cell(row=r, column=c)
-                        if isinstance(value, str):
-                            set_text(cell, value)
-                        else:
-                            cell.value = value
-    # reset our own marks from an earlier annotation
-    for ws in wb.worksheets:
-        if ws.title == L.SHEET_ANOMALIES:
-            continue
-        for row in ws.iter_rows():
-            for cell in row:
-                if cell.comment is not None and cell.comment.author == AUTHOR:
-                    cell.comment = None
-                fill = cell.fill
-                if (
-                    fill is not None
-                    and fill.fill_type == "solid"
-                    and str(fill.fgColor.rgb)[-6:] in (RED, ORANGE)
-                ):
-                    cell.fill = PatternFill("solid", fgColor="FFF9E5")
-    if L.SHEET_ANOMALIES in wb.sheetnames:
+                pass
+        if raw_sheets is None and file_format in ("ods", "xlsx", "xlsm"):
+            raw_sheets = _grids(data)
+        if not raw_sheets:
+            return None
+        wb = Workbook()
+        wb.remove(wb.active)
+        for name, rows in raw_sheets.items():
+            ws = wb.create_sheet(name[:31])
+            for r, row in enumerate(rows, start=1):
+                for c, value in enumerate(row, start=1):
+                    if value in ("", None):
+                        continue
+                    cell = ws.cell(row=r, column=c)
+                    if isinstance(value, str):
+                        set_text(cell, value)
+                    else:
+                        cell.value = value
+        return wb
+
+
+def _grids(data: bytes) -> dict[str, list[list]] | None:
+    """Every sheet's values (python-calamine); the file has passed the pre-flight already."""
+    try:
+        import python_calamine as pc
+
+        book = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        return {
+            name: book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            for name in book.sheet_names
+        }
+    except Exception:
+        return None
+
+
+def _unmark(wb) -> None:
+    """Remove an earlier annotation: its sheets, and its fills and comments (restored)."""
+    from openpyxl.comments import Comment
+    from openpyxl.styles import PatternFill
+
+    annotated = L.SHEET_ANOMALIES in wb.sheetnames
+    if annotated:
         wb.remove(wb[L.SHEET_ANOMALIES])
+    if MARKS_SHEET not in wb.sheetnames:
+        if annotated:  # marks without their record (copied elsewhere): clear what is ours
+            for ws in wb.worksheets:
+                for row in ws.iter_rows():
+                    for cell in row:
+                        if _is_ours(cell.fill):
+                            cell.fill = PatternFill(fill_type=None)
+                        if cell.comment is not None and cell.comment.author == AUTHOR:
+                            cell.comment = None
+        return
+    marks = wb[MARKS_SHEET]
+    for row in marks.iter_rows(min_row=2, values_only=True):
+        sheet, ref, pattern, color, bg, comment, author = (list(row) + [None] * 7)[:7]
+        if not (isinstance(sheet, str) and sheet in wb.sheetnames and isinstance(ref, str)):
+            continue
+        if sheet in (MARKS_SHEET, L.SHEET_ANOMALIES) or not _A1.match(ref):
+            continue
+        cell = wb[sheet][ref]
+        with contextlib.suppress(Exception):  # the record is the pole's file: trust nothing
+            if _is_ours(cell.fill):  # a fill the pole changed since is theirs: kept
+                if pattern in (None, "") or not (isinstance(color, str) and _RGB.match(color)):
+                    cell.fill = PatternFill(fill_type=None)
+                else:
+                    background = bg if isinstance(bg, str) and _RGB.match(bg) else None
+                    cell.fill = PatternFill(str(pattern), fgColor=color, bgColor=background)
+            if cell.comment is not None and cell.comment.author == AUTHOR:
+                cell.comment = (
+                    Comment(str(comment), str(author or "")) if comment not in (None, "") else None
+                )
+    wb.remove(marks)
+
+
+def _is_ours(fill) -> bool:
+    if fill is None or fill.fill_type != "solid":
+        return False
+    rgb = fill.fgColor.rgb if fill.fgColor is not None else None
+    return isinstance(rgb, str) and rgb[-6:].upper() in (RED, ORANGE)
+
+
+def _mark(wb, issues: list[I.Issue]) -> None:
+    from openpyxl.cell.cell import MergedCell
+    from openpyxl.comments import Comment
+    from openpyxl.styles import PatternFill
+
     red = PatternFill("solid", fgColor=RED)
     orange = PatternFill("solid", fgColor=ORANGE)
     by_cell: dict[tuple[str, str], list[I.Issue]] = {}
     for issue in issues:
-        if issue.sheet and issue.cell and issue.sheet in wb.sheetnames:
+        if issue.sheet in wb.sheetnames and issue.cell and _A1.match(issue.cell):
             by_cell.setdefault((issue.sheet, issue.cell), []).append(issue)
+    marks = wb.create_sheet(MARKS_SHEET)
+    marks.append(MARKS_HEADER)
     for (sheet, ref), found in by_cell.items():
-        ws = wb[sheet]
-        try:
-            cell = ws[ref]
-        except (ValueError, KeyError, IndexError):
-            continue
-        worst = I.ERREUR if any(i.severity == I.ERREUR for i in found) else I.AVERTISSEMENT
-        cell.fill = red if worst == I.ERREUR else orange
-        text = "\n".join(f"[{i.severity}] {i.message}" for i in found)
-        cell.comment = Comment(text[:2000], AUTHOR, width=360, height=160)
+        cell = wb[sheet][ref]
+        if isinstance(cell, MergedCell):
+            continue  # inside a merged range: listed in « Anomalies » only
+        before = None if _is_ours(cell.fill) else cell.fill
+        rgb = before.fgColor.rgb if before is not None and before.fgColor is not None else None
+        bg = before.bgColor.rgb if before is not None and before.bgColor is not None else None
+        old = cell.comment
+        row = [
+            sheet,
+            ref,
+            before.fill_type if before is not None else None,
+            rgb if isinstance(rgb, str) else None,
+            bg if isinstance(bg, str) else None,
+            old.text if old is not None else None,
+            old.author if old is not None else None,
+        ]
+        marks.append([None] * len(row))
+        for c, value in enumerate(row, start=1):
+            set_text(marks.cell(row=marks.max_row, column=c), value)
+        worst = any(i.severity == I.ERREUR for i in found)
+        cell.fill = red if worst else orange
+        text = "\n\n".join(
+            f"{'Erreur' if i.severity == I.ERREUR else 'Avertissement'} : {i.message}"
+            for i in found
+        )
+        if old is not None and old.text:
+            text += f"\n\n(Commentaire d'origine : {old.text})"
+        cell.comment = Comment(text[:4000], AUTHOR, width=380, height=180)
+    marks.sheet_state = "veryHidden"
+
+
+def _anomalies_sheet(wb, issues: list[I.Issue]) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.worksheet.hyperlink import Hyperlink
+
+    red = PatternFill("solid", fgColor=RED)
+    orange = PatternFill("solid", fgColor=ORANGE)
     ws = wb.create_sheet(L.SHEET_ANOMALIES, 0)
     ws.sheet_properties.tabColor = "C00000"
     errors, warns = I.counts(issues)
@@ -139,11 +247,12 @@ def annotated_workbook(
     ws["A1"].font = Font(bold=True, size=14, color="C00000")
     set_text(
         ws["A2"],
-        f"{errors} erreur(s), {warns} avertissement(s). Corrigez ce classeur puis déposez-le de "
-        "nouveau dans le dossier de votre pôle. Cliquez sur une cellule pour vous y rendre.",
+        f"{errors} erreur(s), {warns} avertissement(s). Les cellules en rouge sont à corriger "
+        "(le classeur est refusé tant qu'il en reste), celles en orange à vérifier. Cliquez sur "
+        "une cellule de la colonne D pour vous y rendre, corrigez ce classeur puis déposez-le de "
+        "nouveau dans le dossier de votre pôle.",
     )
-    headers = ["N°", "Gravité", "Feuille", "Cellule", "Colonne", "Code", "Message", "Valeur lue"]
-    for c, text in enumerate(headers, start=1):
+    for c, text in enumerate(HEADERS, start=1):
         cell = ws.cell(row=4, column=c)
         set_text(cell, text)
         cell.font = Font(bold=True, color="FFFFFF")
@@ -156,7 +265,7 @@ def annotated_workbook(
         set_text(ws.cell(row=r, column=3), issue.sheet or "—")
         link = ws.cell(row=r, column=4)
         set_text(link, issue.cell or "—")
-        if issue.sheet in wb.sheetnames and issue.cell:
+        if issue.sheet in wb.sheetnames and issue.cell and _A1.match(issue.cell):
             quoted = "'" + issue.sheet.replace("'", "''") + "'"
             link.hyperlink = Hyperlink(
                 ref=link.coordinate, location=f"{quoted}!{issue.cell}", display=issue.cell
@@ -168,15 +277,12 @@ def annotated_workbook(
         set_text(msg, issue.message)
         msg.alignment = Alignment(wrap_text=True, vertical="top")
         set_text(ws.cell(row=r, column=8), issue.value or "")
-    for letter, width in zip("ABCDEFGH", (5, 14, 14, 9, 22, 26, 90, 30), strict=True):
+    for letter, width in zip("ABCDEFGH", WIDTHS, strict=True):
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A5"
     wb.active = 0
     for sheet in wb.worksheets:
         sheet.sheet_view.tabSelected = sheet.title == L.SHEET_ANOMALIES
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
 
 
 # --------------------------------------------------------------------------------------------
@@ -229,7 +335,7 @@ def receipt_html(
         nxt = "Aucune action n'est nécessaire de votre part."
     rows = "".join(
         f'<tr><td>{n}</td><td class="{e(i.severity)}">{e(i.severity)}</td><td>{e(i.sheet or "—")}</td>'
-        f"<td>{e(i.cell or '—')}</td><td>{e(i.message)}</td><td><code>{e(i.value or '')}</code></td></tr>"
+        f"<td>{e(i.cell or '—')}</td><td>{_prose(i.message)}</td><td><code>{e(i.value or '')}</code></td></tr>"
         for n, i in enumerate(issues, start=1)
     )
     table = (
@@ -277,7 +383,7 @@ code {{ word-break: break-all; }}
 <main>
 <h1>Accusé de réception — suivi des PTCE</h1>
 <p class="status">{e(headline)}</p>
-{f"<p>{e(note[:1].upper() + note[1:])}.</p>" if note else ""}
+{f"<p>{_prose(note[:1].upper() + note[1:])}.</p>" if note else ""}
 <dl>
 <dt>Pôle</dt><dd>{e(pole_id)}</dd>
 <dt>Fichier</dt><dd>{e(original_name)}</dd>
@@ -289,13 +395,21 @@ code {{ word-break: break-all; }}
 </dl>
 {late_text}
 <h2>Et maintenant ?</h2>
-<p>{e(nxt)}</p>
+<p>{_prose(nxt)}</p>
 {annotated}
 {table}
 </main>
 </body>
 </html>
 """
+
+
+def _prose(text: str) -> str:
+    """Escaped French text whose guillemets and colons never wrap away from their words."""
+    out = html.escape(text)
+    for a, b in (("« ", "«&nbsp;"), (" »", "&nbsp;»"), (" :", "&nbsp;:"), (" ;", "&nbsp;;")):
+        out = out.replace(a, b)
+    return out
 
 
 def write_feedback(

@@ -7,6 +7,8 @@ checked against `CATALOGUE` by a test.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -137,7 +139,8 @@ CATALOGUE: dict[str, IssueType] = {
         ERREUR,
         "Version de modèle inconnue",
         "Ce classeur a été créé avec une version du modèle que le pipeline ne connaît pas "
-        "(version {version}). Remplissez le modèle actuel (version {current}).",
+        "(version {version}). Recopiez vos données dans le modèle actuel (version {current}), "
+        "disponible auprès de l'équipe nationale.",
     ),
     "old-template-version": IssueType(
         AVERTISSEMENT,
@@ -225,8 +228,8 @@ CATALOGUE: dict[str, IssueType] = {
     "too-many-members": IssueType(
         ERREUR,
         "Trop de lignes de membres",
-        "La feuille Membres contient plus de {max} lignes remplies. Vérifiez qu'aucune ligne n'a "
-        "été recopiée par erreur.",
+        "La feuille Membres contient plus de {max} lignes remplies ; la lecture s'est arrêtée ici. "
+        "Supprimez les lignes recopiées par erreur : une ligne par organisation membre.",
     ),
     # --- cell values -------------------------------------------------------------------------
     "required-value": IssueType(
@@ -279,18 +282,20 @@ CATALOGUE: dict[str, IssueType] = {
     "invalid-commune": IssueType(
         ERREUR,
         "Code commune invalide",
-        "« {value} » n'est pas un code commune INSEE (5 caractères, par exemple 26281 ou 2A004 ; "
-        "ce n'est pas le code postal).",
+        "« {value} » n'est pas un code commune INSEE. Saisissez le code officiel géographique à "
+        "5 caractères (par exemple 26281 ou 2A004), et non le code postal.",
     ),
     "invalid-departement": IssueType(
         ERREUR,
         "Département invalide",
-        "« {value} » n'est pas un code de département (01 à 95, 2A, 2B, 971 à 976).",
+        "« {value} » n'est pas un code de département. Saisissez le code officiel : 01 à 95, 2A, "
+        "2B ou 971 à 976 (par exemple 07, et non 7 ou Ardèche).",
     ),
     "invalid-region": IssueType(
         ERREUR,
         "Région invalide",
-        "« {value} » n'est pas une région actuelle. Choisissez dans la liste déroulante.",
+        "« {value} » n'est pas une région actuelle (découpage de 2016). Choisissez la région dans "
+        "la liste déroulante.",
     ),
     "old-region-name": IssueType(
         AVERTISSEMENT,
@@ -301,23 +306,27 @@ CATALOGUE: dict[str, IssueType] = {
     "invalid-year": IssueType(
         ERREUR,
         "Année invalide",
-        "« {label} » attend une année à 4 chiffres entre {min} et {max}, la cellule contient « {value} ».",
+        "« {label} » attend une année à 4 chiffres entre {min} et {max}, la cellule contient "
+        "« {value} ». Saisissez l'année seule, sur 4 chiffres, dans cet intervalle.",
     ),
     "invalid-date": IssueType(
         ERREUR,
         "Date invalide",
-        "« {label} » attend une date (JJ/MM/AAAA), la cellule contient « {value} ».",
+        "« {label} » attend une date, la cellule contient « {value} ». Saisissez la date sous la "
+        "forme JJ/MM/AAAA, par exemple 15/03/2025.",
     ),
     "invalid-email": IssueType(
         ERREUR,
         "Courriel invalide",
-        "« {value} » n'est pas une adresse électronique valide (forme attendue : nom@domaine.fr).",
+        "« {value} » n'est pas une adresse électronique valide. Corrigez-la sous la forme "
+        "nom@domaine.fr (une seule adresse, sans espace).",
     ),
     "invalid-pole-id": IssueType(
         ERREUR,
         "Identifiant de pôle invalide",
-        "« {value} » n'est pas un identifiant de pôle : il a la forme PTCE- suivi d'au moins trois "
-        "chiffres (par exemple PTCE-001).",
+        "« {value} » n'est pas un identifiant de pôle. Saisissez l'identifiant attribué par l'équipe "
+        "nationale : PTCE- suivi d'au moins trois chiffres (par exemple PTCE-001), comme le nom "
+        "de votre dossier de dépôt.",
     ),
     "formula-without-value": IssueType(
         ERREUR,
@@ -345,8 +354,9 @@ CATALOGUE: dict[str, IssueType] = {
     "pole-not-registered": IssueType(
         ERREUR,
         "Pôle non inscrit",
-        "Le pôle {value} n'est pas inscrit au registre national. Vérifiez l'identifiant attribué "
-        "par l'équipe nationale.",
+        "Le pôle {value} n'est pas inscrit au registre national. Saisissez l'identifiant attribué "
+        "par l'équipe nationale (c'est le nom de votre dossier de dépôt) ou demandez-lui de "
+        "vous inscrire.",
     ),
     "pole-folder-mismatch": IssueType(
         ERREUR,
@@ -365,7 +375,27 @@ CATALOGUE: dict[str, IssueType] = {
         ERREUR,
         "Période hors participation",
         "Le pôle {pole} participe au suivi de {first} à {last} : la période {value} est en dehors. "
-        "Vérifiez l'année saisie.",
+        "Corrigez l'année saisie ; si elle est juste, signalez-le à l'équipe nationale, qui tient "
+        "le registre.",
+    ),
+    "departement-registry-mismatch": IssueType(
+        AVERTISSEMENT,
+        "Département différent du registre",
+        "Le département {value} diffère de celui inscrit au registre national pour ce pôle "
+        "({expected}). Corrigez le département ou, si le siège a changé, signalez-le à l'équipe "
+        "nationale.",
+    ),
+    "creation-after-period": IssueType(
+        ERREUR,
+        "Création postérieure à la période",
+        "Le pôle aurait été créé en {value}, après la période {period} sur laquelle portent les "
+        "données. Corrigez l'année de création ou la période.",
+    ),
+    "implausible-fill-date": IssueType(
+        AVERTISSEMENT,
+        "Date de remplissage invraisemblable",
+        "La date de remplissage {value} est {detail}. Corrigez-la (JJ/MM/AAAA) ou laissez la "
+        "cellule vide.",
     ),
     "region-departement-mismatch": IssueType(
         ERREUR,
@@ -392,36 +422,47 @@ CATALOGUE: dict[str, IssueType] = {
         "Le pôle déclare {count} membres ; le critère de taille du référentiel est de 5 à 10 "
         "organisations au moins. Vérifiez que la liste des membres est complète.",
     ),
+    "member-joined-after-period": IssueType(
+        AVERTISSEMENT,
+        "Adhésion postérieure à la période",
+        "Ce membre a adhéré en {value}, après la période {period} : la feuille Membres décrit les "
+        "membres de la période. Corrigez l'année d'adhésion ou retirez ce membre.",
+    ),
     # --- indicators --------------------------------------------------------------------------
     "jobs-created-above-direct": IssueType(
-        AVERTISSEMENT,
+        ERREUR,
         "Emplois créés > emplois directs",
-        "Les emplois créés dans l'année ({value} ETP) dépassent les emplois directs ({other} ETP). "
-        "Vérifiez les deux valeurs.",
+        "Les emplois nets créés dans l'année ({value} ETP) dépassent les emplois directs au "
+        "31 décembre ({other} ETP, cellule {other_cell}) : c'est impossible, une création nette "
+        "fait partie des emplois de fin d'année. Corrigez l'une des deux valeurs (même unité : ETP).",
     ),
     "insertion-above-direct": IssueType(
-        AVERTISSEMENT,
+        ERREUR,
         "Emplois en insertion > emplois directs",
-        "Les emplois en insertion ({value} ETP) dépassent les emplois directs ({other} ETP). "
-        "Vérifiez les deux valeurs.",
+        "Les emplois en insertion ({value} ETP) dépassent les emplois directs ({other} ETP, "
+        "cellule {other_cell}) : c'est impossible, les emplois en insertion en font partie. "
+        "Corrigez l'une des deux valeurs (même unité : ETP au 31 décembre).",
     ),
     "funding-shares-above-100": IssueType(
         AVERTISSEMENT,
         "Parts de financement > 100 %",
-        "La part des financements publics ({value} %) et le taux d'autofinancement ({other} %) "
-        "dépassent ensemble 100 %. Vérifiez les deux valeurs.",
+        "La part des financements publics ({value} %) et le taux d'autofinancement ({other} %, "
+        "cellule {other_cell}) dépassent ensemble 100 % du budget. Vérifiez les deux valeurs : une "
+        "même recette ne doit être comptée que dans l'une des deux.",
     ),
     "collectivites-below-members": IssueType(
         AVERTISSEMENT,
         "Collectivités sous-déclarées",
         "L'indicateur déclare {value} collectivités membres ou partenaires, mais la feuille Membres "
-        "en liste {other}. Vérifiez l'indicateur ou la catégorie des membres.",
+        "en liste {other} dans la catégorie « Collectivité territoriale ». Corrigez l'indicateur "
+        "ou la catégorie des membres concernés.",
     ),
     "large-change": IssueType(
         AVERTISSEMENT,
         "Évolution à vérifier",
         "« {label} » passe de {previous} en {previous_period} à {value} : une variation de plus de "
-        "10 fois, à vérifier.",
+        "10 fois. Corrigez la valeur s'il s'agit d'une erreur de saisie (unité, zéros en trop) ; "
+        "sinon, expliquez l'évolution dans la colonne « Source ou commentaire ».",
     ),
     # --- criteria ----------------------------------------------------------------------------
     "missing-answer": IssueType(
@@ -437,22 +478,37 @@ CATALOGUE: dict[str, IssueType] = {
 }
 
 
+MAX_PARAM_CHARS = 200
+
+
+def _escape(text: str) -> str:
+    """Control and other non-printable characters as visible escapes (\\x07, \\u200b)."""
+    if text.isprintable():
+        return text
+    return "".join(_visible(ch) for ch in text)
+
+
+def _visible(ch: str) -> str:
+    if ch.isprintable():
+        return ch
+    if unicodedata.category(ch) == "Zs":  # no-break and thin spaces read as spaces
+        return " "
+    return f"\\x{ord(ch):02x}" if ord(ch) < 256 else f"\\u{ord(ch):04x}"
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _short(value: Any) -> str | None:
     """Escape control characters and shorten a cell value for reports."""
     if value is None:
         return None
-    text = (
-        value if isinstance(value, str) else repr(value) if isinstance(value, float) else str(value)
-    )
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        text = str(int(value))
-    text = "".join(
-        ch if ch.isprintable() else f"\\x{ord(ch):02x}" if ord(ch) < 256 else f"\\u{ord(ch):04x}"
-        for ch in text
-    )
-    if len(text) > MAX_VALUE_CHARS:
-        text = text[: MAX_VALUE_CHARS - 1] + "…"
-    return text
+    if isinstance(value, float):
+        text = str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    else:
+        text = value if isinstance(value, str) else str(value)
+    return _cut(_escape(text), MAX_VALUE_CHARS)
 
 
 class _Params(dict):
@@ -471,11 +527,16 @@ def make(
     severity: str | None = None,
     **params: Any,
 ) -> Issue:
-    """Build an issue from the catalogue. `value` is the offending cell value (raw)."""
+    """Build an issue from the catalogue. `value` is the offending cell value (raw); it and
+    every text parameter (which may come from the file: sheet names, labels) are escaped and
+    shortened before they reach the message."""
     spec = CATALOGUE[code]
     shown = _short(value)
+    safe = {
+        k: _cut(_escape(v), MAX_PARAM_CHARS) if isinstance(v, str) else v for k, v in params.items()
+    }
     message = spec.template.format_map(
-        _Params({"value": shown if shown is not None else "", **params})
+        _Params({"value": shown if shown is not None else "", **safe})
     )
     return Issue(
         code=code,
@@ -495,3 +556,36 @@ def has_errors(issues: list[Issue]) -> bool:
 def counts(issues: list[Issue]) -> tuple[int, int]:
     errors = sum(1 for i in issues if i.severity == ERREUR)
     return errors, len(issues) - errors
+
+
+# --------------------------------------------------------------------------------------------
+# The French guide's list of codes (docs/guide.md) is generated from the catalogue; a test
+# keeps the guide equal to this rendering.
+GUIDE_GROUPS = {
+    "empty-file": "Le fichier lui-même",
+    "missing-sheet": "La structure du classeur",
+    "required-value": "Les valeurs saisies",
+    "pole-not-registered": "L'identité du pôle et le registre",
+    "too-few-legal-persons": "Les membres",
+    "jobs-created-above-direct": "Les indicateurs",
+    "missing-answer": "Les critères",
+}
+_PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+
+
+def guide_markdown() -> str:
+    """Every code with its severity, title and message (placeholders shown as « … »)."""
+    out: list[str] = []
+    for code, spec in CATALOGUE.items():
+        if code in GUIDE_GROUPS:
+            out += [f"### {GUIDE_GROUPS[code]}", ""]
+        effect = (
+            "le classeur est refusé" if spec.severity == ERREUR else "n'empêche pas l'intégration"
+        )
+        out += [
+            f"#### `{code}` — {spec.title}",
+            "",
+            f"*{spec.severity} : {effect}.* {_PLACEHOLDER.sub('…', spec.template)}",
+            "",
+        ]
+    return "\n".join(out)

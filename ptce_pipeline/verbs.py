@@ -156,23 +156,31 @@ def _ref(settings: Settings):
 
 
 def cmd_check(args) -> int:
-    from .checking import check_files
+    from .checking import check_files, summary, terminal_width
 
     settings = _settings(args)
+    if args.home and not settings.home.is_dir():
+        raise HomeError(f"Le dossier {settings.home} n'existe pas.")
     files = [Path(f) for f in args.files]
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
         raise NotFound("Fichier introuvable : " + ", ".join(missing))
-    results = check_files(
-        settings, files, pole=args.pole, annotate=Path(args.annotate) if args.annotate else None
-    )
+    notes: list[str] = []
+    annotate = Path(args.annotate) if args.annotate else None
+    results = check_files(settings, files, pole=args.pole, annotate=annotate, notes=notes)
+    for note in notes:
+        err(f"Note : {note}")
     if args.json:
-        out(json.dumps([r.to_json() for r in results], ensure_ascii=False, indent=2))
+        data = [r.to_json(with_annotated=annotate is not None) for r in results]
+        out(json.dumps(data, ensure_ascii=False, indent=2))
     else:
+        width = terminal_width()
         for r in results:
-            for line in r.lines():
+            for line in r.lines(width):
                 out(line)
-    return 1 if any(r.status == "refusee" for r in results) else 0
+            out()
+        out(summary(results))
+    return 1 if any(r.refused for r in results) else 0
 
 
 def _ingest_like(args, name: str, **params) -> tuple[Any, bool]:
