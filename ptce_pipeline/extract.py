@@ -643,7 +643,7 @@ def extract(raw: RawWorkbook, ref: Referentiel) -> Content:
     probe = _Reader(raw, ref, L.LayoutMap())
     probe.meta()
     version = probe.content.template_version
-    layout = L.TEMPLATE_LAYOUTS.get(version or TEMPLATE_VERSION)
+    layout = L.layout_for(version)
     reader = _Reader(raw, ref, layout or L.LayoutMap())
     content = reader.content
     content.meta, content.template_version = probe.content.meta, version

@@ -82,9 +82,18 @@ class LayoutMap:
 # Layout versions the reader knows. When a later template renames a sheet, a header or a code,
 # bump TEMPLATE_VERSION and declare here how to read the older layout; a file from a version
 # not listed is refused with `unknown-template-version`.
-TEMPLATE_LAYOUTS: dict[str, LayoutMap] = {
+TEMPLATE_LAYOUTS: dict[str, LayoutMap | Mapping[str, Mapping[str, str]]] = {
     TEMPLATE_VERSION: LayoutMap(),
 }
+
+
+def layout_for(version: str | None) -> LayoutMap | None:
+    """The layout of a template version (None: unknown). A plain mapping declares renamed
+    headers only: {sheet: {old header: current header}}."""
+    layout = TEMPLATE_LAYOUTS.get(version or TEMPLATE_VERSION)
+    if layout is None or isinstance(layout, LayoutMap):
+        return layout
+    return LayoutMap(headers=layout)
 
 
 def identity_headers() -> list[str]:

@@ -44,8 +44,8 @@ def wanted_sheets() -> set[str]:
     """Folded names of the sheets the reader loads: the data sheets and the metadata sheet,
     under their current names and the names older layouts gave them."""
     names = {fold(n) for n in (*L.DATA_SHEETS, L.SHEET_META)}
-    for layout in L.TEMPLATE_LAYOUTS.values():
-        names.update(fold(old) for old in layout.sheets)
+    for version in L.TEMPLATE_LAYOUTS:
+        names.update(fold(old) for old in L.layout_for(version).sheets)
     return names
 
 

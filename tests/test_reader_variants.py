@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import io
+import re
 import zipfile
 
 import pytest
@@ -95,7 +96,7 @@ def test_single_dot_thousand_in_euros_warns(ref, base):
     cell = base.indicators["IND17"].cell
     assert content.indicators["IND17"].value == 1234.0
     assert codes(content) == [("Indicateurs", cell, "ambiguous-number")]
-    assert "« 1.234 » a été lu comme 1\u202f234" in content.issues[0].message
+    assert re.search(r"« 1\.234 » a été lu comme 1\s234", content.issues[0].message)
     assert "(1,234)" in content.issues[0].message
 
 
