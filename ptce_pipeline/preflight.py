@@ -39,6 +39,7 @@ _REL = re.compile(rb"<" + _P + rb"Relationship\s([^>]*?)/?>")
 _NUMFMT = re.compile(rb"<" + _P + rb"numFmt\s([^>]*?)/?>")
 _CELLXFS = re.compile(rb"<" + _P + rb"cellXfs\b[^>]*>(.*?)</" + _P + rb"cellXfs>", re.S)
 _XF = re.compile(rb"<" + _P + rb"xf\b([^>]*?)/?>")
+_BUILTIN_PERCENT = re.compile(rb"numFmtId\s*=\s*[\"'](?:9|10)[\"']")
 _NUMFMT_ID = re.compile(rb"numFmtId\s*=\s*[\"'](\d+)")
 _MERGE = re.compile(
     rb"<" + _P + rb"mergeCell\s[^>]*?ref\s*=\s*" + _Q + rb"([A-Za-z]+\d+(?::[A-Za-z]+\d+)?)"
@@ -156,7 +157,9 @@ class Preflight:
 
 def percent_styles(styles_xml: bytes) -> frozenset[int]:
     """Indexes of the cell formats (cellXfs) whose number format shows a percentage."""
-    if not styles_xml:
+    if not styles_xml or not (
+        b"%" in styles_xml or _BUILTIN_PERCENT.search(styles_xml)  # most workbooks have none
+    ):
         return frozenset()
     pct_fmts = set(PERCENT_BUILTIN)
     for raw in _NUMFMT.findall(styles_xml):
