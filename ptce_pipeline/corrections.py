@@ -20,10 +20,12 @@ from .context import ConfigStore, load_config, versions_dict
 from .errors import ConfigError, NotFound, PtceError
 from .ingest import IngestRun, _write_applied
 from .journal import Journal
-from .ledger import ACCEPTED, Ledger
+from .ledger import ACCEPTED, FLUSH_ROWS, Ledger
 from .processing import Processor
 from .report import RunReport
 from .warehouse import (
+    _fsync_dir,
+    _fsync_file,
     check_live,
     connect,
     dump,
@@ -31,6 +33,8 @@ from .warehouse import (
     migrate,
     publish_snapshot,
 )
+
+REPLAY_BATCH = 500  # journal records replayed together (decisions of a batch are read at once)
 
 
 @dataclass
@@ -40,21 +44,35 @@ class CorrectionResult:
     report: RunReport | None = None
 
 
-def _apply(settings: Settings, body) -> CorrectionResult:
-    """Open a generation (finishing any interrupted run first), apply `body`, swap, snapshot."""
-    run = IngestRun(settings, settle=float("inf"))
+def _apply(settings: Settings, body, now=None) -> CorrectionResult:
+    """Open a generation (finishing any interrupted run first), apply `body`, swap, snapshot.
+
+    `body` journals the correction (flushed before the live warehouse is replaced) and applies
+    it through the ledger; when it changes nothing, nothing is written."""
+    run = IngestRun(settings, settle=float("inf"), **({"now": now} if now else {}))
     result = CorrectionResult(report=run.report)
     try:
         run.open()
         body(run, result)
+        if not (result.changed or run.report.recovered or run.ledger.pending()):
+            run.journal.discard()
+            run.gen.abort()
+            run.close()
+            return result
         run.commit()
     except BaseException:
+        run.journal.discard()
         if run.gen is not None:
             run.gen.abort()
         run.close()
         raise
-    with contextlib.suppress(Exception):
+    try:
         publish_snapshot(settings)
+    except Exception as exc:
+        result.lines.append(
+            f"Attention : l'instantané des analystes n'a pas été rafraîchi ({exc}) ; il le sera "
+            "au prochain passage."
+        )
     return result
 
 
@@ -65,11 +83,12 @@ def _sub(ledger: Ledger, sid: int) -> dict[str, Any]:
     return sub
 
 
-def withdraw(settings: Settings, sid: int, *, reason: str, by: str) -> CorrectionResult:
+def withdraw(settings: Settings, sid: int, *, reason: str, by: str, now=None) -> CorrectionResult:
     def body(run: IngestRun, result: CorrectionResult) -> None:
         sub = _sub(run.ledger, sid)
         if sub["status"] == "retiree":
             raise NotFound(f"Le dépôt n° {sid} est déjà retiré.")
+        was_current = sub["status"] in ACCEPTED
         seq = run.journal.next_seq()
         reinstated = run.ledger.withdraw(seq, sid, reason, by, run.at)
         run.journal.add(
@@ -90,13 +109,13 @@ def withdraw(settings: Settings, sid: int, *, reason: str, by: str) -> Correctio
             result.lines.append(
                 f"Le dépôt n° {reinstated} (« {prev['original_name']} ») redevient la version en vigueur."
             )
-        elif sub["period"] is not None:
+        elif was_current and sub["period"] is not None:
             result.lines.append(
                 f"Aucune version antérieure acceptée : le pôle n'a plus de données en vigueur pour "
                 f"{sub['period']}."
             )
 
-    return _apply(settings, body)
+    return _apply(settings, body, now)
 
 
 def reprocess(
@@ -108,11 +127,17 @@ def reprocess(
     in_error: bool = False,
     reason: str,
     by: str,
+    now=None,
 ) -> CorrectionResult:
     def body(run: IngestRun, result: CorrectionResult) -> None:
         ledger = run.ledger
         if sid is not None:
-            targets = [_sub(ledger, sid)["submission_id"]]
+            if _sub(ledger, sid)["status"] == "retiree":
+                raise NotFound(
+                    f"Le dépôt n° {sid} a été retiré par l'équipe nationale : il n'est pas retraité "
+                    "(un classeur retiré le reste, même déposé de nouveau)."
+                )
+            targets = [sid]
         elif pole and period:
             targets = sorted(
                 s["submission_id"]
@@ -156,11 +181,11 @@ def reprocess(
             result.changed = True
             result.lines.append(f"Dépôt n° {target} : {before} → {outcome.status}.")
 
-    return _apply(settings, body)
+    return _apply(settings, body, now)
 
 
 def campaign(
-    settings: Settings, period: int, *, close: bool, reason: str | None, by: str
+    settings: Settings, period: int, *, close: bool, reason: str | None, by: str, now=None
 ) -> CorrectionResult:
     def body(run: IngestRun, result: CorrectionResult) -> None:
         ledger = run.ledger
@@ -193,7 +218,7 @@ def campaign(
         )
         result.changed = True
 
-    return _apply(settings, body)
+    return _apply(settings, body, now)
 
 
 # --------------------------------------------------------------------------------------------
@@ -219,20 +244,25 @@ def rebuild_into(settings: Settings, target: Path) -> dict[str, int]:
             settings, ledger, None, store_, report, feedback=False, previous="recorded"
         )
         try:
-            last_cfg = None
+            batch: list[dict] = []
             for rec in records:
-                if rec.get("type") == "config" and not rec.get("at"):
-                    last_cfg = store_.get(rec)
-                    load_reference(
-                        con,
-                        last_cfg.ref,
-                        last_cfg.registry,
-                        last_cfg.campaigns,
-                        _first_time(records),
-                    )
-                processor.replay([rec], cfg)
-                if len(ledger.rows["indicator_values"]) > 50000:
+                if rec.get("type") == "config":
+                    # a live run loads the reference tables after the previous run's flush
+                    processor.replay(batch, cfg)
+                    batch = []
                     ledger.flush()
+                    if not rec.get("at"):  # a config record of an older journal
+                        latest = store_.get(rec)
+                        load_reference(
+                            con, latest.ref, latest.registry, latest.campaigns, _first_time(records)
+                        )
+                batch.append(rec)
+                if len(batch) >= REPLAY_BATCH:
+                    processor.replay(batch, cfg)
+                    batch = []
+                    if ledger.buffered_rows() > FLUSH_ROWS:
+                        ledger.flush()
+            processor.replay(batch, cfg)
             ledger.last_seq = int(records[-1]["seq"])
             ledger.flush()
         finally:
@@ -321,18 +351,22 @@ def rebuild(settings: Settings, to: Path | None = None) -> CorrectionResult:
             else "Tables corrigées par la reconstruction : " + ", ".join(diff) + "."
         )
     if settings.live_db.exists():
+        # keep a copy of the old file (the live path never goes missing), move its WAL aside
+        # (a stale WAL next to the new file would make it unopenable), then swap atomically
         keep = (
             settings.warehouse_dir
             / f"ptce.avant-reconstruction.{dt.datetime.now():%Y%m%d-%H%M%S}.duckdb"
         )
-        shutil.move(settings.live_db, keep)
+        shutil.copyfile(settings.live_db, keep)
         wal = Path(str(settings.live_db) + ".wal")
         if wal.exists():
-            shutil.move(wal, Path(str(keep) + ".wal"))
+            os.replace(wal, Path(str(keep) + ".wal"))
         result.lines.append(f"Ancien fichier conservé : {keep.relative_to(settings.home)}.")
+    _fsync_file(target)
     os.replace(target, settings.live_db)
+    _fsync_dir(settings.warehouse_dir)
     _write_applied(settings, int(list(Journal(settings).read())[-1]["seq"]))
-    publish_snapshot(settings)
+    publish_snapshot(settings, full=True)
     result.changed = True
     result.lines.insert(
         0,

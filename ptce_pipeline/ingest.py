@@ -30,7 +30,13 @@ from .journal import Journal, store, sync_archive
 from .ledger import Ledger
 from .processing import Processor
 from .report import RunReport
-from .warehouse import Generation, cleanup_leftovers, load_reference, publish_snapshot
+from .warehouse import (
+    Generation,
+    check_openable,
+    cleanup_leftovers,
+    load_reference,
+    publish_snapshot,
+)
 
 APPLIED_FILE = "journal_applied"
 
@@ -203,6 +209,7 @@ class IngestRun:
         self.backlog_dids: list[int] = []
         self.already: set[tuple] = set()
         self.new_records: list[dict] = []
+        self.retried: list[int] = []  # earlier failures tried again in this run
         self.last_config: dict | None = None
 
     # 1 -------------------------------------------------------------------------------------------
@@ -212,10 +219,13 @@ class IngestRun:
         ensure_pole_folders(s, self.cfg.registry.poles)
         self.journal.repair_tail()
         cleanup_leftovers(s)
+        # a warehouse that cannot be opened: say so now, point at `rebuild`
+        upgrade = check_openable(s)
         self.scan = discover(s, self.settle, self.report)
         last_seq = self.journal.next_seq() - 1
         if (
-            not self.scan.ready
+            not upgrade
+            and not self.scan.ready
             and last_seq <= applied_seq(s)
             and not pending_retries(s)
             and s.live_db.exists()
@@ -283,6 +293,7 @@ class IngestRun:
             - set(self.backlog_dids)
             - set(dids)
         )
+        self.retried = retry
         pend = self.processor.plan(self.cfg, retry + dids)
         size = max(50, self.settings.chunk_size * max(1, self.settings.workers))
         return [pend[i : i + size] for i in range(0, len(pend), size)]
@@ -323,7 +334,15 @@ class IngestRun:
             self.gen.abort()
         self.close()
         self.report.errors.append(_describe(exc))
-        _degraded(self.settings, self.cfg, self.journal, self.new_records, self.report, self.at)
+        _degraded(
+            self.settings,
+            self.cfg,
+            self.journal,
+            self.new_records,
+            self.report,
+            self.at,
+            retried=self.retried,
+        )
 
     def close(self) -> None:
         if self.processor is not None:
@@ -385,10 +404,13 @@ def _degraded(
     new_records: list[dict],
     report: RunReport,
     at: dt.datetime,
+    *,
+    retried: list[int] = (),
 ) -> None:
-    """The load failed (our fault): record the deliveries as en_attente with the reason, if the
-    disk allows; otherwise the journal alone keeps them (the next run catches up)."""
-    if not new_records:
+    """The load failed (our fault): record the deliveries (and the earlier failures tried again)
+    as en_attente with the reason — en_erreur after the third failed run — if the disk allows;
+    otherwise the journal alone keeps them (the next run catches up)."""
+    if not new_records and not retried:
         return
     reason = report.errors[-1] if report.errors else "échec du chargement"
     journal.discard()
@@ -402,18 +424,22 @@ def _degraded(
         processor = Processor(
             settings, ledger, journal, ConfigStore(settings, cfg), RunReport(), feedback=False
         )
-        backlog = [
-            r
-            for r in journal.read(after=applied)
-            if r.get("type") in ("config", "delivery", "failure")
-        ]
-        processor.replay(backlog, cfg)
-        for rec in new_records:
-            sub = ledger.failure(int(rec["seq"]), reason, at)
+        # everything journaled stays true: decisions of chunks flushed before the failure and
+        # records caught up from an earlier run are applied, as `rebuild` would apply them
+        backlog = list(journal.read(after=applied))
+        try:
+            processor.replay(backlog, cfg)
+        finally:
+            processor.close()
+        decided = {int(r["delivery"]) for r in backlog if r.get("type") == "decision"}
+        for did in [int(rec["seq"]) for rec in new_records] + list(retried):
+            if did in decided:
+                continue
+            sub = ledger.failure(did, reason, at)
             journal.add(
                 {
                     "type": "failure",
-                    "delivery": int(rec["seq"]),
+                    "delivery": did,
                     "at": at.isoformat(),
                     "reason": reason[:500],
                 }

@@ -3,6 +3,10 @@ back in one DuckDB transaction per flush (all of a file's rows or none).
 
 The same code serves a live run, the catch-up after a crash and `ptce rebuild`, so a warehouse
 derived from the journal takes the same decisions as the live one did.
+
+Which accepted version of a pole's period is in force: the one the pole dropped last (a
+duplicate delivery counts: dropping an older version again means going back to it). A late
+retry or a reprocessed older file never overrides a version the pole sent after it.
 """
 
 from __future__ import annotations
@@ -15,8 +19,11 @@ from typing import Any
 from . import issues as I
 from .extract import Content
 from .faults import fault_point
+from .pole_rows import ROW_TABLES, append_frame, append_rows, data_rows, issue_rows
+from .pole_rows import issues_from_rows as _issues_from_rows
 
 ACCEPTED = ("acceptee", "acceptee_avec_avertissements")
+DECIDED = (*ACCEPTED, "remplacee", "retiree", "retenue")  # never reset by our own failures
 SUBMISSION_COLUMNS = (
     "submission_id",
     "sha256",
@@ -44,6 +51,8 @@ SUBMISSION_COLUMNS = (
     "attempts",
     "last_error",
     "previous_submission_id",
+    "last_delivery_id",
+    "last_received_at",
 )
 DELIVERY_COLUMNS = (
     "delivery_id",
@@ -55,7 +64,21 @@ DELIVERY_COLUMNS = (
     "outcome",
     "submission_id",
 )
+AUDIT_COLUMNS = (
+    "audit_id",
+    "done_at",
+    "by_user",
+    "action",
+    "submission_id",
+    "period",
+    "reason",
+    "details",
+)
+# Loaded as epoch microseconds (converting 10 000 rows of TIMESTAMPTZ to Python objects costs
+# more than the rest of the load); `_ts` turns them into datetimes where they are used.
+TIME_COLUMNS = ("received_at", "decided_at", "last_received_at")
 MAX_ATTEMPTS = 3
+FLUSH_ROWS = 200_000  # `rebuild` flushes when this many rows are buffered
 
 
 @dataclass
@@ -105,30 +128,26 @@ def _period_of(content: Content | None) -> int | None:
     return value if isinstance(value, int) and 1900 <= value <= 2200 else None
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
+def _rank(sub: dict[str, Any]) -> int:
+    """The pole's latest drop of this content (journal sequence number)."""
+    return int(sub.get("last_delivery_id") or sub["submission_id"])
 
 
 class Ledger:
     def __init__(self, con, personal_fields: frozenset[str] = frozenset()):
         self.con = con
         self.personal = personal_fields
-        cols = ", ".join(SUBMISSION_COLUMNS)
+        cols = ", ".join(
+            f"epoch_us({c}) AS {c}" if c in TIME_COLUMNS else c for c in SUBMISSION_COLUMNS
+        )
         self.subs: dict[int, dict[str, Any]] = {}
         for row in con.execute(f"SELECT {cols} FROM submissions").fetchall():
             self.subs[row[0]] = dict(zip(SUBMISSION_COLUMNS, row, strict=True))
         self.by_key = {(s["sha256"], s["inbox_folder"]): sid for sid, s in self.subs.items()}
         self.current: dict[tuple[str, int], int] = {}
-        for sid, s in self.subs.items():
+        for sid, s in sorted(self.subs.items(), key=lambda kv: _rank(kv[1])):
             if s["status"] in ACCEPTED:
                 self.current[(s["pole_id"], s["period"])] = sid
-        cols = ", ".join(DELIVERY_COLUMNS)
         self.deliveries: dict[int, dict[str, Any]] = {}
         self.dirty_deliveries: set[int] = set()
         self.closed = {
@@ -136,46 +155,47 @@ class Ledger:
         }
         self.dirty: set[int] = set()
         self.replace_data: set[int] = set()
-        self.rows: dict[str, list[tuple]] = {
-            t: []
-            for t in (
-                "identity_values",
-                "contacts",
-                "members",
-                "indicator_values",
-                "criteria_answers",
-                "validation_issues",
-            )
-        }
+        self.data: dict[int, dict[str, list[tuple]]] = {}  # buffered rows, per submission
         self.audit: list[tuple] = []
-        self.bumps: dict[int, dt.datetime] = {}
+        self.bumps: dict[int, list] = {}  # period → [changes, last change time]
+        self._touched: set[int] = set()
         self.new_campaigns: dict[int, tuple] = {}
         self.last_seq: int | None = None
+
+    def _event(self) -> None:
+        """A new decision or correction starts: it counts once in each period it changes."""
+        self._touched = set()
 
     # -- deliveries -----------------------------------------------------------------------------
     def delivery(self, rec: dict[str, Any], *, registered: bool) -> None:
         did = int(rec["seq"])
         at = _ts(rec["at"])
+        folder = rec.get("folder", "")
+        key = (rec["sha256"], folder)
         row = {
             "delivery_id": did,
             "received_at": at,
-            "inbox_folder": rec.get("folder", ""),
+            "inbox_folder": folder,
             "original_name": rec["name"],
             "size": int(rec["size"]),
             "sha256": rec["sha256"],
-            "outcome": None,
+            "outcome": "expediteur_inconnu",
             "submission_id": None,
+            "archived_path": rec.get("archived_path", ""),  # not a column: for a late registration
         }
         self.deliveries[did] = row
         self.dirty_deliveries.add(did)
-        key = (rec["sha256"], row["inbox_folder"])
-        if registered and key not in self.by_key:
+        self.last_seq = max(self.last_seq or 0, did)
+        if not registered:
+            return
+        sid = self.by_key.get(key)
+        if sid is None:
             self.subs[did] = {
                 **dict.fromkeys(SUBMISSION_COLUMNS),
                 "submission_id": did,
                 "sha256": rec["sha256"],
-                "inbox_folder": row["inbox_folder"],
-                "pole_id": row["inbox_folder"],
+                "inbox_folder": folder,
+                "pole_id": folder,
                 "status": "en_attente",
                 "n_errors": 0,
                 "n_warnings": 0,
@@ -184,10 +204,16 @@ class Ledger:
                 "received_at": at,
                 "late": False,
                 "attempts": 0,
+                "last_delivery_id": did,
+                "last_received_at": at,
             }
             self.by_key[key] = did
             self.dirty.add(did)
-        self.last_seq = did
+            sid = did
+        elif did > _rank(self.subs[sid]):
+            self.subs[sid].update(last_delivery_id=did, last_received_at=at)
+            self.dirty.add(sid)
+        row.update(outcome="nouvelle" if sid == did else "doublon", submission_id=sid)
 
     def get_delivery(self, did: int) -> dict[str, Any]:
         if did not in self.deliveries:
@@ -237,17 +263,20 @@ class Ledger:
         feedback_paths,
         previous_submission_id: int | None = None,
     ) -> Outcome:
+        self._event()
         d = self.get_delivery(did)
         folder, name = d["inbox_folder"], d["original_name"]
         self.last_seq = max(self.last_seq or 0, did)
         if not registered:
             d["outcome"] = "expediteur_inconnu"
+            d["submission_id"] = None
             self.dirty_deliveries.add(did)
             return Outcome(
                 did, folder, name, "expediteur_inconnu", note="dossier d'aucun pôle inscrit"
             )
         sub = self.submission_for(d["sha256"], folder)
-        if sub is None:  # registered after the delivery was recorded
+        if sub is None or d["outcome"] == "expediteur_inconnu":
+            # the folder was registered after the delivery was recorded
             self.delivery(
                 {
                     "seq": did,
@@ -256,67 +285,23 @@ class Ledger:
                     "name": name,
                     "size": d["size"],
                     "sha256": d["sha256"],
-                    "archived_path": feedback_paths.get("archived_path", ""),
+                    "archived_path": d.get("archived_path") or "",
                 },
                 registered=True,
             )
+            d = self.deliveries[did]
             sub = self.submission_for(d["sha256"], folder)
         sid = sub["submission_id"]
         first = sid == did
         d["outcome"] = "nouvelle" if first else "doublon"
         d["submission_id"] = sid
         self.dirty_deliveries.add(did)
-        creating = self.deliveries.get(sid)
-        if creating is not None and creating["outcome"] is None and not first:
-            creating["outcome"] = "nouvelle"
-            creating["submission_id"] = sid
-            self.dirty_deliveries.add(sid)
         status = sub["status"]
         out = Outcome(
             did, folder, name, d["outcome"], submission_id=sid, status=status, period=sub["period"]
         )
         if result is None:
-            # a known content: nothing to validate
-            received = _fr_datetime(sub["received_at"])
-            if status in ACCEPTED:
-                out.note = f"déjà reçu le {received} ; rien ne change"
-            elif status == "remplacee":
-                if self.closed.get(sub["period"]):
-                    out.note = (
-                        f"déjà reçu le {received}. La campagne {sub['period']} est close : la version "
-                        "actuelle reste en place jusqu'à sa réouverture"
-                    )
-                else:
-                    self._make_current(sub, at)
-                    self.audit.append(
-                        (
-                            did,
-                            at,
-                            "pôle",
-                            "reinstate",
-                            sid,
-                            sub["period"],
-                            "le pôle a déposé de nouveau une version antérieure",
-                            None,
-                        )
-                    )
-                    out.note = (
-                        f"déjà reçu le {received} ; cette version redevient la version en vigueur"
-                    )
-                    out.status = sub["status"]
-                    out.changed = True
-            elif status == "refusee":
-                out.note = f"déjà reçu le {received} et refusé : le rapport ci-dessous est inchangé"
-                out.issues = self.issues_of(sid)
-            elif status == "retiree":
-                out.note = (
-                    f"déjà reçu le {received} ; ce classeur a été retiré par l'équipe nationale"
-                )
-            elif status == "retenue":
-                out.note = (
-                    f"déjà reçu le {received} ; la campagne {sub['period']} est close, il sera pris en "
-                    "compte à sa réouverture"
-                )
+            self._known_content(sub, did, at, out)
             out.needs_feedback = True
             return out
         self._apply_result(
@@ -338,9 +323,54 @@ class Ledger:
                 f"la campagne {sub['period']} est close : ce classeur est enregistré et validé, mais il ne "
                 "remplacera les données en vigueur qu'à la réouverture de la campagne"
             )
+        elif sub["status"] == "remplacee":
+            out.note = (
+                "accepté, mais une version déposée plus récemment par le pôle reste la version en "
+                "vigueur"
+            )
         elif not first:
             out.note = "déjà reçu auparavant ; validé de nouveau avec les règles en vigueur"
         return out
+
+    def _known_content(self, sub, did: int, at, out: Outcome) -> None:
+        """A content already decided: nothing to validate again."""
+        sid, status = sub["submission_id"], sub["status"]
+        received = _fr_datetime(sub["received_at"])
+        if status in ACCEPTED:
+            out.note = f"déjà reçu le {received} ; rien ne change"
+        elif status == "remplacee":
+            if self.closed.get(sub["period"]):
+                out.note = (
+                    f"déjà reçu le {received}. La campagne {sub['period']} est close : la version "
+                    "actuelle reste en place jusqu'à sa réouverture"
+                )
+                return
+            self._make_current(sub, at)
+            self.audit.append(
+                (
+                    did,
+                    at,
+                    "pôle",
+                    "reinstate",
+                    sid,
+                    sub["period"],
+                    "le pôle a déposé de nouveau une version antérieure",
+                    None,
+                )
+            )
+            out.note = f"déjà reçu le {received} ; cette version redevient la version en vigueur"
+            out.status = sub["status"]
+            out.changed = True
+        elif status == "refusee":
+            out.note = f"déjà reçu le {received} et refusé : le rapport ci-dessous est inchangé"
+            out.issues = self.issues_of(sid)
+        elif status == "retiree":
+            out.note = f"déjà reçu le {received} ; ce classeur a été retiré par l'équipe nationale"
+        elif status == "retenue":
+            out.note = (
+                f"déjà reçu le {received} ; la campagne {sub['period']} est close, il sera pris en "
+                "compte à sa réouverture"
+            )
 
     def _apply_result(
         self,
@@ -354,10 +384,10 @@ class Ledger:
         previous_submission_id,
     ) -> None:
         sid = sub["submission_id"]
-        was_current = sub["status"] in ACCEPTED
+        old_period = sub["period"]
+        was_current = self.current.get((sub["pole_id"], old_period)) == sid
         errors, warnings = I.counts(result.issues)
         period = _period_of(result.content)
-        old_period = sub["period"]
         sub.update(
             period=period,
             file_format=result.file_format,
@@ -370,7 +400,7 @@ class Ledger:
             n_errors=errors,
             n_warnings=warnings,
             decided_at=at,
-            late=bool(late_fn(period, sub["received_at"])),
+            late=bool(late_fn(period, _ts(sub["received_at"]))),
             last_error=None,
             previous_submission_id=previous_submission_id,
             feedback_annotated=feedback_paths.get("annotated") if result.issues else None,
@@ -378,24 +408,35 @@ class Ledger:
         )
         self.dirty.add(sid)
         self.replace_data.add(sid)
-        self._issue_rows(sid, result.issues)
-        if was_current and self.current.get((sub["pole_id"], old_period)) == sid:
+        rows = {} if errors else data_rows(sid, result.content, self.personal)
+        rows["validation_issues"] = issue_rows(sid, result.issues)
+        self.data[sid] = rows
+        if was_current:
             del self.current[(sub["pole_id"], old_period)]
+        self._bump(old_period, at)
+        self._bump(period, at)
         if errors:
             sub["status"] = "refusee"
             sub["accepted_status"] = None
             if was_current:
                 self._reinstate_previous(sub["pole_id"], old_period, at, exclude=sid)
+            return
+        sub["accepted_status"] = "acceptee_avec_avertissements" if warnings else "acceptee"
+        if was_current and period != old_period:
+            self._reinstate_previous(sub["pole_id"], old_period, at, exclude=sid)
+        if period is not None and self.closed.get(period):
+            sub["status"] = "retenue"
         else:
-            sub["accepted_status"] = "acceptee_avec_avertissements" if warnings else "acceptee"
-            self._data_rows(sid, result.content)
-            if period is not None and self.closed.get(period):
-                sub["status"] = "retenue"
-            else:
-                sub["status"] = sub["accepted_status"]
-                self._make_current(sub, at)
-        self._bump(old_period, at)
-        self._bump(period, at)
+            self._install(sub, at)
+
+    def _install(self, sub, at) -> None:
+        """An accepted submission takes effect, unless the pole dropped a newer version since."""
+        cur = self.current.get((sub["pole_id"], sub["period"]))
+        if cur is not None and cur != sub["submission_id"] and _rank(self.subs[cur]) > _rank(sub):
+            sub["status"] = "remplacee"
+            self.dirty.add(sub["submission_id"])
+            return
+        self._make_current(sub, at)
 
     def _make_current(self, sub, at) -> None:
         key = (sub["pole_id"], sub["period"])
@@ -409,6 +450,8 @@ class Ledger:
         self._bump(sub["period"], at)
 
     def _reinstate_previous(self, pole_id, period, at, *, exclude: int) -> int | None:
+        """After the version in force left (withdrawn, refused on reprocessing), the accepted
+        version the pole dropped most recently before it takes over."""
         candidates = [
             s
             for s in self.subs.values()
@@ -419,38 +462,47 @@ class Ledger:
         ]
         if not candidates:
             return None
-        best = max(
-            candidates, key=lambda s: (s["decided_at"] or s["received_at"], s["submission_id"])
-        )
+        best = max(candidates, key=_rank)
         self._make_current(best, at)
         return best["submission_id"]
 
     def _bump(self, period: int | None, at: dt.datetime) -> None:
-        if period is not None:
-            self.bumps[period] = at
+        """Count a change of `period`'s figures (once per decision or correction)."""
+        if period is None or period in self._touched:
+            return
+        self._touched.add(period)
+        entry = self.bumps.setdefault(period, [0, at])
+        entry[0] += 1
+        entry[1] = at
 
     def failure(self, did: int, reason: str, at: dt.datetime) -> dict[str, Any] | None:
+        """Our own failure to read a file: never a refusal. A submission not yet decided waits
+        for the next run (`en_attente`), `en_erreur` after MAX_ATTEMPTS; a decided one (a
+        reprocessing that could not read it) keeps its status."""
         d = self.get_delivery(did)
         sub = self.submission_for(d["sha256"], d["inbox_folder"])
+        self.last_seq = max(self.last_seq or 0, did)
         if sub is None:
             return None
-        sub["attempts"] = int(sub["attempts"] or 0) + 1
         sub["last_error"] = reason[:500]
-        sub["status"] = "en_erreur" if sub["attempts"] >= MAX_ATTEMPTS else "en_attente"
         self.dirty.add(sub["submission_id"])
-        self.last_seq = max(self.last_seq or 0, did)
+        if sub["status"] in DECIDED:
+            return sub
+        sub["attempts"] = int(sub["attempts"] or 0) + 1
+        sub["status"] = "en_erreur" if sub["attempts"] >= MAX_ATTEMPTS else "en_attente"
         return sub
 
     # -- corrections ----------------------------------------------------------------------------
     def withdraw(self, seq: int, sid: int, reason: str, by: str, at: dt.datetime) -> int | None:
+        self._event()
         sub = self.subs[sid]
-        was_current = sub["status"] in ACCEPTED
+        before = sub["status"]
         sub["status"] = "retiree"
         self.dirty.add(sid)
         reinstated = None
-        if was_current:
-            if self.current.get((sub["pole_id"], sub["period"])) == sid:
-                del self.current[(sub["pole_id"], sub["period"])]
+        key = (sub["pole_id"], sub["period"])
+        if self.current.get(key) == sid:
+            del self.current[key]
             reinstated = self._reinstate_previous(sub["pole_id"], sub["period"], at, exclude=sid)
         self.audit.append(
             (
@@ -461,7 +513,7 @@ class Ledger:
                 sid,
                 sub["period"],
                 reason,
-                json.dumps({"reinstated": reinstated}),
+                json.dumps({"before": before, "reinstated": reinstated}),
             )
         )
         self._bump(sub["period"], at)
@@ -482,6 +534,7 @@ class Ledger:
         reason,
         previous_submission_id=None,
     ) -> Outcome:
+        self._event()
         sub = self.subs[sid]
         before = sub["status"]
         self._apply_result(
@@ -506,6 +559,16 @@ class Ledger:
             )
         )
         self.last_seq = max(self.last_seq or 0, seq)
+        note = ""
+        if sub["status"] == "retenue":
+            note = (
+                f"validé de nouveau ; la campagne {sub['period']} est close : il ne remplacera les "
+                "données en vigueur qu'à sa réouverture"
+            )
+        elif sub["status"] == "remplacee":
+            note = "validé de nouveau ; une version déposée plus récemment reste en vigueur"
+        else:
+            note = "validé de nouveau par l'équipe nationale avec les règles en vigueur"
         return Outcome(
             sid,
             sub["inbox_folder"],
@@ -513,6 +576,7 @@ class Ledger:
             "doublon",
             submission_id=sid,
             status=sub["status"],
+            note=note,
             changed=True,
             needs_feedback=True,
             period=sub["period"],
@@ -522,6 +586,7 @@ class Ledger:
     def close_campaign(
         self, seq: int, period: int, by: str, at: dt.datetime, reason: str | None, deadline: dt.date
     ) -> None:
+        self._event()
         self.closed[period] = True
         self.new_campaigns[period] = (period, deadline, True, at, by)
         self.audit.append((seq, at, by, "campaign_close", None, period, reason, None))
@@ -531,28 +596,30 @@ class Ledger:
     def reopen_campaign(
         self, seq: int, period: int, by: str, at: dt.datetime, reason: str | None, deadline: dt.date
     ) -> list[int]:
+        self._event()
         self.closed[period] = False
         self.new_campaigns[period] = (period, deadline, False, None, None)
         held = sorted(
-            sid
-            for sid, s in self.subs.items()
-            if s["period"] == period and s["status"] == "retenue"
+            (s for s in self.subs.values() if s["period"] == period and s["status"] == "retenue"),
+            key=_rank,
         )
-        for sid in held:
-            self._make_current(self.subs[sid], at)
+        for sub in held:
+            self._install(sub, at)
+        applied = [s["submission_id"] for s in held]
         self.audit.append(
-            (seq, at, by, "campaign_reopen", None, period, reason, json.dumps({"applied": held}))
+            (seq, at, by, "campaign_reopen", None, period, reason, json.dumps({"applied": applied}))
         )
         self._bump(period, at)
         self.last_seq = max(self.last_seq or 0, seq)
-        return held
+        return applied
 
+    # -- reading back -----------------------------------------------------------------------------
     def indicator_values_of(self, sid: int) -> tuple[dict[str, float], int | None]:
         """Indicator values of a submission (buffered rows first, then the database)."""
-        values = {
-            r[1]: r[2] for r in self.rows["indicator_values"] if r[0] == sid and r[2] is not None
-        }
-        if not values:
+        if sid in self.data:
+            rows = self.data[sid].get("indicator_values", [])
+            values = {r[1]: r[2] for r in rows if r[2] is not None}
+        else:
             values = dict(
                 self.con.execute(
                     "SELECT indicator_code, value FROM indicator_values WHERE submission_id = ? AND value IS NOT NULL",
@@ -562,97 +629,28 @@ class Ledger:
         sub = self.subs.get(sid)
         return values, (sub["period"] if sub else None)
 
-    # -- rows -----------------------------------------------------------------------------------
     def issues_of(self, sid: int) -> list[I.Issue]:
+        if sid in self.data:
+            return _issues_from_rows(self.data[sid].get("validation_issues", []))
         rows = self.con.execute(
-            "SELECT code, severity, message, sheet, cell, column_name, value FROM validation_issues "
-            "WHERE submission_id = ? ORDER BY seq",
+            "SELECT submission_id, seq, sheet, cell, column_name, code, severity, message, value "
+            "FROM validation_issues WHERE submission_id = ?",
             [sid],
         ).fetchall()
-        return [
-            I.Issue(
-                code=r[0],
-                severity=r[1],
-                message=r[2],
-                sheet=r[3],
-                cell=r[4],
-                column=r[5],
-                value=r[6],
-            )
-            for r in rows
-        ]
-
-    def _issue_rows(self, sid: int, issues: list[I.Issue]) -> None:
-        self.rows["validation_issues"].extend(
-            (sid, n, i.sheet, i.cell, i.column, i.code, i.severity, i.message, i.value)
-            for n, i in enumerate(issues, start=1)
-        )
-
-    def _data_rows(self, sid: int, content: Content | None) -> None:
-        if content is None:
-            return
-        ident_sheet = content.sheet_names.get("Identité", "Identité")
-        for key, cell in content.identity.items():
-            table = "contacts" if key in self.personal else "identity_values"
-            self.rows[table].append((sid, key, _text(cell.value), ident_sheet, cell.cell))
-        mem_sheet = content.sheet_names.get("Membres", "Membres")
-        columns = json.dumps(content.member_columns, sort_keys=True)
-        for n, (member, row) in enumerate(
-            zip(content.members, content.member_rows, strict=True), start=1
-        ):
-
-            def v(key, member=member):
-                cell = member.get(key)
-                return None if cell is None else cell.value
-
-            year = v("annee_adhesion")
-            etp = v("etp")
-            self.rows["members"].append(
-                (
-                    sid,
-                    n,
-                    v("nom"),
-                    v("siret"),
-                    v("categorie"),
-                    v("forme_juridique"),
-                    v("commune"),
-                    year if isinstance(year, int) else None,
-                    etp if isinstance(etp, float) else None,
-                    mem_sheet,
-                    row,
-                    columns,
-                )
-            )
-        ind_sheet = content.sheet_names.get("Indicateurs", "Indicateurs")
-        for code, cell in content.indicators.items():
-            comment = content.indicator_comments.get(code)
-            value = cell.value if isinstance(cell.value, float) else None
-            self.rows["indicator_values"].append(
-                (sid, code, value, comment.value if comment else None, ind_sheet, cell.cell)
-            )
-        crit_sheet = content.sheet_names.get("Critères", "Critères")
-        for code, cell in content.criteria.items():
-            why = content.justifications.get(code)
-            self.rows["criteria_answers"].append(
-                (
-                    sid,
-                    code,
-                    _text(cell.value),
-                    why.value if why else None,
-                    crit_sheet,
-                    cell.cell,
-                    why.cell if why else None,
-                )
-            )
+        return _issues_from_rows(rows)
 
     # -- writing --------------------------------------------------------------------------------
+    def buffered_rows(self) -> int:
+        return sum(len(rows) for tables in self.data.values() for rows in tables.values())
+
     def pending(self) -> bool:
         return bool(
             self.dirty
             or self.dirty_deliveries
             or self.audit
             or self.new_campaigns
-            or any(self.rows.values())
+            or self.replace_data
+            or self.bumps
         )
 
     def flush(self, settings=None) -> None:
@@ -670,38 +668,43 @@ class Ledger:
                 frame = pd.DataFrame(
                     [self.deliveries[i] for i in ids], columns=list(DELIVERY_COLUMNS)
                 )
-                _append(con, "deliveries", frame)
+                append_frame(con, "deliveries", frame)
             if self.dirty:
                 ids = sorted(self.dirty)
                 con.execute(
                     "DELETE FROM submissions WHERE submission_id IN (SELECT unnest(?))", [ids]
                 )
-                frame = pd.DataFrame([self.subs[i] for i in ids], columns=list(SUBMISSION_COLUMNS))
-                _append(con, "submissions", frame)
+                rows = [
+                    {**self.subs[i], **{c: _ts_or_none(self.subs[i][c]) for c in TIME_COLUMNS}}
+                    for i in ids
+                ]
+                frame = pd.DataFrame(rows, columns=list(SUBMISSION_COLUMNS))
+                append_frame(con, "submissions", frame)
             if self.replace_data:
                 ids = sorted(self.replace_data)
-                for table in self.rows:
+                for table in ROW_TABLES:
                     con.execute(
                         f"DELETE FROM {table} WHERE submission_id IN (SELECT unnest(?))", [ids]
                     )
             if settings is not None:
                 fault_point(settings, "load_before_commit")
-            for table, rows in self.rows.items():
+            for table in ROW_TABLES:
+                rows = [r for sid in sorted(self.data) for r in self.data[sid].get(table, ())]
                 if rows:
-                    _append_rows(con, table, rows)
-            for row in self.audit:
-                con.execute("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?)", list(row))
+                    append_rows(con, table, rows)
+            if self.audit:
+                append_frame(con, "audit", pd.DataFrame(self.audit, columns=list(AUDIT_COLUMNS)))
             for p, deadline, closed, closed_at, by in self.new_campaigns.values():
                 con.execute(
                     "INSERT INTO campaigns VALUES (?, ?, ?, ?, ?) ON CONFLICT (period) DO UPDATE SET "
                     "closed = excluded.closed, closed_at = excluded.closed_at, closed_by = excluded.closed_by",
                     [p, deadline, closed, closed_at, by],
                 )
-            for period, at in self.bumps.items():
+            for period, (n, at) in sorted(self.bumps.items()):
                 con.execute(
-                    "INSERT INTO period_versions VALUES (?, 1, ?) ON CONFLICT (period) DO UPDATE SET "
-                    "version = period_versions.version + 1, changed_at = excluded.changed_at",
-                    [period, at],
+                    "INSERT INTO period_versions VALUES (?, ?, ?) ON CONFLICT (period) DO UPDATE SET "
+                    "version = period_versions.version + excluded.version, changed_at = excluded.changed_at",
+                    [period, n, at],
                 )
             if self.last_seq is not None:
                 con.execute(
@@ -717,75 +720,23 @@ class Ledger:
         self.dirty.clear()
         self.dirty_deliveries.clear()
         self.replace_data.clear()
-        for rows in self.rows.values():
-            rows.clear()
+        self.data.clear()
         self.audit.clear()
         self.bumps.clear()
         self.new_campaigns.clear()
 
 
-_TABLE_COLUMNS = {
-    "identity_values": ("submission_id", "field", "value", "sheet", "cell"),
-    "contacts": ("submission_id", "field", "value", "sheet", "cell"),
-    "members": (
-        "submission_id",
-        "member_no",
-        "nom",
-        "siret",
-        "categorie",
-        "forme_juridique",
-        "commune",
-        "annee_adhesion",
-        "etp",
-        "sheet",
-        "row_number",
-        "columns",
-    ),
-    "indicator_values": ("submission_id", "indicator_code", "value", "comment", "sheet", "cell"),
-    "criteria_answers": (
-        "submission_id",
-        "criterion_code",
-        "answer",
-        "justification",
-        "sheet",
-        "cell",
-        "justification_cell",
-    ),
-    "validation_issues": (
-        "submission_id",
-        "seq",
-        "sheet",
-        "cell",
-        "column_name",
-        "code",
-        "severity",
-        "message",
-        "value",
-    ),
-}
-
-
-def _append_rows(con, table: str, rows: list[tuple]) -> None:
-    import pandas as pd
-
-    frame = pd.DataFrame(rows, columns=list(_TABLE_COLUMNS[table]))
-    _append(con, table, frame)
-
-
-def _append(con, table: str, frame) -> None:
-    con.register("_ptce_frame", frame)
-    try:
-        cols = ", ".join(f'"{c}"' for c in frame.columns)
-        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _ptce_frame")
-    finally:
-        con.unregister("_ptce_frame")
-
-
 def _ts(value: Any) -> dt.datetime:
     if isinstance(value, dt.datetime):
         return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    if isinstance(value, int):  # epoch microseconds, as loaded
+        return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=value)
     parsed = dt.datetime.fromisoformat(str(value))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _ts_or_none(value: Any) -> dt.datetime | None:
+    return None if value is None else _ts(value)
 
 
 def _fr_datetime(value: Any) -> str:

@@ -286,38 +286,18 @@ def cmd_demo(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from .status import completeness
+    from .status import lines, period_status
 
     settings = _settings(args)
     _require_home(settings)
-    data = completeness(settings, args.period)
-    if data is None:
+    status = period_status(settings, args.period)
+    if status is None:
         raise HomeError("L'entrepôt n'existe pas encore : lancez `ptce init` puis `ptce ingest`.")
     if args.json:
-        out(
-            json.dumps(
-                {k: data[k] for k in ("period", "expected", "counts", "late", "poles")},
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
+        out(json.dumps(status.to_json(), ensure_ascii=False, indent=2))
         return 0
-    if data["period"] is None:
-        out("Aucune période n'a encore de données.")
-        return 0
-    closed = " (campagne close)" if data.get("closed") else ""
-    out(f"Période {data['period']}{closed} : {data['expected']} pôles attendus.")
-    for status, n in sorted(data["counts"].items()):
-        out(f"  {status} : {n}")
-    out(f"  en retard : {data['late']}")
-    for p in data["poles"]:
-        late = " (en retard)" if p["late"] else ""
-        out(f"  {p['pole_id']}  {p['status']:<30} {p['pole_name']}{late}")
-    for e in data["errors"]:
-        out(
-            f"  Dépôt n° {e['submission_id']} ({e['pole_id']}, {e['file']}) {e['status']} après "
-            f"{e['attempts']} essai(s) : {e['reason']}"
-        )
+    for line in lines(status):
+        out(line)
     return 0
 
 

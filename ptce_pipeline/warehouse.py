@@ -22,16 +22,7 @@ from .errors import WarehouseCorrupt, WarehouseError
 from .faults import fault_point
 from .referentiel import Referentiel
 from .registry import Campaigns, Registry
-
-PERSONAL_TABLES = ("contacts",)
-SNAPSHOT_VIEWS = (
-    "current_indicator_values",
-    "current_identity",
-    "current_members",
-    "current_criteria",
-    "completeness",
-    "national_indicators",
-)
+from .snapshot import PERSONAL_TABLES, SNAPSHOT_VIEWS  # noqa: F401 (re-exported)
 
 
 def _migrations() -> list[tuple[int, str, str]]:
@@ -84,30 +75,46 @@ def migrate(con, *, upto: int | None = None) -> list[int]:
     return applied
 
 
+_CORRUPT_HINTS = ("not a valid duckdb", "corrupt", "checksum", "wal", "serializ", "invalid")
+
+
 def _classify(exc: Exception, path: Path) -> Exception:
     text = str(exc)
-    if "lock" in text.lower() and (
-        "conflicting" in text.lower() or "could not set lock" in text.lower()
-    ):
+    low = text.lower()
+    if "lock" in low and ("conflicting" in low or "could not set lock" in low):
         m = re.search(r"PID (\d+)", text)
         who = f" (processus {m.group(1)})" if m else ""
         return WarehouseError(
             f"L'entrepôt {path} est ouvert par un autre programme{who}. Les analystes doivent ouvrir "
             "warehouse/ptce_lecture.duckdb, jamais le fichier vivant ; fermez ce programme puis relancez."
         )
+    first = text.splitlines()[0][:200] if text else type(exc).__name__
     return WarehouseCorrupt(
-        f"L'entrepôt {path} ne peut pas être ouvert ({text.splitlines()[0][:160]}). Il peut être reconstruit "
-        "à l'identique depuis l'archive : `ptce rebuild`."
+        f"L'entrepôt {path} ne peut pas être ouvert ({first}). L'archive et son journal "
+        "contiennent tout ce qu'il faut pour le refaire à l'identique : lancez `ptce rebuild` "
+        "(l'ancien fichier est conservé à côté)."
     )
 
 
-def connect(path: Path, *, read_only: bool = False):
+def looks_corrupt(exc: Exception) -> bool:
+    low = str(exc).lower()
+    return any(h in low for h in _CORRUPT_HINTS)
+
+
+def _connect(path: Path, *, read_only: bool = False):
+    import duckdb
+
+    return duckdb.connect(str(path), read_only=read_only, config={"threads": 2})
+
+
+def connect(path: Path, *, read_only: bool = False, name: Path | None = None):
+    """A DuckDB connection; a failure becomes a French `WarehouseError` about `name or path`."""
     import duckdb
 
     try:
-        return duckdb.connect(str(path), read_only=read_only, config={"threads": 2})
+        return _connect(path, read_only=read_only)
     except duckdb.Error as exc:
-        raise _classify(exc, path) from None
+        raise _classify(exc, name or path) from None
 
 
 @contextlib.contextmanager
@@ -158,7 +165,11 @@ def cleanup_leftovers(settings: Settings) -> list[Path]:
 
 
 def check_live(settings: Settings) -> None:
-    """Open the live warehouse once: detects corruption and replays a pending WAL."""
+    """Open the live warehouse once: detects corruption and replays a pending WAL.
+
+    A WAL next to the live file means a program other than ours wrote into it (our writes go
+    through generations); DuckDB's own recovery folds it in with a checkpoint, or fails and
+    we point at `ptce rebuild`."""
     if not settings.live_db.exists():
         return
     con = connect(settings.live_db)
@@ -170,6 +181,37 @@ def check_live(settings: Settings) -> None:
         raise _classify(exc, settings.live_db) from None
     finally:
         con.close()
+
+
+def latest_version() -> int:
+    return max(v for v, _n, _s in _migrations())
+
+
+def check_openable(settings: Settings) -> bool:
+    """Start-up check, without writing anything: the live warehouse (and its WAL, if any) can
+    be opened and read. Raises `WarehouseCorrupt` with a message pointing at `rebuild`.
+    → whether its schema is older than this version's (the run must then upgrade it)."""
+    live = settings.live_db
+    if not live.exists():
+        return False
+    try:
+        with open(live, "rb") as fh:
+            header = fh.read(12)
+    except OSError as exc:
+        raise WarehouseError(f"L'entrepôt {live} ne peut pas être lu : {exc.strerror}.") from None
+    if len(header) < 12 or header[8:12] != b"DUCK":
+        raise _classify(RuntimeError("ce n'est pas un fichier DuckDB valide"), live)
+    if Path(str(live) + ".wal").exists():
+        check_live(settings)
+    con = connect(live, read_only=True)
+    try:
+        version = schema_version(con)
+        con.execute("SELECT count(*) FROM submissions").fetchone()
+    except Exception as exc:
+        raise _classify(exc, live) from None
+    finally:
+        con.close()
+    return version < latest_version()
 
 
 class Generation:
@@ -188,11 +230,17 @@ class Generation:
             if Path(str(s.live_db) + ".wal").exists():
                 check_live(s)
             shutil.copyfile(s.live_db, self.path)
-        self.con = connect(self.path)
+        try:
+            self.con = connect(self.path, name=s.live_db)
+        except WarehouseError:
+            self.abort()
+            raise
         try:
             migrate(self.con)
         except Exception as exc:
             self.abort()
+            if looks_corrupt(exc):
+                raise _classify(exc, s.live_db) from None
             raise WarehouseError(
                 f"Mise à jour du schéma de l'entrepôt impossible : {str(exc).splitlines()[0][:200]}"
             ) from None
@@ -225,7 +273,7 @@ def create_empty(settings: Settings) -> None:
         check_live(settings)
         con = connect(settings.live_db)
         try:
-            if schema_version(con) < max(v for v, _n, _s in _migrations()):
+            if schema_version(con) < latest_version():
                 gen = Generation(settings)
                 con.close()
                 con = None
@@ -316,13 +364,6 @@ def load_reference(
         set_meta(con, "campaigns_sha256", campaigns.sha256)
 
 
-def ensure_campaign(con, period: int, campaigns: Campaigns) -> None:
-    con.execute(
-        "INSERT INTO campaigns (period, deadline) VALUES (?, ?) ON CONFLICT DO NOTHING",
-        [period, campaigns.deadline(period)],
-    )
-
-
 def set_meta(con, key: str, value: Any) -> None:
     con.execute(
         "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -347,52 +388,15 @@ def _tables(con, schema: str = "main", catalog: str | None = None) -> list[str]:
     return sorted(r[0] for r in con.execute(sql, params).fetchall())
 
 
-def publish_snapshot(settings: Settings) -> Path:
-    """Write `ptce_lecture.duckdb` (everything but personal data) under a temporary name,
-    checkpoint it, and rename it into place; then the Parquet files of the views."""
-    tmp = settings.warehouse_dir / f".ptce_lecture.{os.getpid()}.duckdb"
-    for p in (tmp, Path(str(tmp) + ".wal")):
-        with contextlib.suppress(OSError):
-            p.unlink()
-    con = connect(tmp)
-    try:
-        con.execute(f"ATTACH '{_sql_path(settings.live_db)}' AS src (READ_ONLY)")
-        for table in _tables(con, catalog="src"):
-            if table in PERSONAL_TABLES:
-                continue
-            con.execute(f'CREATE TABLE "{table}" AS SELECT * FROM src."{table}"')
-        con.execute("DETACH src")
-        con.execute(views_sql())
-        fault_point(settings, "snapshot_before_checkpoint")
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
-    _fsync_file(tmp)
-    fault_point(settings, "snapshot_before_swap")
-    os.replace(tmp, settings.snapshot_db)
-    _fsync_dir(settings.warehouse_dir)
-    export_parquet(settings)
-    return settings.snapshot_db
+def publish_snapshot(settings: Settings, *, full: bool = False) -> Path:
+    """Refresh the analysts' snapshot and its Parquet files (see `snapshot.py`)."""
+    from .snapshot import publish
+
+    return publish(settings, full=full)
 
 
 def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
-
-
-def export_parquet(settings: Settings) -> None:
-    out = settings.parquet_dir
-    out.mkdir(parents=True, exist_ok=True)
-    con = connect(settings.snapshot_db, read_only=True)
-    try:
-        for view in SNAPSHOT_VIEWS:
-            target = out / f"{view}.parquet"
-            tmp = out / f".{view}.parquet.tmp"
-            con.execute(
-                f"COPY (SELECT * FROM {view} ORDER BY ALL) TO '{_sql_path(tmp)}' (FORMAT parquet)"
-            )
-            os.replace(tmp, target)
-    finally:
-        con.close()
 
 
 def dump(con, *, exclude: tuple[str, ...] = ("schema_migrations",)) -> dict[str, list[tuple]]:

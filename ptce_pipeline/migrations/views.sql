@@ -32,6 +32,8 @@ FROM criteria_answers c
 JOIN current_submissions s USING (submission_id)
 LEFT JOIN ref_criteria r ON r.code = c.criterion_code;
 
+-- The poles expected for each period: every registered pole whose participation covers it, for
+-- every period that has a campaign or at least one submission.
 CREATE OR REPLACE VIEW expected_poles AS
 WITH periods AS (
     SELECT period FROM submissions WHERE period IS NOT NULL
@@ -42,35 +44,53 @@ FROM periods p
 JOIN poles r ON r.premiere_periode <= p.period
             AND (r.derniere_periode IS NULL OR p.period <= r.derniere_periode);
 
+-- One row per expected pole and period. status: the version in force (acceptee /
+-- acceptee_avec_avertissements) if there is one, otherwise the status of the submission the
+-- pole dropped last (refusee, en_attente, en_erreur, retenue, retiree), otherwise 'manquante'.
+-- late: the version in force arrived after the deadline; without one, the deadline has passed
+-- (or the last file arrived after it). Deadlines are read from `campaigns` at query time, so
+-- extending one in campagnes.csv clears the flag at the next run.
 CREATE OR REPLACE VIEW completeness AS
 WITH ranked AS (
     SELECT s.*,
            row_number() OVER (
                PARTITION BY s.pole_id, s.period
                ORDER BY CASE WHEN s.status IN ('acceptee', 'acceptee_avec_avertissements') THEN 0 ELSE 1 END,
-                        s.received_at DESC, s.submission_id DESC
+                        coalesce(s.last_delivery_id, s.submission_id) DESC
            ) AS rk
     FROM submissions s
     WHERE s.pole_id IS NOT NULL AND s.period IS NOT NULL
-      AND s.status NOT IN ('remplacee')
+      AND s.status <> 'remplacee'
 ),
 chosen AS (SELECT * FROM ranked WHERE rk = 1),
 last_received AS (
-    SELECT pole_id, period, max(received_at) AS last_received_at
+    SELECT pole_id, period, max(coalesce(last_received_at, received_at)) AS last_received_at
     FROM submissions WHERE pole_id IS NOT NULL AND period IS NOT NULL
     GROUP BY pole_id, period
+),
+deadlines AS (
+    SELECT e.period, e.pole_id, e.pole_name,
+           coalesce(k.deadline, make_date(e.period + 1, 3, 31)) AS deadline,
+           coalesce(k.closed, false) AS campaign_closed
+    FROM expected_poles e
+    LEFT JOIN campaigns k ON k.period = e.period
 )
 SELECT e.period, e.pole_id, e.pole_name,
        coalesce(c.status, 'manquante') AS status,
-       CASE WHEN c.submission_id IS NOT NULL THEN c.late
-            ELSE current_date > coalesce(k.deadline, make_date(e.period + 1, 3, 31)) END AS late,
+       CASE WHEN c.status IN ('acceptee', 'acceptee_avec_avertissements')
+                THEN c.received_at >= timezone('Europe/Paris', (e.deadline + 1)::TIMESTAMP)
+            ELSE now() >= timezone('Europe/Paris', (e.deadline + 1)::TIMESTAMP)
+                 OR coalesce(c.received_at >= timezone('Europe/Paris', (e.deadline + 1)::TIMESTAMP), false)
+       END AS late,
        l.last_received_at,
        c.submission_id,
+       e.deadline,
+       e.campaign_closed,
+       c.n_errors,
        c.n_warnings
-FROM expected_poles e
+FROM deadlines e
 LEFT JOIN chosen c ON c.pole_id = e.pole_id AND c.period = e.period
-LEFT JOIN last_received l ON l.pole_id = e.pole_id AND l.period = e.period
-LEFT JOIN campaigns k ON k.period = e.period;
+LEFT JOIN last_received l ON l.pole_id = e.pole_id AND l.period = e.period;
 
 CREATE OR REPLACE VIEW national_indicators AS
 SELECT v.period, v.indicator_code,
