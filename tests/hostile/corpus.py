@@ -565,7 +565,7 @@ def build(ref, template: bytes, gib_bomb: Path, tmp: Path) -> list[Case]:
         ),
         Case("racine-de-la-boite", template, "unknown-sender", folder=""),
         Case("dossier-inconnu", template, "unknown-sender", folder="PTCE-999"),
-        Case("meme-fichier-autre-nom", template, "duplicate", name="copie de suivi.xlsx"),
+
         Case("verrou-office", b"\x0bCamille" + b"\x00" * 150, "ignored", name="~$suivi.xlsx"),
         Case(
             "verrou-libreoffice", b"Camille,poste,01.01.2026", "ignored", name=".~lock.suivi.xlsx#"
@@ -575,6 +575,15 @@ def build(ref, template: bytes, gib_bomb: Path, tmp: Path) -> list[Case]:
         Case("appledouble", b"\x00\x05\x16\x07", "ignored", name="._suivi.xlsx"),
         Case("lien-symbolique", None, "quarantined", name="lien.xlsx", special="symlink"),
         # === phase 2: inputs that must load ==================================================
+        # (a delivery of known bytes records when it arrived on the current submission)
+        Case(
+            "meme-fichier-autre-nom",
+            _filled(ref, pole="PTCE-002"),
+            "duplicate",
+            folder="PTCE-002",
+            name="copie de suivi.xlsx",
+            phase=2,
+        ),
         Case(
             "xlsm-macros",
             _xlsm(_filled(ref, pole="PTCE-003")),
