@@ -565,7 +565,6 @@ def build(ref, template: bytes, gib_bomb: Path, tmp: Path) -> list[Case]:
         ),
         Case("racine-de-la-boite", template, "unknown-sender", folder=""),
         Case("dossier-inconnu", template, "unknown-sender", folder="PTCE-999"),
-
         Case("verrou-office", b"\x0bCamille" + b"\x00" * 150, "ignored", name="~$suivi.xlsx"),
         Case(
             "verrou-libreoffice", b"Camille,poste,01.01.2026", "ignored", name=".~lock.suivi.xlsx#"
