@@ -8,6 +8,7 @@ demo, the tests and the benchmarks).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import io
 import os
@@ -45,6 +46,8 @@ THIN = Side(style="thin", color="B4B4B4")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 WRAP = Alignment(wrap_text=True, vertical="top")
 UNLOCKED = Protection(locked=False)
+MUTED_FONT = Font(color="7F7F7F")
+PLAIN_FILL = PatternFill("solid", fgColor="FFFFFF")
 
 
 @dataclass
@@ -358,16 +361,19 @@ def build_template(
     headers = [L.MEMBER_NUMBER, *[f.label for f in ref.members]]
     widths = [6, *[f.width or 18 for f in ref.members]]
     _header(ws, L.HEADER_ROW, headers, widths)
-    last = L.FIRST_DATA_ROW + L.MEMBER_ROWS - 1
+    # Input columns are styled at column level (fill, unlocked, text format for codes): a new
+    # cell typed anywhere in the column gets the style, and the file holds no empty styled
+    # cells (300 rows x 7 columns of them cost every reader time on every workbook).
+    for col, fld in enumerate(ref.members, start=2):
+        dim = ws.column_dimensions[get_column_letter(col)]
+        dim.fill = INPUT_FILL
+        dim.protection = UNLOCKED
+        if fld.kind in ("siret", "commune"):
+            dim.number_format = "@"
+        for row in range(1, L.HEADER_ROW):  # title rows keep a plain, locked look
+            ws.cell(row=row, column=col).fill = PLAIN_FILL
     for offset in range(L.MEMBER_ROWS):
-        row = L.FIRST_DATA_ROW + offset
-        ws.cell(row=row, column=1, value=offset + 1).font = Font(color="7F7F7F")
-        for col, fld in enumerate(ref.members, start=2):
-            cell = ws.cell(row=row, column=col)
-            cell.fill = INPUT_FILL
-            cell.protection = UNLOCKED
-            if fld.kind in ("siret", "commune"):
-                cell.number_format = "@"
+        ws.cell(row=L.FIRST_DATA_ROW + offset, column=1, value=offset + 1).font = MUTED_FONT
     for col, fld in enumerate(ref.members, start=2):
         letter = get_column_letter(col)
         lo = fld.min
@@ -386,7 +392,7 @@ def build_template(
             dv = DataValidation(type=None, allow_blank=True)
             dv.promptTitle, dv.prompt = _prompt(fld.label, fld.help)
             dv.showInputMessage = True
-        dv.add(f"{letter}{L.FIRST_DATA_ROW}:{letter}{last}")
+        dv.add(f"{letter}{L.FIRST_DATA_ROW}:{letter}{L.FIRST_DATA_ROW + L.MEMBER_ROWS - 1}")
         ws.add_data_validation(dv)
         if fld.required:
             ws.cell(row=L.HEADER_ROW, column=col).value = fld.label + " *"
@@ -573,7 +579,10 @@ def fill_workbook(wb: Workbook, ref: Referentiel, data: FilledData) -> Workbook:
     for offset, member in enumerate(data.members):
         row = L.FIRST_DATA_ROW + offset
         for key, value in member.items():
-            ws.cell(row=row, column=keys.index(key) + 2, value=value)
+            col = keys.index(key) + 2
+            cell = ws.cell(row=row, column=col, value=value)
+            # as a spreadsheet does, a new cell takes its column's style
+            cell._style = copy.copy(ws.column_dimensions[get_column_letter(col)]._style)
     ws = wb[L.SHEET_INDICATORS]
     value_col = L.indicator_headers().index(L.IND_VALUE) + 1
     for code, value in data.indicators.items():
