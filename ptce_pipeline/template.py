@@ -97,6 +97,18 @@ def _list_ranges(ref: Referentiel, wb: Workbook) -> dict[str, str]:
     return ranges
 
 
+def _fit(ws, row: int, *texts: tuple[str | None, float], minimum: float = 15.0) -> None:
+    """Row height for wrapped text: spreadsheets do not grow rows written by openpyxl."""
+    lines = 1
+    for text, width in texts:
+        if text:
+            per_line = max(8, int(width * 1.15))
+            lines = max(
+                lines, sum(-(-max(1, len(part)) // per_line) for part in str(text).split("\n"))
+            )
+    ws.row_dimensions[row].height = max(minimum, 15.0 * lines + 2)
+
+
 def _header(ws, row: int, headers: list[str], widths: list[int]) -> None:
     for col, (text, width) in enumerate(zip(headers, widths, strict=True), start=1):
         cell = ws.cell(row=row, column=col, value=text)
@@ -105,6 +117,7 @@ def _header(ws, row: int, headers: list[str], widths: list[int]) -> None:
         cell.alignment = Alignment(wrap_text=True, vertical="center")
         cell.border = BOX
         ws.column_dimensions[get_column_letter(col)].width = width
+    _fit(ws, row, *zip(headers, widths, strict=True))
     ws.freeze_panes = ws.cell(row=row + 1, column=1)
     ws.print_title_rows = f"{row}:{row}"
 
@@ -201,7 +214,7 @@ def _field_list(fld: Field, ranges: dict[str, str]) -> str | None:
 def _readme(
     ws, ref: Referentiel, pole: Pole | None, period: int | None, deadline: dt.date | None
 ) -> None:
-    ws.column_dimensions["A"].width = 110
+    ws.column_dimensions["A"].width = 76
     year = period or "de l'année écoulée"
     lines: list[tuple[str, Font | None]] = [
         ("Suivi des pôles territoriaux de coopération économique (PTCE)", TITLE_FONT),
@@ -238,8 +251,9 @@ def _readme(
         ("Comment les valeurs sont contrôlées", GROUP_FONT),
         (
             "Les nombres peuvent être saisis avec une virgule décimale (12,5) et des espaces entre les milliers "
-            "(1 250 000). Les pourcentages se saisissent de 0 à 100. Une donnée inconnue peut être laissée vide "
-            "ou notée « NC ».",
+            "(1 250 000). Les pourcentages se saisissent de 0 à 100. Tous les indicateurs sont obligatoires sauf "
+            "ceux marqués « (facultatif) » : saisissez 0 si la réponse est « aucun » ; seul un indicateur "
+            "facultatif peut rester vide ou être noté « NC » (non connu).",
             None,
         ),
         (
@@ -285,6 +299,7 @@ def _readme(
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         if font:
             cell.font = font
+        _fit(ws, row, (text, 68 if font is None or not font.sz or font.sz <= 11 else 56))
     ws.protection.sheet = True
     _print_setup(ws, landscape=False)
 
@@ -334,6 +349,7 @@ def build_template(
         if fld.kind == "date":
             value.number_format = "DD/MM/YYYY"
         ws.cell(row=row, column=4, value=fld.help).alignment = WRAP
+        _fit(ws, row, (fld.help, 70), (fld.label, 42))
         dv = _validation_for(
             fld.kind,
             integer=True,
@@ -404,8 +420,8 @@ def build_template(
     _title(
         ws,
         "Indicateurs du référentiel",
-        "Saisissez la valeur de chaque indicateur pour la période ; "
-        "vide ou « NC » si la donnée n'est pas connue.",
+        "Saisissez la valeur de chaque indicateur pour la période (0 si « aucun ») ; "
+        "seuls les indicateurs facultatifs peuvent rester vides ou être notés « NC ».",
     )
     _header(ws, L.HEADER_ROW, L.indicator_headers(), [9, 22, 30, 55, 12, 16, 45])
     row = L.FIRST_DATA_ROW
@@ -431,6 +447,7 @@ def build_template(
                     row=row, column=4, value=ind.label + ("" if ind.required else " (facultatif)")
                 ).alignment = WRAP
                 ws.cell(row=row, column=5, value=ind.unit)
+                _fit(ws, row, (ind.label, 55), (main.label, 30), minimum=20)
                 value = ws.cell(row=row, column=value_col)
                 value.fill = INPUT_FILL
                 value.protection = UNLOCKED
@@ -483,8 +500,12 @@ def build_template(
         row += 1
         for crit in ref.criteria_of(ctype):
             ws.cell(row=row, column=1, value=crit.code).font = Font(bold=True)
-            ws.cell(row=row, column=2, value=ref.criterion_types[ctype][0])
+            ws.cell(row=row, column=1).alignment = Alignment(vertical="top")
+            ws.cell(row=row, column=2, value=ref.criterion_types[ctype][0]).alignment = Alignment(
+                vertical="top"
+            )
             ws.cell(row=row, column=3, value=crit.label).alignment = WRAP
+            _fit(ws, row, (crit.label, 70), minimum=32)
             for col in (4, 5):
                 cell = ws.cell(row=row, column=col)
                 cell.fill = INPUT_FILL
