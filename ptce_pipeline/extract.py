@@ -1,11 +1,14 @@
 """From raw sheet grids to the pole's data, every value carrying its cell address.
 
-Matching is by header text (case, accents, spaces and a trailing "*" ignored) and by
-indicator/criterion code, never by position alone, so blank, inserted and re-ordered rows and
-re-ordered columns keep the right addresses. Values are cleaned and coerced here (French
-numbers, years, dates, codes); a cell that cannot be coerced becomes an issue and the rest of
-the file is still read. Checks against the catalogue (bounds, lists, required…) are pandera's
-job, in `validation`.
+Matching is by header text (case, accents, spaces, a parenthesis and a trailing "*" ignored)
+and by identity key, indicator and criterion code, never by position alone, so blank, inserted
+and re-ordered rows and re-ordered columns keep the right addresses. Values are cleaned and
+coerced here (French numbers, years, dates, codes); a cell that cannot be coerced becomes an
+issue and the rest of the file is still read. Checks against the catalogue (bounds, lists,
+required…) are pandera's job, in `validation`.
+
+An older template version is read through the mapping its layout declares
+(`layout.TEMPLATE_LAYOUTS`); a version the reader does not know stops the reading.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from . import TEMPLATE_VERSION
@@ -24,8 +29,10 @@ from .workbook import RawSheet, RawWorkbook
 
 _CODE_RE = re.compile(r"^[A-Z]{1,6}[-_]?\d{1,4}$")
 MAX_TEXT = 2000
+NUMBER_KINDS = frozenset({"count", "euros", "fte", "percent", "m2", "scale"})
 
 
+@lru_cache(maxsize=1024)
 def col_letter(idx: int) -> str:
     """0-based column index → letters."""
     idx += 1
@@ -64,9 +71,8 @@ class Content:
     criteria: dict[str, Cell] = field(default_factory=dict)
     justifications: dict[str, Cell] = field(default_factory=dict)
     issues: list[I.Issue] = field(default_factory=list)
-    flagged: set[tuple[str, str]] = field(
-        default_factory=set
-    )  # (sheet, cell) with a coercion issue
+    # (sheet, cell) with a coercion error: validation does not report them a second time
+    flagged: set[tuple[str, str]] = field(default_factory=set)
     sheet_names: dict[str, str] = field(default_factory=dict)  # template name → name in the file
     empty: bool = False
 
@@ -76,13 +82,35 @@ class Content:
             self.flagged.add((issue.sheet, issue.cell))
 
 
-def _hkey(text: Any) -> str:
-    if text is None or text == "":
-        return ""
-    key = fold(str(text))
+@lru_cache(maxsize=4096)
+def _hkey_text(text: str) -> str:
+    key = _fold(text)
     key = re.sub(r"\(.*?\)", "", key)
     key = key.replace("*", "").replace(":", "")
     return " ".join(key.split())
+
+
+def _hkey(value: Any) -> str:
+    """Header key: case, accents, spaces, "(…)", "*" and ":" ignored. Only text is a header."""
+    if not isinstance(value, str) or not value:
+        return ""
+    return _hkey_text(value)
+
+
+_REGION_LOOKUPS: dict[int, dict[str, str]] = {}
+
+
+def _region_lookup(ref: Referentiel) -> dict[str, str]:
+    """The geography's région lookup, built once per référentiel (it folds every name)."""
+    lookup = _REGION_LOOKUPS.get(id(ref.geography))
+    if lookup is None:
+        lookup = _REGION_LOOKUPS[id(ref.geography)] = ref.geography.region_lookup()
+    return lookup
+
+
+@lru_cache(maxsize=8192)
+def _fold(text: str) -> str:
+    return fold(text)
 
 
 def _is_blank(value: Any) -> bool:
@@ -91,48 +119,77 @@ def _is_blank(value: Any) -> bool:
 
 def _find_header(sheet: RawSheet, wanted: dict[str, str]) -> tuple[int | None, dict[str, int]]:
     """Find the header row among the first rows: the one matching most of `wanted`
-    (folded header → key). Returns (row index, key → column index)."""
+    (header key → field key). Returns (row index, field key → column index)."""
     best: tuple[int, int | None, dict[str, int]] = (0, None, {})
     for r, row in enumerate(sheet.rows[: L.HEADER_SEARCH_ROWS]):
         found: dict[str, int] = {}
         for c, value in enumerate(row):
-            key = wanted.get(_hkey(value))
-            if key and key not in found:
-                found[key] = c
+            if isinstance(value, str) and value:
+                key = wanted.get(_hkey_text(value))
+                if key and key not in found:
+                    found[key] = c
         if len(found) > best[0]:
             best = (len(found), r, found)
     return best[1], best[2]
 
 
 def _cell_value(sheet: RawSheet, r: int, c: int) -> Any:
-    if r < len(sheet.rows) and c < len(sheet.rows[r]):
-        value = sheet.rows[r][c]
-        return None if value == "" else value
+    rows = sheet.rows
+    if r < len(rows):
+        row = rows[r]
+        if c < len(row):
+            value = row[c]
+            return None if value == "" else value
     return None
 
 
 class _Reader:
-    def __init__(self, raw: RawWorkbook, ref: Referentiel):
+    def __init__(self, raw: RawWorkbook, ref: Referentiel, layout: L.LayoutMap):
         self.raw = raw
         self.ref = ref
+        self.layout = layout
         self.content = Content(format=raw.format)
         self.pre = raw.preflight
-        self.region_lookup = ref.geography.region_lookup()
+        self.region_lookup = _region_lookup(ref)
+        self._sheets: dict[str, RawSheet] = {}
+        renamed = {_fold(old): new for old, new in layout.sheets.items()}
+        for name, sheet in raw.sheets.items():
+            key = _fold(name)
+            current = renamed.get(key)
+            for template_name in (*L.DATA_SHEETS, L.SHEET_META):
+                if current == template_name or key == _fold(template_name):
+                    self._sheets.setdefault(template_name, sheet)
+
+    def headers(self, sheet_name: str, wanted: dict[str, str]) -> dict[str, str]:
+        """Add the headers an older layout used for the same columns."""
+        old = self.layout.headers.get(sheet_name, {})
+        current = dict(wanted)
+        for old_header, new_header in old.items():
+            key = wanted.get(_hkey(new_header))
+            if key is not None:
+                current.setdefault(_hkey(old_header), key)
+        return current
+
+    def code(self, text: str) -> str:
+        return self.layout.codes.get(text, text)
 
     # -- shared cell handling -------------------------------------------------------------------
     def _formula_problem(self, sheet: RawSheet, r: int, c: int, raw: Any) -> bool:
-        a = addr(r, c)
+        if raw is not None and not isinstance(raw, str):
+            return False
         scan = self.pre.sheets.get(sheet.name)
-        if scan is not None and a in scan.formulas_without_value and _is_blank(raw):
-            self.content.add(I.make("formula-without-value", sheet=sheet.name, cell=a))
-            return True
-        if scan is not None and a in scan.error_cells and _is_blank(raw):
-            self.content.add(
-                I.make("formula-error", sheet=sheet.name, cell=a, value=scan.error_cells[a])
-            )
-            return True
+        if raw is None and scan is not None:
+            a = addr(r, c)
+            if a in scan.error_cells:
+                self.content.add(
+                    I.make("formula-error", sheet=sheet.name, cell=a, value=scan.error_cells[a])
+                )
+                return True
+            if a in scan.formulas_without_value:
+                self.content.add(I.make("formula-without-value", sheet=sheet.name, cell=a))
+                return True
         if V.is_error_value(raw):
-            self.content.add(I.make("formula-error", sheet=sheet.name, cell=a, value=raw))
+            self.content.add(I.make("formula-error", sheet=sheet.name, cell=addr(r, c), value=raw))
             return True
         return False
 
@@ -141,6 +198,8 @@ class _Reader:
     ) -> str | None:
         if isinstance(raw, float) and raw.is_integer():
             raw = int(raw)
+        if isinstance(raw, bool):
+            raw = "Oui" if raw else "Non"
         if isinstance(raw, dt.datetime | dt.date):
             raw = raw.strftime("%d/%m/%Y")
         text, removed = V.clean_text(raw)
@@ -188,11 +247,11 @@ class _Reader:
             return Cell(None, a, raw)
         value: Any = None
         problem = None
-        if kind in ("count", "euros", "fte", "percent", "m2", "scale"):
+        if kind in NUMBER_KINDS:
             pct = (
                 kind == "percent"
-                and isinstance(raw, float)
-                and 0 < abs(raw) <= 1.5
+                and isinstance(raw, float | int)
+                and not isinstance(raw, bool)
                 and self.pre.is_percent_cell(sheet.name, a)
             )
             value, problem = V.parse_number(raw, kind=kind, percent_cell=pct)
@@ -209,28 +268,12 @@ class _Reader:
         elif kind == "pole_id":
             value, _valid = V.normalize_pole_id(raw)
         elif kind == "region":
-            text = self._text(sheet, a, raw, label, column)
-            if text is not None and not V.is_null_like(text):
-                key = fold(text)
-                code = self.region_lookup.get(key) or self.region_lookup.get(key.zfill(2))
-                if code is None and key in self.ref.geography.old_regions:
-                    code = self.ref.geography.old_regions[key]
-                    self.content.add(
-                        I.make(
-                            "old-region-name",
-                            sheet=sheet.name,
-                            cell=a,
-                            column=column,
-                            value=text,
-                            region=self.ref.geography.regions[code],
-                        )
-                    )
-                value = code or text
+            value = self._region(sheet, a, raw, label, column)
         elif kind == "code":
             text = self._text(sheet, a, raw, label, column)
             if text is not None and not V.is_null_like(text):
                 lookup = self.ref.lists[liste].lookup if liste else {}
-                value = lookup.get(fold(text), text)
+                value = lookup.get(_fold(text), text)
         elif kind == "answer":
             value, problem = V.parse_answer(raw)
             if problem:
@@ -247,16 +290,34 @@ class _Reader:
             )
         return Cell(value, a, raw)
 
+    def _region(self, sheet: RawSheet, a: str, raw: Any, label: str, column: str | None):
+        text = self._text(sheet, a, raw, label, column)
+        if text is None or V.is_null_like(text):
+            return None
+        key = _fold(text)
+        code = self.region_lookup.get(key) or self.region_lookup.get(key.zfill(2))
+        if code is None and key in self.ref.geography.old_regions:
+            code = self.ref.geography.old_regions[key]
+            self.content.add(
+                I.make(
+                    "old-region-name",
+                    sheet=sheet.name,
+                    cell=a,
+                    column=column,
+                    value=text,
+                    region=self.ref.geography.regions[code],
+                )
+            )
+        return code or text
+
     # -- sheets ---------------------------------------------------------------------------------
     def sheet(self, template_name: str) -> RawSheet | None:
-        wanted = fold(template_name)
-        for name, sheet in self.raw.sheets.items():
-            if fold(name) == wanted:
-                self.content.sheet_names[template_name] = name
-                if sheet.hidden:
-                    self.content.add(I.make("hidden-sheet", sheet=name, expected=template_name))
-                return sheet
-        return None
+        sheet = self._sheets.get(template_name)
+        if sheet is not None and template_name not in self.content.sheet_names:
+            self.content.sheet_names[template_name] = sheet.name
+            if sheet.hidden:
+                self.content.add(I.make("hidden-sheet", sheet=sheet.name, expected=template_name))
+        return sheet
 
     def _merged_in(self, sheet: RawSheet, rows: range, cols: set[int]) -> None:
         for (r0, c0), (r1, c1) in sheet.merged:
@@ -267,31 +328,32 @@ class _Reader:
                 )
 
     def _outside(self, sheet: RawSheet, width: int) -> None:
-        for r, row in enumerate(sheet.rows):
-            if len(row) <= width:
-                continue
+        """Warn once about a value typed to the right of the table (it is ignored)."""
+        rows = sheet.rows
+        if not rows or len(rows[0]) <= width:  # calamine's rows all have the sheet's width
+            return
+        for r, row in enumerate(rows):
             for c in range(width, len(row)):
-                if not _is_blank(row[c]):
+                value = row[c]
+                if value != "" and value is not None and not _is_blank(value):
                     self.content.add(
-                        I.make(
-                            "data-outside-table", sheet=sheet.name, cell=addr(r, c), value=row[c]
-                        )
+                        I.make("data-outside-table", sheet=sheet.name, cell=addr(r, c), value=value)
                     )
                     return
 
     def meta(self) -> None:
         meta: dict[str, str] = {}
-        sheet = self.sheet(L.SHEET_META)
+        sheet = self._sheets.get(L.SHEET_META)
         if sheet is not None:
             for row in sheet.rows[:20]:
-                if len(row) >= 2 and isinstance(row[0], str) and row[0] in L.META_KEYS:
+                if len(row) >= 2 and isinstance(row[0], str) and row[0].strip() in L.META_KEYS:
                     value = row[1]
                     if isinstance(value, float) and value.is_integer():
                         value = int(value)
-                    meta[row[0]] = "" if value in (None, "") else str(value)
+                    meta[row[0].strip()] = "" if value in (None, "") else str(value).strip()
         for key, value in self.pre.custom_props.items():
-            if key in L.META_KEYS and not meta.get(key) and value != "-":
-                meta[key] = value
+            if key in L.META_KEYS and not meta.get(key) and value.strip() not in ("", "-"):
+                meta[key] = value.strip()
         self.content.meta = meta
         self.content.template_version = meta.get("template_version") or None
 
@@ -299,30 +361,38 @@ class _Reader:
         sheet = self.sheet(L.SHEET_IDENTITY)
         if sheet is None:
             return
-        wanted = {_hkey(L.ID_CODE): "code", _hkey(L.ID_LABEL): "label", _hkey(L.ID_VALUE): "value"}
+        wanted = self.headers(
+            L.SHEET_IDENTITY,
+            {_hkey(L.ID_CODE): "code", _hkey(L.ID_LABEL): "label", _hkey(L.ID_VALUE): "value"},
+        )
         hrow, cols = _find_header(sheet, wanted)
         if hrow is None or "value" not in cols:
+            row = (hrow if hrow is not None else L.HEADER_ROW - 1) + 1
             self.content.add(
                 I.make(
                     "missing-column",
                     sheet=sheet.name,
-                    cell="C4",
+                    cell=f"C{row}",
                     expected=L.ID_VALUE,
-                    row=L.HEADER_ROW,
+                    row=row,
                 )
             )
             return
         by_key = {f.key.casefold(): f for f in self.ref.identity}
+        for old, new in self.layout.codes.items():
+            if new.casefold() in by_key:
+                by_key.setdefault(old.casefold(), by_key[new.casefold()])
         by_label = {_hkey(f.label): f for f in self.ref.identity}
         found: dict[str, int] = {}
+        code_col, label_col = cols.get("code"), cols.get("label")
         for r in range(hrow + 1, len(sheet.rows)):
             fld = None
-            if "code" in cols:
-                key = _cell_value(sheet, r, cols["code"])
+            if code_col is not None:
+                key = _cell_value(sheet, r, code_col)
                 if isinstance(key, str):
                     fld = by_key.get(key.strip().casefold())
-            if fld is None and "label" in cols:
-                fld = by_label.get(_hkey(_cell_value(sheet, r, cols["label"])))
+            if fld is None and label_col is not None:
+                fld = by_label.get(_hkey(_cell_value(sheet, r, label_col)))
             if fld is None or fld.key in found:
                 continue
             found[fld.key] = r
@@ -335,7 +405,7 @@ class _Reader:
                     I.make(
                         "missing-field",
                         sheet=sheet.name,
-                        cell=f"B{L.FIRST_DATA_ROW}",
+                        cell=f"B{hrow + 2}",
                         label=fld.label,
                     )
                 )
@@ -350,7 +420,7 @@ class _Reader:
             return
         wanted = {_hkey(f.label): f.key for f in self.ref.members}
         wanted[_hkey(L.MEMBER_NUMBER)] = "_n"
-        hrow, cols = _find_header(sheet, wanted)
+        hrow, cols = _find_header(sheet, self.headers(L.SHEET_MEMBERS, wanted))
         if hrow is None:
             hrow, cols = L.HEADER_ROW - 1, {}
         for fld in self.ref.members:
@@ -368,10 +438,20 @@ class _Reader:
         self.content.member_columns = {k: col_letter(c) for k, c in member_cols.items()}
         if not member_cols:
             return
+        fields = [(f, member_cols[f.key]) for f in self.ref.members if f.key in member_cols]
+        positions = sorted(member_cols.values())
+        width = max(positions) + 1
+        pick = itemgetter(*positions) if len(positions) > 1 else lambda row: (row[positions[0]],)
+        nothing = ("",) * len(positions)
         filled = 0
-        for r in range(hrow + 1, len(sheet.rows)):
-            row = sheet.rows[r]
-            if all(_is_blank(row[c]) if c < len(row) else True for c in member_cols.values()):
+        rows = sheet.rows
+        for r in range(hrow + 1, len(rows)):
+            row = rows[r]
+            if len(row) < width:
+                row = row + [""] * (width - len(row))
+            values = pick(row)
+            # most rows of the template are empty: one C-level comparison first
+            if values == nothing or all(_is_blank(v) for v in values):
                 continue
             filled += 1
             if filled > L.MAX_MEMBER_ROWS:
@@ -381,22 +461,17 @@ class _Reader:
                     )
                 )
                 break
-            member = {}
-            for fld in self.ref.members:
-                if fld.key in member_cols:
-                    member[fld.key] = self.parse(
-                        sheet,
-                        r,
-                        member_cols[fld.key],
-                        fld.kind,
-                        fld.label,
-                        liste=fld.liste,
-                        column=fld.label,
+            self.content.members.append(
+                {
+                    fld.key: self.parse(
+                        sheet, r, c, fld.kind, fld.label, liste=fld.liste, column=fld.label
                     )
-            self.content.members.append(member)
+                    for fld, c in fields
+                }
+            )
             self.content.member_rows.append(r + 1)
         if self.content.member_rows:
-            self._merged_in(sheet, range(hrow + 1, len(sheet.rows)), set(member_cols.values()))
+            self._merged_in(sheet, range(hrow + 1, len(rows)), set(positions))
         self._outside(sheet, max(cols.values()) + 2)
 
     def _coded_rows(
@@ -407,15 +482,14 @@ class _Reader:
         known: dict,
         unknown_code: str,
         duplicate_code: str,
-        pattern: re.Pattern,
     ) -> dict[str, int]:
         rows: dict[str, int] = {}
         for r in range(start, len(sheet.rows)):
             raw = _cell_value(sheet, r, code_col)
             if not isinstance(raw, str):
                 continue
-            code = raw.strip().upper().replace(" ", "")
-            if not pattern.match(code):
+            code = self.code(raw.strip().upper().replace(" ", ""))
+            if not _CODE_RE.match(code):
                 continue
             if code not in known:
                 row = sheet.rows[r]
@@ -446,6 +520,19 @@ class _Reader:
             rows[code] = r
         return rows
 
+    def _missing_columns(self, sheet: RawSheet, hrow, cols, needed) -> bool:
+        ok = True
+        for key, label in needed:
+            if key not in cols:
+                ok = False
+                row = (hrow if hrow is not None else L.HEADER_ROW - 1) + 1
+                self.content.add(
+                    I.make(
+                        "missing-column", sheet=sheet.name, cell=f"A{row}", expected=label, row=row
+                    )
+                )
+        return ok
+
     def indicators(self) -> None:
         sheet = self.sheet(L.SHEET_INDICATORS)
         if sheet is None:
@@ -457,19 +544,9 @@ class _Reader:
             _hkey("Source"): "comment",
             _hkey("Commentaire"): "comment",
         }
-        hrow, cols = _find_header(sheet, wanted)
-        for needed, label in (("code", L.IND_CODE), ("value", L.IND_VALUE)):
-            if needed not in cols:
-                self.content.add(
-                    I.make(
-                        "missing-column",
-                        sheet=sheet.name,
-                        cell=f"A{L.HEADER_ROW}",
-                        expected=label,
-                        row=(hrow or L.HEADER_ROW - 1) + 1,
-                    )
-                )
-        if "code" not in cols or "value" not in cols:
+        hrow, cols = _find_header(sheet, self.headers(L.SHEET_INDICATORS, wanted))
+        needed = (("code", L.IND_CODE), ("value", L.IND_VALUE))
+        if not self._missing_columns(sheet, hrow, cols, needed):
             return
         rows = self._coded_rows(
             sheet,
@@ -478,7 +555,6 @@ class _Reader:
             self.ref.indicator_by_code,
             "unknown-indicator",
             "duplicate-indicator",
-            _CODE_RE,
         )
         for code, ind in self.ref.indicator_by_code.items():
             if code not in rows:
@@ -486,7 +562,7 @@ class _Reader:
                     I.make(
                         "missing-indicator",
                         sheet=sheet.name,
-                        cell=f"A{L.FIRST_DATA_ROW}",
+                        cell=f"A{hrow + 2}",
                         code=code,
                         label=ind.label,
                     )
@@ -497,15 +573,11 @@ class _Reader:
                 sheet, r, cols["value"], ind.kind, f"{code} {ind.label}", column=L.IND_VALUE
             )
             if "comment" in cols:
-                text = self._text(
-                    sheet,
-                    addr(r, cols["comment"]),
-                    _cell_value(sheet, r, cols["comment"]),
-                    f"{code} {L.IND_COMMENT}",
-                    L.IND_COMMENT,
-                )
+                a = addr(r, cols["comment"])
+                raw = _cell_value(sheet, r, cols["comment"])
+                text = self._text(sheet, a, raw, f"{code} {L.IND_COMMENT}", L.IND_COMMENT)
                 if text:
-                    self.content.indicator_comments[code] = Cell(text, addr(r, cols["comment"]))
+                    self.content.indicator_comments[code] = Cell(text, a, raw)
         if rows:
             self._merged_in(
                 sheet, range(min(rows.values()), max(rows.values()) + 1), {cols["value"]}
@@ -522,19 +594,9 @@ class _Reader:
             _hkey(L.CRIT_JUSTIFICATION): "why",
             _hkey("Justification"): "why",
         }
-        hrow, cols = _find_header(sheet, wanted)
-        for needed, label in (("code", L.CRIT_CODE), ("answer", L.CRIT_ANSWER)):
-            if needed not in cols:
-                self.content.add(
-                    I.make(
-                        "missing-column",
-                        sheet=sheet.name,
-                        cell=f"A{L.HEADER_ROW}",
-                        expected=label,
-                        row=(hrow or L.HEADER_ROW - 1) + 1,
-                    )
-                )
-        if "code" not in cols or "answer" not in cols:
+        hrow, cols = _find_header(sheet, self.headers(L.SHEET_CRITERIA, wanted))
+        needed = (("code", L.CRIT_CODE), ("answer", L.CRIT_ANSWER))
+        if not self._missing_columns(sheet, hrow, cols, needed):
             return
         rows = self._coded_rows(
             sheet,
@@ -543,7 +605,6 @@ class _Reader:
             self.ref.criterion_by_code,
             "unknown-criterion",
             "duplicate-criterion",
-            _CODE_RE,
         )
         for code, crit in self.ref.criterion_by_code.items():
             if code not in rows:
@@ -551,7 +612,7 @@ class _Reader:
                     I.make(
                         "missing-criterion",
                         sheet=sheet.name,
-                        cell=f"A{L.FIRST_DATA_ROW}",
+                        cell=f"A{hrow + 2}",
                         code=code,
                         label=crit.label,
                     )
@@ -563,16 +624,9 @@ class _Reader:
             )
             if "why" in cols:
                 a = addr(r, cols["why"])
-                self.content.justifications[code] = Cell(
-                    self._text(
-                        sheet,
-                        a,
-                        _cell_value(sheet, r, cols["why"]),
-                        f"{code} justification",
-                        "Justification",
-                    ),
-                    a,
-                )
+                raw = _cell_value(sheet, r, cols["why"])
+                text = self._text(sheet, a, raw, f"{code} justification", "Justification")
+                self.content.justifications[code] = Cell(text, a, raw)
         if rows:
             self._merged_in(
                 sheet, range(min(rows.values()), max(rows.values()) + 1), {cols["answer"]}
@@ -580,42 +634,38 @@ class _Reader:
         self._outside(sheet, max(cols.values()) + 2)
 
 
+def _found_sheets(raw: RawWorkbook) -> str:
+    hidden = {fold(L.SHEET_META), fold(L.SHEET_LISTS)}
+    return ", ".join(n for n in raw.sheet_names if fold(n) not in hidden)[:200] or "aucune"
+
+
 def extract(raw: RawWorkbook, ref: Referentiel) -> Content:
-    reader = _Reader(raw, ref)
+    probe = _Reader(raw, ref, L.LayoutMap())
+    probe.meta()
+    version = probe.content.template_version
+    layout = L.layout_for(version)
+    reader = _Reader(raw, ref, layout or L.LayoutMap())
     content = reader.content
+    content.meta, content.template_version = probe.content.meta, version
     content.issues.extend(raw.issues)
-    reader.meta()
-    version = content.template_version
-    present = [name for name in L.DATA_SHEETS if reader.sheet(name) is not None]
-    content.sheet_names.clear()
-    content.issues = [i for i in content.issues if i.code != "hidden-sheet"]
+    present = [name for name in L.DATA_SHEETS if name in reader._sheets]
     if not present:
-        found = (
-            ", ".join(
-                n
-                for n in raw.sheet_names
-                if fold(n) not in (fold(L.SHEET_META), fold(L.SHEET_LISTS))
+        content.add(I.make("unknown-template", found=_found_sheets(raw)))
+        return content
+    if layout is None:
+        content.add(
+            I.make(
+                "unknown-template-version", version=(version or "")[:20], current=TEMPLATE_VERSION
             )
-            or "aucune"
         )
-        content.add(I.make("unknown-template", found=found[:200]))
         return content
     if version and version != TEMPLATE_VERSION:
-        if version in L.TEMPLATE_LAYOUTS:
-            content.add(I.make("old-template-version", version=version, current=TEMPLATE_VERSION))
-        else:
-            content.add(
-                I.make("unknown-template-version", version=version[:20], current=TEMPLATE_VERSION)
-            )
-            return content
+        content.add(I.make("old-template-version", version=version, current=TEMPLATE_VERSION))
     for name in L.DATA_SHEETS:
         if name not in present:
-            found = ", ".join(
-                n
-                for n in raw.sheet_names
-                if fold(n) not in (fold(L.SHEET_META), fold(L.SHEET_LISTS))
+            content.add(
+                I.make("missing-sheet", sheet=name, expected=name, found=_found_sheets(raw))
             )
-            content.add(I.make("missing-sheet", sheet=name, expected=name, found=found[:200]))
     reader.identity()
     reader.members()
     reader.indicators()

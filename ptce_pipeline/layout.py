@@ -6,7 +6,8 @@ their (folded) header text and indicators/criteria by their code, never by posit
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from . import TEMPLATE_VERSION
 
@@ -62,11 +63,37 @@ MEMBER_NUMBER = "N°"
 # Meta keys in the hidden sheet and the custom document properties
 META_KEYS = ("template_version", "referentiel_version", "referentiel_sha256", "pole_id", "periode")
 
-# Layout versions the reader knows. A later template version can declare here how to read an
-# older layout (renamed headers → current names).
-TEMPLATE_LAYOUTS: dict[str, dict[str, dict[str, str]]] = {
-    TEMPLATE_VERSION: {},
+
+@dataclass(frozen=True)
+class LayoutMap:
+    """How to read the layout of an older template version: what was renamed since.
+
+    `sheets`: old sheet name → current name; `headers`: current sheet name → {old header →
+    current header}; `codes`: old identity key, indicator or criterion code → current one.
+    Everything not named is read as in the current layout (columns are found by header text
+    and rows by code anyway, so moved columns and rows need no entry).
+    """
+
+    sheets: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    codes: Mapping[str, str] = field(default_factory=dict)
+
+
+# Layout versions the reader knows. When a later template renames a sheet, a header or a code,
+# bump TEMPLATE_VERSION and declare here how to read the older layout; a file from a version
+# not listed is refused with `unknown-template-version`.
+TEMPLATE_LAYOUTS: dict[str, LayoutMap | Mapping[str, Mapping[str, str]]] = {
+    TEMPLATE_VERSION: LayoutMap(),
 }
+
+
+def layout_for(version: str | None) -> LayoutMap | None:
+    """The layout of a template version (None: unknown). A plain mapping declares renamed
+    headers only: {sheet: {old header: current header}}."""
+    layout = TEMPLATE_LAYOUTS.get(version or TEMPLATE_VERSION)
+    if layout is None or isinstance(layout, LayoutMap):
+        return layout
+    return LayoutMap(headers=layout)
 
 
 def identity_headers() -> list[str]:

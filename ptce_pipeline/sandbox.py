@@ -20,8 +20,48 @@ from pathlib import Path
 
 from . import issues as I
 from .config import Limits
+from .errors import ConfigError
 
 MIB = 1024 * 1024
+MIN_EXPAT = (2, 4, 1)  # expat's own protection against billion laughs and quadratic blow-up
+
+
+def check_xml_safety(environ=None) -> None:
+    """Refuse to handle untrusted workbooks when XML could be parsed unguarded.
+
+    openpyxl (used on pole workbooks for their annotated copies) guards against entity
+    expansion only through defusedxml, and only when `OPENPYXL_DEFUSEDXML` is unset or "True"
+    at import; our own ODS scan uses expat, whose amplification limits appeared in 2.4.1.
+    The pre-flight refuses every DTD anyway: these are the second line.
+    """
+    environ = os.environ if environ is None else environ
+    problems = []
+    flag = environ.get("OPENPYXL_DEFUSEDXML")
+    if flag is not None and flag != "True":
+        problems.append(f"la variable OPENPYXL_DEFUSEDXML={flag!r} désactive defusedxml")
+    try:
+        import openpyxl
+        from openpyxl.xml import functions
+    except ImportError:  # pragma: no cover - a hard dependency
+        problems.append("openpyxl est introuvable")
+    else:
+        if not openpyxl.DEFUSEDXML:
+            problems.append("openpyxl n'utilise pas defusedxml (paquet absent ou désactivé)")
+        elif not functions.iterparse.__module__.startswith("defusedxml"):
+            problems.append("openpyxl lit les feuilles sans defusedxml")
+    import pyexpat
+
+    version = pyexpat.version_info
+    if tuple(version) < MIN_EXPAT:
+        problems.append(
+            "la bibliothèque expat {}.{}.{} est trop ancienne (2.4.1 au moins)".format(*version)
+        )
+    if problems:
+        raise ConfigError(
+            "Lecture des classeurs refusée : "
+            + " ; ".join(problems)
+            + ". Installez defusedxml (dépendance de ptce-pipeline) et retirez OPENPYXL_DEFUSEDXML."
+        )
 
 
 @dataclass
@@ -132,6 +172,7 @@ class ReaderPool:
         workers: int = 2,
         fault: str | None = None,
     ):
+        check_xml_safety()
         self.ctx = mp.get_context("forkserver")
         with contextlib.suppress(Exception):
             self.ctx.set_forkserver_preload(

@@ -8,6 +8,7 @@ demo, the tests and the benchmarks).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import io
 import os
@@ -45,6 +46,8 @@ THIN = Side(style="thin", color="B4B4B4")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 WRAP = Alignment(wrap_text=True, vertical="top")
 UNLOCKED = Protection(locked=False)
+MUTED_FONT = Font(color="7F7F7F")
+PLAIN_FILL = PatternFill("solid", fgColor="FFFFFF")
 
 
 @dataclass
@@ -94,6 +97,18 @@ def _list_ranges(ref: Referentiel, wb: Workbook) -> dict[str, str]:
     return ranges
 
 
+def _fit(ws, row: int, *texts: tuple[str | None, float], minimum: float = 15.0) -> None:
+    """Row height for wrapped text: spreadsheets do not grow rows written by openpyxl."""
+    lines = 1
+    for text, width in texts:
+        if text:
+            per_line = max(8, int(width * 1.15))
+            lines = max(
+                lines, sum(-(-max(1, len(part)) // per_line) for part in str(text).split("\n"))
+            )
+    ws.row_dimensions[row].height = max(minimum, 15.0 * lines + 2)
+
+
 def _header(ws, row: int, headers: list[str], widths: list[int]) -> None:
     for col, (text, width) in enumerate(zip(headers, widths, strict=True), start=1):
         cell = ws.cell(row=row, column=col, value=text)
@@ -102,6 +117,7 @@ def _header(ws, row: int, headers: list[str], widths: list[int]) -> None:
         cell.alignment = Alignment(wrap_text=True, vertical="center")
         cell.border = BOX
         ws.column_dimensions[get_column_letter(col)].width = width
+    _fit(ws, row, *zip(headers, widths, strict=True))
     ws.freeze_panes = ws.cell(row=row + 1, column=1)
     ws.print_title_rows = f"{row}:{row}"
 
@@ -198,7 +214,7 @@ def _field_list(fld: Field, ranges: dict[str, str]) -> str | None:
 def _readme(
     ws, ref: Referentiel, pole: Pole | None, period: int | None, deadline: dt.date | None
 ) -> None:
-    ws.column_dimensions["A"].width = 110
+    ws.column_dimensions["A"].width = 76
     year = period or "de l'année écoulée"
     lines: list[tuple[str, Font | None]] = [
         ("Suivi des pôles territoriaux de coopération économique (PTCE)", TITLE_FONT),
@@ -235,8 +251,9 @@ def _readme(
         ("Comment les valeurs sont contrôlées", GROUP_FONT),
         (
             "Les nombres peuvent être saisis avec une virgule décimale (12,5) et des espaces entre les milliers "
-            "(1 250 000). Les pourcentages se saisissent de 0 à 100. Une donnée inconnue peut être laissée vide "
-            "ou notée « NC ».",
+            "(1 250 000). Les pourcentages se saisissent de 0 à 100. Tous les indicateurs sont obligatoires sauf "
+            "ceux marqués « (facultatif) » : saisissez 0 si la réponse est « aucun » ; seul un indicateur "
+            "facultatif peut rester vide ou être noté « NC » (non connu).",
             None,
         ),
         (
@@ -282,6 +299,7 @@ def _readme(
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         if font:
             cell.font = font
+        _fit(ws, row, (text, 68 if font is None or not font.sz or font.sz <= 11 else 56))
     ws.protection.sheet = True
     _print_setup(ws, landscape=False)
 
@@ -331,6 +349,7 @@ def build_template(
         if fld.kind == "date":
             value.number_format = "DD/MM/YYYY"
         ws.cell(row=row, column=4, value=fld.help).alignment = WRAP
+        _fit(ws, row, (fld.help, 70), (fld.label, 42))
         dv = _validation_for(
             fld.kind,
             integer=True,
@@ -358,16 +377,19 @@ def build_template(
     headers = [L.MEMBER_NUMBER, *[f.label for f in ref.members]]
     widths = [6, *[f.width or 18 for f in ref.members]]
     _header(ws, L.HEADER_ROW, headers, widths)
-    last = L.FIRST_DATA_ROW + L.MEMBER_ROWS - 1
+    # Input columns are styled at column level (fill, unlocked, text format for codes): a new
+    # cell typed anywhere in the column gets the style, and the file holds no empty styled
+    # cells (300 rows x 7 columns of them cost every reader time on every workbook).
+    for col, fld in enumerate(ref.members, start=2):
+        dim = ws.column_dimensions[get_column_letter(col)]
+        dim.fill = INPUT_FILL
+        dim.protection = UNLOCKED
+        if fld.kind in ("siret", "commune"):
+            dim.number_format = "@"
+        for row in range(1, L.HEADER_ROW):  # title rows keep a plain, locked look
+            ws.cell(row=row, column=col).fill = PLAIN_FILL
     for offset in range(L.MEMBER_ROWS):
-        row = L.FIRST_DATA_ROW + offset
-        ws.cell(row=row, column=1, value=offset + 1).font = Font(color="7F7F7F")
-        for col, fld in enumerate(ref.members, start=2):
-            cell = ws.cell(row=row, column=col)
-            cell.fill = INPUT_FILL
-            cell.protection = UNLOCKED
-            if fld.kind in ("siret", "commune"):
-                cell.number_format = "@"
+        ws.cell(row=L.FIRST_DATA_ROW + offset, column=1, value=offset + 1).font = MUTED_FONT
     for col, fld in enumerate(ref.members, start=2):
         letter = get_column_letter(col)
         lo = fld.min
@@ -386,7 +408,7 @@ def build_template(
             dv = DataValidation(type=None, allow_blank=True)
             dv.promptTitle, dv.prompt = _prompt(fld.label, fld.help)
             dv.showInputMessage = True
-        dv.add(f"{letter}{L.FIRST_DATA_ROW}:{letter}{last}")
+        dv.add(f"{letter}{L.FIRST_DATA_ROW}:{letter}{L.FIRST_DATA_ROW + L.MEMBER_ROWS - 1}")
         ws.add_data_validation(dv)
         if fld.required:
             ws.cell(row=L.HEADER_ROW, column=col).value = fld.label + " *"
@@ -398,8 +420,8 @@ def build_template(
     _title(
         ws,
         "Indicateurs du référentiel",
-        "Saisissez la valeur de chaque indicateur pour la période ; "
-        "vide ou « NC » si la donnée n'est pas connue.",
+        "Saisissez la valeur de chaque indicateur pour la période (0 si « aucun ») ; "
+        "seuls les indicateurs facultatifs peuvent rester vides ou être notés « NC ».",
     )
     _header(ws, L.HEADER_ROW, L.indicator_headers(), [9, 22, 30, 55, 12, 16, 45])
     row = L.FIRST_DATA_ROW
@@ -425,6 +447,7 @@ def build_template(
                     row=row, column=4, value=ind.label + ("" if ind.required else " (facultatif)")
                 ).alignment = WRAP
                 ws.cell(row=row, column=5, value=ind.unit)
+                _fit(ws, row, (ind.label, 55), (main.label, 30), minimum=20)
                 value = ws.cell(row=row, column=value_col)
                 value.fill = INPUT_FILL
                 value.protection = UNLOCKED
@@ -477,8 +500,12 @@ def build_template(
         row += 1
         for crit in ref.criteria_of(ctype):
             ws.cell(row=row, column=1, value=crit.code).font = Font(bold=True)
-            ws.cell(row=row, column=2, value=ref.criterion_types[ctype][0])
+            ws.cell(row=row, column=1).alignment = Alignment(vertical="top")
+            ws.cell(row=row, column=2, value=ref.criterion_types[ctype][0]).alignment = Alignment(
+                vertical="top"
+            )
             ws.cell(row=row, column=3, value=crit.label).alignment = WRAP
+            _fit(ws, row, (crit.label, 70), minimum=32)
             for col in (4, 5):
                 cell = ws.cell(row=row, column=col)
                 cell.fill = INPUT_FILL
@@ -573,7 +600,10 @@ def fill_workbook(wb: Workbook, ref: Referentiel, data: FilledData) -> Workbook:
     for offset, member in enumerate(data.members):
         row = L.FIRST_DATA_ROW + offset
         for key, value in member.items():
-            ws.cell(row=row, column=keys.index(key) + 2, value=value)
+            col = keys.index(key) + 2
+            cell = ws.cell(row=row, column=col, value=value)
+            # as a spreadsheet does, a new cell takes its column's style
+            cell._style = copy.copy(ws.column_dimensions[get_column_letter(col)]._style)
     ws = wb[L.SHEET_INDICATORS]
     value_col = L.indicator_headers().index(L.IND_VALUE) + 1
     for code, value in data.indicators.items():

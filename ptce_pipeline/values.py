@@ -78,7 +78,18 @@ _GROUPED_DOTS = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+$")
 _GROUPED_DOTS_DEC = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+,\d+$")
 _GROUPED_COMMAS = re.compile(r"^[+-]?\d{1,3}(,\d{3}){2,}(\.\d+)?$")
 _ONE_THOUSAND_DOT = re.compile(r"^[+-]?\d{1,3}\.\d{3}$")
-_UNIT_SUFFIX = re.compile(r"(€|eur|euros?|%|pourcents?|etp|m2|m²|ha)$", re.IGNORECASE)
+# Unit written after (or, for €, before) a number, by kind: "35 %", "185 000 €", "2,5 ETP".
+# A unit of another kind ("35 %" in a euro field) is not a number of this kind.
+_UNITS = {
+    "percent": ("%", "pourcents", "pourcent", "pct"),
+    "euros": ("€", "euros", "euro", "eur", "k€"),
+    "fte": ("etp",),
+    "m2": ("m²", "m2"),
+}
+_ANY_UNIT = re.compile(r"(%|pourcents?|pct|k?€|euros?|eur|etp|m²|m2)$")
+
+
+_SPACE_TABLE = str.maketrans(dict.fromkeys(_SPACES[:-1] + "\t", " "))
 
 
 def clean_text(raw: Any) -> tuple[str | None, bool]:
@@ -87,13 +98,17 @@ def clean_text(raw: Any) -> tuple[str | None, bool]:
     if raw is None:
         return None, False
     text = raw if isinstance(raw, str) else str(raw)
-    text = unicodedata.normalize("NFC", text)
-    cleaned = _INVISIBLE.sub("", text)
-    removed = cleaned != text
-    cleaned = cleaned.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
-    for sp in _SPACES[:-1]:
-        cleaned = cleaned.replace(sp, " ")
-    cleaned = "\n".join(" ".join(line.split()) for line in cleaned.split("\n")).strip()
+    if text.isascii() and text.isprintable():  # the common case: one pass, nothing to remove
+        return " ".join(text.split()) or None, False
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    cleaned = _INVISIBLE.sub("", text) if _INVISIBLE.search(text) else text
+    removed = cleaned is not text and cleaned != text
+    cleaned = cleaned.replace("\r\n", "\n").replace("\r", "\n").translate(_SPACE_TABLE)
+    if "\n" in cleaned:
+        cleaned = "\n".join(" ".join(line.split()) for line in cleaned.split("\n")).strip()
+    else:
+        cleaned = " ".join(cleaned.split())
     return (cleaned or None), removed
 
 
@@ -107,7 +122,8 @@ def is_error_value(raw: Any) -> bool:
 
 def parse_number(raw: Any, *, kind: str = "count", percent_cell: bool = False):
     """Return (float | None, problem). `percent_cell` is True when the cell is formatted as a
-    percentage (0.43 displayed as 43 %): for a percent indicator the value is then ×100."""
+    percentage (0.43 displayed as 43 %): for a percent indicator the value is then ×100, so
+    the value read is always the one the pole sees."""
     if raw is None:
         return None, None
     if isinstance(raw, bool):
@@ -116,7 +132,7 @@ def parse_number(raw: Any, *, kind: str = "count", percent_cell: bool = False):
         value = float(raw)
         if math.isnan(value) or math.isinf(value):
             return None, ("not-a-number", {})
-        if percent_cell and kind == "percent":
+        if percent_cell and kind == "percent":  # what the pole sees: 0.43 shown as 43 %
             value = round(value * 100, 10)
         return value, None
     if isinstance(raw, dt.datetime | dt.date | dt.time | dt.timedelta):
@@ -124,11 +140,16 @@ def parse_number(raw: Any, *, kind: str = "count", percent_cell: bool = False):
     text, _ = clean_text(raw)
     if text is None or is_null_like(text):
         return None, None
-    s = text.replace(" ", "").replace("\u2212", "-").replace("'", "")
-    s = _UNIT_SUFFIX.sub("", s.lower()).strip()
+    s = text.replace(" ", "").replace("\u2212", "-").replace("'", "").replace("’", "").lower()
     if s.startswith("€"):
         s = s[1:]
-    s = s.replace("\u202f", "")
+    unit = _ANY_UNIT.search(s)
+    scale = 1.0
+    if unit is not None:
+        if unit.group(1) not in _UNITS.get(kind, ()):
+            return None, ("not-a-number", {})
+        scale = 1000.0 if unit.group(1) == "k€" else 1.0
+        s = s[: unit.start()]
     if not s:
         return None, ("not-a-number", {})
     problem = None
@@ -140,7 +161,7 @@ def parse_number(raw: Any, *, kind: str = "count", percent_cell: bool = False):
         elif _ONE_THOUSAND_DOT.match(s) and kind in ("count", "euros"):
             alt = s.replace(".", ",")
             s = s.replace(".", "")
-            problem = ("ambiguous-number", {"read": s, "alt": alt})
+            problem = ("ambiguous-number", {"read": display_number(float(s)), "alt": alt})
         # otherwise a single dot in a decimal field is a decimal point
     elif _GROUPED_COMMAS.match(s):  # 1,234,567(.89): English grouping
         s = s.replace(",", "")
@@ -153,7 +174,7 @@ def parse_number(raw: Any, *, kind: str = "count", percent_cell: bool = False):
         s = s.replace(",", ".")
     if not _NUM_RE.match(s):
         return None, ("not-a-number", {})
-    value = float(s)
+    value = float(s) * scale
     if math.isinf(value) or math.isnan(value):
         return None, ("not-a-number", {})
     return value, problem
@@ -206,9 +227,9 @@ def parse_date(raw: Any, *, epoch1904: bool = False):
     if text is None or is_null_like(text):
         return None, None
     text = text.split(" ")[0] if re.match(r"^\d{4}-\d{2}-\d{2}[ T]", text) else text
-    m = re.fullmatch(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})", text)
     try:
-        if m:
+        m = re.fullmatch(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})", text)
+        if m:  # day first, as in France: 01/02/2024 is the first of February
             day, month, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
             if year < 100:
                 year += 2000
@@ -216,9 +237,35 @@ def parse_date(raw: Any, *, epoch1904: bool = False):
         m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
         if m:
             return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))), None
+        m = re.fullmatch(r"(\d{1,2})(?:er)? ([^\W\d_]+)\.? (\d{4})", fold_simple(text))
+        if m and m.group(2) in _MONTHS:
+            return dt.date(int(m.group(3)), _MONTHS[m.group(2)], int(m.group(1))), None
     except ValueError:
         pass
     return None, ("invalid-date", {})
+
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("janvier", "janv"),
+            ("fevrier", "fevr", "fev"),
+            ("mars",),
+            ("avril", "avr"),
+            ("mai",),
+            ("juin",),
+            ("juillet", "juil"),
+            ("aout",),
+            ("septembre", "sept"),
+            ("octobre", "oct"),
+            ("novembre", "nov"),
+            ("decembre", "dec"),
+        ),
+        start=1,
+    )
+    for name in names
+}
 
 
 _YES = frozenset({"oui", "o", "x", "1", "yes", "y", "vrai", "true", "ok", "✓", "✔"})
@@ -239,7 +286,7 @@ def parse_answer(raw: Any):
     text, _ = clean_text(raw)
     if text is None:
         return None, None
-    key = fold_simple(text)
+    key = fold_simple(text).rstrip(" .!")
     if key in _YES:
         return "oui", None
     if key in _NO:

@@ -14,7 +14,7 @@ from typing import Any
 from . import issues as I
 from . import layout as L
 from .config import Limits
-from .preflight import Preflight, PreflightRefusal, run_preflight
+from .preflight import Preflight, PreflightRefusal, run_preflight, split_ref
 from .referentiel import fold
 from .sniff import sniff
 
@@ -40,11 +40,22 @@ class RawWorkbook:
         return self.preflight.epoch1904
 
 
-WANTED = {fold(name): name for name in (*L.DATA_SHEETS, L.SHEET_META)}
+def wanted_sheets() -> set[str]:
+    """Folded names of the sheets the reader loads: the data sheets and the metadata sheet,
+    under their current names and the names older layouts gave them."""
+    names = {fold(n) for n in (*L.DATA_SHEETS, L.SHEET_META)}
+    for version in L.TEMPLATE_LAYOUTS:
+        names.update(fold(old) for old in L.layout_for(version).sheets)
+    return names
 
 
 def refusal(code: str, detail: str = "", **params) -> list[I.Issue]:
     return [I.make(code, detail=detail, **params)]
+
+
+def _fatal(exc: BaseException) -> bool:
+    """Exceptions that must go through: interruption, exit, our own worker's memory limit."""
+    return isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit)
 
 
 def read_raw(data: bytes, limits: Limits) -> tuple[RawWorkbook | None, list[I.Issue]]:
@@ -57,9 +68,7 @@ def read_raw(data: bytes, limits: Limits) -> tuple[RawWorkbook | None, list[I.Is
         try:
             pre = run_preflight(data, sniffed.format, limits)
         except PreflightRefusal as exc:
-            if exc.code == "too-slow":
-                return None, refusal("too-slow", seconds=int(limits.parse_timeout_s))
-            return None, refusal(exc.code, exc.detail)
+            return None, [I.make(exc.code, sheet=exc.sheet, cell=exc.cell, detail=exc.detail)]
     else:
         pre = Preflight(format=sniffed.format)
     if sniffed.format == "xlsm" or pre.has_macros:
@@ -70,32 +79,49 @@ def read_raw(data: bytes, limits: Limits) -> tuple[RawWorkbook | None, list[I.Is
         import python_calamine as pc
 
         book = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception as exc:
+    except MemoryError:
+        return None, refusal("too-large", "mémoire insuffisante pour ouvrir le classeur")
+    except BaseException as exc:  # pyo3's PanicException derives from BaseException
+        if _fatal(exc):
+            raise
         return None, refusal(_calamine_code(exc), _detail(exc))
     sheets: dict[str, RawSheet] = {}
+    wanted = wanted_sheets()
+    meta_key = fold(L.SHEET_META)
     try:
         metas = {m.name: m for m in book.sheets_metadata}
         names = list(book.sheet_names)
         for name in names:
             key = fold(name)
-            if key not in WANTED:
+            if key not in wanted:
                 continue
             meta = metas.get(name)
             hidden = meta is not None and str(meta.visible).rsplit(".", 1)[-1].lower() != "visible"
             scan = pre.sheets.get(name)
-            if scan is not None and scan.state != "visible" and key != fold(L.SHEET_META):
+            if scan is not None and scan.state not in ("visible", ""):
                 hidden = True
             sheet = book.get_sheet_by_name(name)
             rows = sheet.to_python(skip_empty_area=False)
             if len(rows) > limits.max_rows:
-                return None, refusal(
-                    "too-large", f"feuille « {name[:40]} » : plus de {limits.max_rows} lignes"
-                )
-            merged = list(sheet.merged_cell_ranges or []) if pre.format != "ods" else []
-            sheets[name] = RawSheet(name=name, rows=rows, hidden=hidden, merged=merged)
+                return None, [
+                    I.make(
+                        "too-large",
+                        sheet=name,
+                        detail=f"feuille « {name[:40]} » : plus de {limits.max_rows} lignes",
+                    )
+                ]
+            if pre.format == "ods":  # calamine gives merged areas for xlsx only
+                merged = [_area(a) for a in scan.merged] if scan is not None else []
+            else:
+                merged = list(sheet.merged_cell_ranges or [])
+            sheets[name] = RawSheet(
+                name=name, rows=rows, hidden=hidden and key != meta_key, merged=merged
+            )
     except MemoryError:
         return None, refusal("too-large", "mémoire insuffisante pour lire le classeur")
-    except Exception as exc:
+    except BaseException as exc:
+        if _fatal(exc):
+            raise
         return None, refusal(_calamine_code(exc), _detail(exc))
     finally:
         with contextlib.suppress(Exception):
@@ -105,14 +131,20 @@ def read_raw(data: bytes, limits: Limits) -> tuple[RawWorkbook | None, list[I.Is
     ), issues
 
 
-def _detail(exc: Exception) -> str:
+def _area(text: str) -> tuple[tuple[int, int], tuple[int, int]]:
+    """ "B3:C5" → ((2, 1), (4, 2)), 0-based like calamine's merged ranges."""
+    first, _, last = text.partition(":")
+    (r0, c0), (r1, c1) = split_ref(first), split_ref(last or first)
+    return (r0 - 1, c0 - 1), (r1 - 1, c1 - 1)
+
+
+def _detail(exc: BaseException) -> str:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return text[:120]
 
 
-def _calamine_code(exc: Exception) -> str:
-    name = type(exc).__name__
-    if name == "PasswordError":
+def _calamine_code(exc: BaseException) -> str:
+    if type(exc).__name__ == "PasswordError":
         return "encrypted-file"
     text = str(exc).lower()
     if "password" in text or "encrypt" in text:

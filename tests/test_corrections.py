@@ -17,6 +17,7 @@ from ptce_pipeline.cli import main
 from ptce_pipeline.errors import NotFound
 from ptce_pipeline.ingest import run_ingest
 from ptce_pipeline.publication.data import load_period
+from ptce_pipeline.referentiel import load_referentiel
 
 
 def q(path, sql, *params):
@@ -252,7 +253,7 @@ def test_a_closed_campaign_holds_new_files_until_reopened(two_versions, make_wor
     # published figures state which campaigns were closed
     con = duckdb.connect(str(home.snapshot_db), read_only=True)
     try:
-        assert load_period(con, 2024, "x").closed_campaigns == [2024]
+        assert load_period(con, load_referentiel(), 2024).closed_campaigns == [2024]
     finally:
         con.close()
     assert main(["campaign", "close", "2024", "--home", str(home.home)]) == 0
@@ -268,7 +269,7 @@ def test_a_closed_campaign_holds_new_files_until_reopened(two_versions, make_wor
     assert json.loads(rows[1][5]) == {"applied": [sid(home, "v3.xlsx"), sid(home, "b.xlsx")]}
     con = duckdb.connect(str(home.snapshot_db), read_only=True)
     try:
-        assert load_period(con, 2024, "x").closed_campaigns == []
+        assert load_period(con, load_referentiel(), 2024).closed_campaigns == []
     finally:
         con.close()
 

@@ -218,7 +218,7 @@ CASES: dict[str, Case] = {
         raw=lambda b: rezip(b, add={"../../evil.txt": b"x"}),
     ),
     "forbidden-xml": Case(
-        [(None, None, "forbidden-xml", ERREUR)], raw=lambda b: rezip(b, patch=_with_doctype)
+        [(ID, None, "forbidden-xml", ERREUR)], raw=lambda b: rezip(b, patch=_with_doctype)
     ),
     "too-large": Case([(None, None, "too-large", ERREUR)], limits=Limits(max_file_bytes=10_000)),
     "too-slow": Case([(None, None, "too-slow", ERREUR)], hang=True),

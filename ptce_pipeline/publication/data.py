@@ -1,30 +1,61 @@
-"""The figures behind the publications, computed with SQL on the analysts' snapshot."""
+"""The figures behind the publications: one SQL query per kind of fact, on the analysts'
+snapshot (which holds no personal data), for one period.
+
+Only the columns a publication needs are read: never contacts, never SIRET of members, never
+file paths. The late flag of a missing pole is computed against the publication's `now` (the
+`completeness` view uses the clock of the query), so that a publication is reproducible.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+import datetime as dt
+from dataclasses import dataclass
 
 import pandas as pd
 
-SECRET_MIN = 3  # aggregates over fewer poles are masked ("secret statistique")
+from ..referentiel import Referentiel
+from .fmt import SECRET_MIN
+
+# Identity fields a publication may show (never personal fields, whatever the catalogue says).
+PUBLIC_IDENTITY = (
+    "nom",
+    "structure_nom",
+    "structure_forme",
+    "commune",
+    "departement",
+    "region",
+    "type_territoire",
+    "echelle",
+    "origine",
+    "secteur",
+    "annee_creation",
+)
+# The typology of the recensement: identity fields, in this order, when the catalogue has them.
+TYPOLOGY = ("type_territoire", "echelle", "origine", "secteur")
 
 
 @dataclass
 class PeriodData:
     period: int
     version: int
-    indicators: pd.DataFrame  # national_indicators + labels
-    values: pd.DataFrame  # current_indicator_values of the period
-    previous: pd.DataFrame | None
-    completeness: pd.DataFrame
-    identity: pd.DataFrame  # pole × field (non-personal)
-    members: pd.DataFrame
-    criteria: pd.DataFrame
-    closed_campaigns: list[int]
-    submissions: list[int]
-    referentiel_version: str
-    extra: dict[str, Any] = field(default_factory=dict)
+    now: dt.datetime
+    poles: pd.DataFrame  # one row per pole with an accepted submission (identity, members)
+    expected: pd.DataFrame  # one row per expected pole: status, late, warnings, errors
+    stats: pd.DataFrame  # per (period, indicator): n, total, mean, q1, median, q3, vals
+    ranks: pd.DataFrame  # per (pole, indicator): value, n, rank (0–100, NULL when n < 3)
+    members: pd.DataFrame  # per member of a pole in the recensement
+    criteria: pd.DataFrame  # per (pole, criterion): answer, justification
+    issues: pd.DataFrame  # per issue code among the submissions that stand for the period
+    campaigns: pd.DataFrame  # every campaign: deadline, closed, closed_at
+    submissions: pd.DataFrame  # the accepted submissions the figures rest on
+
+    @property
+    def closed_campaigns(self) -> list[int]:
+        return [int(p) for p in self.campaigns.loc[self.campaigns["closed"], "period"]]
+
+    def campaign(self, period: int | None = None) -> dict | None:
+        rows = self.campaigns[self.campaigns["period"] == (period or self.period)]
+        return rows.iloc[0].to_dict() if len(rows) else None
 
 
 def periods_with_data(con) -> list[int]:
@@ -39,53 +70,149 @@ def period_version(con, period: int) -> int:
     return int(row[0]) if row else 0
 
 
-def load_period(con, period: int, referentiel_version: str) -> PeriodData:
-    q = lambda sql, *p: con.execute(sql, list(p)).df()  # noqa: E731
-    indicators = q(
-        "SELECT * FROM national_indicators WHERE period = ? ORDER BY indicator_code", period
+def _df(con, sql: str, params: dict) -> pd.DataFrame:
+    return con.execute(sql, params).df()
+
+
+POLES_SQL = """
+WITH s AS (
+    SELECT submission_id, pole_id FROM current_submissions WHERE period = $period
+),
+m AS (
+    SELECT submission_id, count(*) AS n_members, sum(etp) AS etp_members
+    FROM members JOIN s USING (submission_id) GROUP BY submission_id
+)
+SELECT s.pole_id, s.submission_id, r.nom AS registry_name,
+       coalesce(m.n_members, 0) AS n_members, m.etp_members
+FROM s
+LEFT JOIN poles r USING (pole_id)
+LEFT JOIN m USING (submission_id)
+ORDER BY s.pole_id
+"""
+
+IDENTITY_SQL = """
+SELECT i.submission_id, i.field, i.value
+FROM identity_values i
+JOIN current_submissions s USING (submission_id)
+WHERE s.period = $period AND list_contains($fields, i.field)
+"""
+
+# The `completeness` view, with its clock replaced by the publication's `now` where the late
+# flag depends on it (no version in force: late once the deadline has passed).
+EXPECTED_SQL = """
+SELECT c.pole_id, c.pole_name, c.status, c.submission_id,
+       coalesce(c.n_warnings, 0) AS n_warnings, coalesce(c.n_errors, 0) AS n_errors,
+       s.received_at,
+       CASE WHEN c.status IN ('acceptee', 'acceptee_avec_avertissements') THEN c.late
+            ELSE CAST($now AS TIMESTAMPTZ) >= timezone('Europe/Paris', (c.deadline + 1)::TIMESTAMP)
+                 OR coalesce(s.received_at >= timezone('Europe/Paris', (c.deadline + 1)::TIMESTAMP), false)
+       END AS late
+FROM completeness c
+LEFT JOIN submissions s ON s.submission_id = c.submission_id
+WHERE c.period = $period
+ORDER BY c.pole_id
+"""
+
+STATS_SQL = """
+SELECT period, indicator_code,
+       count(value) AS n, sum(value) AS total, avg(value) AS mean,
+       quantile_cont(value, 0.25) AS q1, quantile_cont(value, 0.5) AS median,
+       quantile_cont(value, 0.75) AS q3,
+       list(value ORDER BY value) AS vals
+FROM current_indicator_values
+WHERE period IN ($period, $period - 1) AND value IS NOT NULL
+GROUP BY period, indicator_code
+"""
+
+# Percentile rank with ties sharing their mean rank: 0 = lowest value, 100 = highest.
+RANKS_SQL = """
+WITH v AS (
+    SELECT pole_id, indicator_code, value FROM current_indicator_values WHERE period = $period
+),
+r AS (
+    SELECT pole_id, indicator_code, value,
+           count(value) OVER (PARTITION BY indicator_code) AS n,
+           rank() OVER (PARTITION BY indicator_code ORDER BY value) AS rk,
+           count(*) OVER (PARTITION BY indicator_code, value) AS ties
+    FROM v WHERE value IS NOT NULL
+)
+SELECT v.pole_id, v.indicator_code, v.value, coalesce(r.n, 0) AS n,
+       CASE WHEN r.n >= $secret_min
+            THEN 100.0 * (r.rk - 1 + (r.ties - 1) / 2.0) / (r.n - 1) END AS rank
+FROM v LEFT JOIN r USING (pole_id, indicator_code)
+ORDER BY v.pole_id, v.indicator_code
+"""
+
+MEMBERS_SQL = """
+SELECT pole_id, member_no, nom, categorie, forme_juridique, annee_adhesion, etp
+FROM current_members WHERE period = $period
+ORDER BY pole_id, member_no
+"""
+
+CRITERIA_SQL = """
+SELECT pole_id, criterion_code, answer, justification
+FROM current_criteria WHERE period = $period
+ORDER BY pole_id, criterion_code
+"""
+
+ISSUES_SQL = """
+SELECT v.code, v.severity, count(DISTINCT c.pole_id) AS n_poles, count(*) AS n_occurrences
+FROM completeness c
+JOIN validation_issues v ON v.submission_id = c.submission_id
+WHERE c.period = $period
+GROUP BY v.code, v.severity
+ORDER BY v.severity DESC, n_poles DESC, v.code
+"""
+
+SUBMISSIONS_SQL = """
+SELECT submission_id, pole_id, status, sha256, received_at, late, referentiel_version
+FROM current_submissions WHERE period = $period
+ORDER BY submission_id
+"""
+
+
+def load_period(
+    con,
+    ref: Referentiel,
+    period: int,
+    now: dt.datetime | None = None,
+    secret_min: int = SECRET_MIN,
+) -> PeriodData:
+    now = now or dt.datetime.now(dt.UTC)
+    p = {"period": period}
+    poles = _df(con, POLES_SQL, p)
+    fields = [f.key for f in ref.identity if f.key in PUBLIC_IDENTITY and not f.personal]
+    identity = _df(con, IDENTITY_SQL, {**p, "fields": fields})
+    wide = (
+        identity.pivot_table(
+            index="submission_id", columns="field", values="value", aggfunc="first"
+        ).reset_index()
+        if len(identity)
+        else pd.DataFrame({"submission_id": pd.Series(dtype="int64")})
     )
-    values = q(
-        "SELECT pole_id, indicator_code, value, submission_id FROM current_indicator_values WHERE period = ?",
-        period,
+    for key in PUBLIC_IDENTITY:
+        if key not in wide:
+            wide[key] = None
+    poles = poles.merge(wide, on="submission_id", how="left")
+    poles["nom"] = poles["registry_name"].where(poles["registry_name"].notna(), poles["nom"])
+    poles = poles.drop(columns=["registry_name"])
+    expected = _df(con, EXPECTED_SQL, {**p, "now": now})
+    stats = _df(con, STATS_SQL, p)
+    ranks = _df(con, RANKS_SQL, {**p, "secret_min": secret_min})
+    campaigns = _df(
+        con, "SELECT period, deadline, closed, closed_at FROM campaigns ORDER BY period", {}
     )
-    previous = q("SELECT * FROM national_indicators WHERE period = ?", period - 1)
-    completeness = q("SELECT * FROM completeness WHERE period = ? ORDER BY pole_id", period)
-    identity = q("SELECT pole_id, field, value FROM current_identity WHERE period = ?", period)
-    members = q(
-        "SELECT pole_id, member_no, categorie, forme_juridique, etp FROM current_members WHERE period = ?",
-        period,
-    )
-    criteria = q(
-        "SELECT pole_id, criterion_code, criterion_type, answer FROM current_criteria WHERE period = ?",
-        period,
-    )
-    closed = [
-        r[0] for r in con.execute("SELECT period FROM campaigns WHERE closed ORDER BY 1").fetchall()
-    ]
-    subs = [
-        r[0]
-        for r in con.execute(
-            "SELECT submission_id FROM current_submissions WHERE period = ? ORDER BY 1", [period]
-        ).fetchall()
-    ]
     return PeriodData(
         period=period,
         version=period_version(con, period),
-        indicators=indicators,
-        values=values,
-        previous=previous if len(previous) else None,
-        completeness=completeness,
-        identity=identity,
-        members=members,
-        criteria=criteria,
-        closed_campaigns=closed,
-        submissions=subs,
-        referentiel_version=referentiel_version,
+        now=now,
+        poles=poles,
+        expected=expected,
+        stats=stats,
+        ranks=ranks,
+        members=_df(con, MEMBERS_SQL, p),
+        criteria=_df(con, CRITERIA_SQL, p),
+        issues=_df(con, ISSUES_SQL, p),
+        campaigns=campaigns,
+        submissions=_df(con, SUBMISSIONS_SQL, p),
     )
-
-
-def mask(n: Any) -> bool:
-    try:
-        return int(n) < SECRET_MIN
-    except (TypeError, ValueError):
-        return True

@@ -1,63 +1,251 @@
-"""Re-usable copies of the tables: tableaux.xlsx (one sheet each), CSV (UTF-8 with BOM, `;`)
-and Parquet. Text that a spreadsheet would run as a formula is neutralised."""
+"""Re-usable copies of the tables: tableaux.xlsx (one sheet each, French headers and number
+formats), CSV (UTF-8 with BOM, `;`, decimal comma) and Parquet (typed, masked cells null plus a
+"Secret statistique" column).
+
+Text a spreadsheet would run as a formula (starting with =, +, -, @, tab, CR, LF) gets a
+leading apostrophe in xlsx and CSV; numbers stay numbers. Parquet keeps the text as declared.
+The xlsx is made byte-reproducible: fixed document dates and fixed zip entry times.
+"""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import zipfile
 from pathlib import Path
 
 import pandas as pd
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+from . import fmt as F
+from .tables import Col, Table
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+SECRET_COLUMN = "Secret statistique"
 
 
 def neutralise(value):
-    """Prefix a quote to a string a spreadsheet would treat as a formula (strings only)."""
+    """Prefix an apostrophe to a string a spreadsheet would treat as a formula (strings only)."""
     if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
         return "'" + value
     return value
 
 
-def _safe(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object:
-            out[col] = out[col].map(neutralise)
-    out.columns = [neutralise(str(c)) for c in out.columns]
+def _cell_value(table: Table, col: Col, i: int):
+    """The exported value of a cell: None (missing), "secret", a number or neutralised text."""
+    if table.is_secret(col, i):
+        return F.SECRET
+    value = table.values(col.key)[i]
+    if F.is_missing(value):
+        return None
+    if col.kind == "text":
+        return neutralise(str(value))
+    if col.kind == "date":
+        return value
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if hasattr(value, "item"):  # numpy scalar → Python number
+        value = value.item()
+    return value
+
+
+def _flags(table: Table) -> dict[str, str]:
+    """The secret flags used by the exported columns → their Parquet column names."""
+    out: dict[str, str] = {}
+    for col in table.export_cols:
+        if col.secret and col.secret_by in table.frame and col.secret_by not in out:
+            out[col.secret_by] = (
+                SECRET_COLUMN if col.secret_by == "_secret" else f"{SECRET_COLUMN} ({col.key})"
+            )
     return out
 
 
-def write_exports(folder: Path, tables, data, generated: dt.datetime) -> None:
+def write_csv(path: Path, table: Table) -> None:
+    cols = table.export_cols
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+    writer.writerow([neutralise(c.key) for c in cols])
+    for i in range(len(table.frame)):
+        row = []
+        for c in cols:
+            v = _cell_value(table, c, i)
+            if isinstance(v, str):
+                row.append(v)
+            elif isinstance(v, dt.date):
+                row.append(v.isoformat())
+            else:
+                row.append(F.csv_number(v))
+        writer.writerow(row)
+    path.write_bytes(b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8"))
+
+
+def write_parquet(path: Path, table: Table) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = pd.DataFrame(index=range(len(table.frame)))
+    for col in table.export_cols:
+        values = table.frame[col.key].reset_index(drop=True)
+        if col.secret and col.secret_by in table.frame:
+            values = values.where(~table.frame[col.secret_by].reset_index(drop=True).astype(bool))
+        if col.kind == "text":
+            values = values.map(lambda v: None if F.is_missing(v) else str(v)).astype(object)
+        frame[col.key] = values
+    for flag, name in _flags(table).items():
+        frame[name] = table.frame[flag].reset_index(drop=True).astype(bool)
+    arrow = pa.Table.from_pandas(frame, preserve_index=False)
+    pq.write_table(arrow, path, compression="zstd")
+
+
+def _sheet(wb, table: Table, period: int) -> None:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    ws = wb.create_sheet(table.sheet[:31])
+    cols = table.export_cols
+    widths = [max(10, min(48, len(c.key) + 2)) for c in cols]
+    for n, w in enumerate(widths):
+        ws.column_dimensions[_letter(n)].width = w
+    ws.freeze_panes = "B5" if table.stub else "A5"
+
+    def text(value, **style):
+        cell = WriteOnlyCell(ws, value=value)
+        for k, v in style.items():
+            setattr(cell, k, v)
+        return cell
+
+    ws.append([text(table.title, font=Font(bold=True, size=13))])
+    ws.append([text(table.subtitle, font=Font(italic=True, color="3A3A3A"))])
+    ws.append([])
+    head_font, head_fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="000091")
+    wrap = Alignment(wrap_text=True, vertical="bottom")
+    ws.append([text(c.key, font=head_font, fill=head_fill, alignment=wrap) for c in cols])
+    secret_font = Font(italic=True, color="666666")
+    bold = Font(bold=True)
+    totals = table.values("_total")
+    for i in range(len(table.frame)):
+        row = []
+        total = bool(totals[i]) if totals is not None else False
+        for c in cols:
+            v = _cell_value(table, c, i)
+            cell = WriteOnlyCell(ws, value=v)
+            if isinstance(v, str):
+                cell.data_type = "s"  # never a formula
+                if v == F.SECRET and table.is_secret(c, i):
+                    cell.font = secret_font
+                    cell.alignment = Alignment(horizontal="right")
+            elif isinstance(v, dt.date):
+                cell.number_format = "dd/mm/yyyy"
+            elif isinstance(v, int | float):
+                number_format = F.xlsx_format(table.row_kind(c, i), v)
+                if number_format:
+                    cell.number_format = number_format
+            if total:
+                cell.font = bold
+            row.append(cell)
+        ws.append(row)
+    ws.append([])
+    for note in table.notes:
+        ws.append([text(note, font=Font(size=9, color="3A3A3A"))])
+    if table.masking:
+        ws.append(
+            [
+                text(
+                    f"« {F.SECRET} » : agrégat portant sur moins de {F.SECRET_MIN} pôles, masqué.",
+                    font=Font(size=9, color="3A3A3A"),
+                )
+            ]
+        )
+
+
+def _letter(n: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(n + 1)
+
+
+def write_xlsx(path: Path, tables: list[Table], notes: list[str], period: int, generated) -> None:
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Notes")
+    ws.column_dimensions["A"].width = 36
+    ws.column_dimensions["B"].width = 100
+    title = WriteOnlyCell(ws, value=f"Suivi national des PTCE — tableaux {period}")
+    title.font = Font(bold=True, size=14)
+    ws.append([title])
+    ws.append([])
+    head = [WriteOnlyCell(ws, value=v) for v in ("Feuille", "Contenu")]
+    for cell in head:
+        cell.font = Font(bold=True)
+    ws.append(head)
+    for t in tables:
+        ws.append([t.sheet[:31], neutralise(t.title)])
+    ws.append([])
+    ws.append([])
+    ws.append(
+        [
+            "",
+            "Les données détaillées des fiches pôles (indicateurs, critères) sont dans les "
+            "fichiers CSV et Parquet du dossier donnees/.",
+        ]
+    )
+    head = WriteOnlyCell(ws, value="Notes et sources")
+    head.font = Font(bold=True)
+    ws.append([head])
+    for note in notes:
+        ws.append(["", note])
+    for t in tables:
+        _sheet(wb, t, period)
+    moment = generated.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
+    wb.properties.created = moment
+    wb.properties.modified = moment
+    wb.properties.creator = "ptce-pipeline"
+    wb.properties.title = f"Suivi national des PTCE — tableaux {period}"
+    wb.properties.language = "fr-FR"
+    buf = io.BytesIO()
+    wb.save(buf)
+    path.write_bytes(_fixed_zip(buf.getvalue(), moment))
+
+
+def _fixed_zip(data: bytes, moment: dt.datetime) -> bytes:
+    """The same archive with every entry dated `moment` (openpyxl stamps the wall clock), and the
+    document's modification date fixed (openpyxl sets it to now on save)."""
+    stamp = (max(moment.year, 1980), moment.month, moment.day, moment.hour, moment.minute, moment.second)  # fmt: skip
+    iso = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            content = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = _fix_core_dates(content, iso)
+            entry = zipfile.ZipInfo(info.filename, date_time=stamp)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o600 << 16
+            dst.writestr(entry, content)
+    return out.getvalue()
+
+
+def _fix_core_dates(content: bytes, iso: str) -> bytes:
+    import re
+
+    text = content.decode("utf-8")
+    text = re.sub(
+        r"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:(?:created|modified)>)",
+        lambda m: m.group(1) + iso + m.group(2),
+        text,
+    )
+    return text.encode("utf-8")
+
+
+def write_exports(
+    folder: Path, tables: list[Table], notes: list[str], period: int, generated
+) -> None:
     out = folder / "donnees"
     out.mkdir(exist_ok=True)
     for table in tables:
-        frame = _safe(table.frame)
-        ws = wb.create_sheet(table.title[:31])
-        ws.append([table.title + " " + str(data.period)])
-        ws["A1"].font = Font(bold=True, size=13)
-        ws.append(list(frame.columns))
-        for cell in ws[2]:
-            cell.font = Font(bold=True)
-        for row in frame.itertuples(index=False):
-            values = [None if (isinstance(v, float) and pd.isna(v)) else v for v in row]
-            ws.append(values)
-            for cell in ws[ws.max_row]:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"
-                elif isinstance(cell.value, float):
-                    cell.number_format = "#,##0.##"
-        for col in ws.columns:
-            width = max(len(str(c.value or "")) for c in col[1:]) + 2
-            ws.column_dimensions[col[0].column_letter].width = min(60, max(10, width))
-        ws.freeze_panes = "A3"
-        frame.to_csv(
-            out / f"{table.key}.csv", sep=";", index=False, encoding="utf-8-sig", decimal=","
-        )
-        table.frame.to_parquet(out / f"{table.key}.parquet", index=False)
-    wb.properties.created = generated.replace(tzinfo=None)
-    wb.save(folder / "tableaux.xlsx")
+        write_csv(out / f"{table.key}.csv", table)
+        write_parquet(out / f"{table.key}.parquet", table)
+    write_xlsx(folder / "tableaux.xlsx", [t for t in tables if t.in_xlsx], notes, period, generated)

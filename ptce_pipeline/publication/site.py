@@ -1,11 +1,13 @@
-"""The publication site of a period: index.html and one page per table, written under a
-temporary name and swapped into place, plus tableaux.xlsx, CSV, Parquet and manifest.json."""
+"""The publication of a period: pages (index, one page per section, one fiche per pole),
+tableaux.xlsx, CSV, Parquet and manifest.json, written under a temporary name and swapped into
+place in one step, so that a reader sees the old or the new site, never half of one."""
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import datetime as dt
-import html
+import hashlib
 import json
 import os
 import shutil
@@ -14,22 +16,22 @@ from pathlib import Path
 
 from ..config import Settings
 from ..faults import fault_point
-from ..referentiel import load_referentiel
+from ..referentiel import Referentiel, load_referentiel
+from . import capitalisation, completude, fiches, labellisation, profiles, recensement
 from . import data as D
-from . import tables as T
+from . import fmt as F
+from . import html as H
 from .exports import write_exports
+from .pages import index_page, notes_for, root_index, section_page
 
-CSS = """
-body { font-family: Arial, Helvetica, sans-serif; color: #1a1a1a; margin: 0; line-height: 1.5; }
-header, main, footer { max-width: 72rem; margin: 0 auto; padding: 1rem; }
-header { border-bottom: 3px solid #1F3864; }
-a { color: #0b4f9c; }
-a:focus, a:hover { outline: 2px solid #0b4f9c; }
-nav ul { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: 1rem; }
-.note { color: #444; font-size: .9rem; }
-.skip { position: absolute; left: -999px; }
-.skip:focus { left: 1rem; top: 1rem; background: #fff; }
-"""
+STATE_KEYS = (
+    "format",
+    "data_version",
+    "previous_data_version",
+    "referentiel_sha256",
+    "campaigns_sha256",
+)
+FORMAT = 2  # bump when the layout of a publication changes: every period is published again
 
 
 @dataclass
@@ -40,173 +42,239 @@ class PublishResult:
     nothing: bool = False
 
 
-def _page(title: str, body: str, *, depth: int = 0) -> str:
-    e = html.escape
-    up = "../" * depth
-    return f"""<!DOCTYPE html>
-<html lang="fr">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:">
-<title>{e(title)}</title>
-<style>{CSS}</style>
-</head>
-<body>
-<a class="skip" href="#contenu">Aller au contenu</a>
-<header><p><a href="{up}index.html">Suivi national des PTCE</a></p></header>
-<main id="contenu">
-{body}
-</main>
-<footer class="note"><p>Publication produite par ptce-pipeline.</p></footer>
-</body>
-</html>
-"""
-
-
-def _notes(data: D.PeriodData, ref, generated: dt.datetime) -> list[str]:
-    closed = ", ".join(str(p) for p in data.closed_campaigns) or "aucune"
-    notes = [
-        f"Sources : classeurs de suivi déposés par les pôles, version en vigueur au {generated:%d/%m/%Y}. "
-        f"Référentiel {ref.version}{' (libellés provisoires)' if ref.provisional else ''}.",
-        f"Campagnes closes au moment de la publication : {closed}.",
-        f"Secret statistique : un agrégat portant sur moins de {D.SECRET_MIN} pôles est masqué.",
-    ]
-    return notes
-
-
-def _accessible(table_html: str, caption: str) -> str:
-    """great-tables gives no <caption> nor header scopes: add both (RGAA basics)."""
-    out = table_html.replace('<th class="gt_col_heading', '<th scope="col" class="gt_col_heading')
-    out = out.replace('<th class="gt_group_heading', '<th scope="colgroup" class="gt_group_heading')
-    idx = out.find("<table")
-    if idx >= 0:
-        end = out.find(">", idx) + 1
-        out = (
-            out[:end] + f'<caption class="gt_caption">{html.escape(caption)}</caption>' + out[end:]
-        )
-    return out
+def _rename_exchange(a: Path, b: Path) -> bool:
+    """Atomically exchange two paths (Linux renameat2 RENAME_EXCHANGE); False if unsupported."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    at_fdcwd, rename_exchange = -100, 2
+    return fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
 
 
 def _exchange(tmp: Path, final: Path, settings: Settings | None = None) -> None:
-    """Swap a freshly written folder into place; readers see the old or the new site."""
-    if final.exists():
-        old = final.with_name(f".old-{final.name}-{os.getpid()}")
-        os.rename(final, old)
-        fault_point(settings, "publication_swap")
+    """Swap a freshly written folder into place. Where the system can exchange two names in
+    one step, `final` is never missing; elsewhere it is missing for the instant between two
+    renames (a reader then gets "not found", never a half-written site)."""
+    if not final.exists():
         os.rename(tmp, final)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.rename(tmp, final)
-
-
-def _recover(root: Path) -> None:
-    """Finish what an interrupted publication left: a period folder moved aside but not
-    replaced is put back; half-written temporary folders are removed."""
-    if not root.is_dir():
         return
-    for leftover in sorted(root.glob(".old-*")):
-        final = root / leftover.name.removeprefix(".old-").rsplit("-", 1)[0]
-        if not final.exists():
-            os.rename(leftover, final)
-        else:
-            shutil.rmtree(leftover, ignore_errors=True)
-    for leftover in root.glob(".tmp-*"):
-        shutil.rmtree(leftover, ignore_errors=True)
+    if _rename_exchange(tmp, final):
+        fault_point(settings, "publication_swap")
+        shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the previous site
+        return
+    old = final.with_name(f".old-{final.name}-{os.getpid()}")
+    os.rename(final, old)
+    fault_point(settings, "publication_swap")
+    os.rename(tmp, final)
+    shutil.rmtree(old, ignore_errors=True)
 
 
-def build_period(settings: Settings, con, period: int, generated: dt.datetime) -> Path:
-    ref = load_referentiel(settings.referentiel_path)
-    data = D.load_period(con, period, ref.version)
-    notes = _notes(data, ref, generated)
+def _clean_leftovers(root: Path) -> None:
+    """Folders left by an interrupted publication (publications run under the warehouse lock)."""
+    for path in root.glob(".tmp-*"):
+        shutil.rmtree(path, ignore_errors=True)
+    for path in root.glob(".old-*"):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _state(con, ref: Referentiel, period: int) -> dict:
+    """What a publication rests on: when any of it changes, the period is published again
+    (its notes list the closed campaigns, so a campaign closed or reopened counts too)."""
+    campaigns = con.execute(
+        "SELECT period, deadline, closed FROM campaigns ORDER BY period"
+    ).fetchall()
+    return {
+        "format": FORMAT,
+        "data_version": D.period_version(con, period),
+        "previous_data_version": D.period_version(con, period - 1),
+        "referentiel_sha256": ref.sha256,
+        "campaigns_sha256": hashlib.sha256(repr(campaigns).encode()).hexdigest(),
+    }
+
+
+def build_tables(ref: Referentiel, data: D.PeriodData):
+    ids = frozenset(fiches.fiche_ids(data))
+    score, k = profiles.scores(ref, data)
     tables = [
-        T.capitalisation(ref, data, notes),
-        T.recensement_regions(ref, data, notes),
-        T.completude(data, notes),
+        *recensement.all_tables(ref, data),
+        capitalisation.capitalisation(ref, data),
+        labellisation.poles(ref, data, ids),
+        labellisation.criteres(ref, data),
+        profiles.typology_table(ref, data, score),
+        profiles.poles_table(ref, data, score, ids),
+        completude.synthese(data),
+        completude.poles(data, ids),
+        completude.qualite(data),
+        fiches.indicators_table(ref, data),
+        fiches.members_table(ref, data),
+        fiches.criteria_table(ref, data),
     ]
+    return tables, score, k
+
+
+def _write(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8", newline="\n")
+
+
+def build_period(
+    settings: Settings, con, ref: Referentiel, period: int, generated: dt.datetime
+) -> Path:
+    data = D.load_period(con, ref, period, generated, F.SECRET_MIN)
+    tables, score, k = build_tables(ref, data)
+    notes = notes_for(ref, data)
     root = settings.publications_dir
     root.mkdir(parents=True, exist_ok=True)
     tmp = root / f".tmp-{period}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    links = []
-    for table in tables:
-        body = (
-            f"<h1>{html.escape(table.title)} {period}</h1>\n<p>{html.escape(table.subtitle)}</p>\n"
-            + _accessible(table.gt.as_raw_html(), f"{table.title} {period}")
-        )
-        (tmp / f"{table.key}.html").write_text(
-            _page(f"{table.title} {period}", body), encoding="utf-8"
-        )
-        links.append(
-            f'<li><a href="{table.key}.html">{html.escape(table.title)}</a> — {html.escape(table.subtitle)}</li>'
-        )
-    write_exports(tmp, tables, data, generated)
-    e = html.escape
-    index = f"""<h1>Suivi national des PTCE — période {period}</h1>
-<p>Tableaux nationaux du recensement et de la capitalisation, établis à partir des classeurs acceptés.</p>
-<nav aria-label="Tableaux"><h2>Tableaux</h2><ul>{"".join(links)}</ul></nav>
-<h2>Réutiliser les données</h2>
-<ul><li><a href="tableaux.xlsx">tableaux.xlsx</a> (une feuille par tableau)</li>
-<li>Fichiers CSV (UTF-8, séparateur « ; ») et Parquet dans le dossier <a href="donnees/">donnees/</a></li>
-<li><a href="manifest.json">manifest.json</a> (date, version du référentiel, dépôts utilisés)</li></ul>
-<h2>Notes</h2><ul class="note">{"".join(f"<li>{e(n)}</li>" for n in notes)}</ul>
-"""
-    (tmp / "index.html").write_text(
-        _page(f"Suivi national des PTCE — {period}", index), encoding="utf-8"
+    footer = H.notes_list(notes)
+    for stem, _label in H.SECTIONS[1:]:
+        own = [t for t in tables if t.page == stem and t.in_html]
+        _write(tmp / f"{stem}.html", section_page(stem, own, data, footer))
+    by_key = {t.key: t for t in tables}
+    (tmp / "poles").mkdir()
+    fiche_notes = H.notes_list(
+        [
+            "Valeurs du pôle telles que déclarées dans sa déclaration acceptée.",
+            f"Repères nationaux (quartiles, médiane, rang) masqués (« {F.SECRET} ») pour un "
+            f"indicateur renseigné par moins de {F.SECRET_MIN} pôles ; un profil ne retient "
+            "que les indicateurs classés.",
+            "Les membres constitués en entreprise individuelle sont listés sans leur nom.",
+            *notes,
+        ]
     )
+    count = 0
+    names = dict(zip(data.poles["pole_id"], data.poles["nom"], strict=True))
+    for pole_id, body in fiches.pages(
+        ref,
+        data,
+        by_key["fiches_indicateurs"],
+        by_key["fiches_membres"],
+        by_key["fiches_criteres"],
+        score,
+        k,
+    ):
+        name = names[pole_id]
+        _write(
+            tmp / "poles" / f"{pole_id}.html",
+            H.page(str(name), body, period=period, current="fiches", depth=1, footer=fiche_notes),
+        )
+        count += 1
+    _write(tmp / "index.html", index_page(ref, data, tables, footer))
+    write_exports(tmp, tables, notes, period, generated)
     manifest = {
+        "publication": "Suivi national des PTCE",
         "period": period,
-        "generated_at": generated.isoformat(),
-        "data_version": data.version,
-        "referentiel_version": ref.version,
-        "referentiel_sha256": ref.sha256,
-        "closed_campaigns": data.closed_campaigns,
-        "submissions": data.submissions,
-        "tables": [t.key for t in tables],
+        "generated_at": generated.astimezone(dt.UTC).isoformat(),
+        **_state(con, ref, period),
+        "referentiel": {
+            "version": ref.version,
+            "sha256": ref.sha256,
+            "provisional": ref.provisional,
+        },
+        "campaign": _campaign(data.campaign()),
+        "closed_campaigns": [
+            _campaign(c) for c in data.campaigns.to_dict("records") if bool(c["closed"])
+        ],
+        "secret_threshold": F.SECRET_MIN,
+        "poles": {
+            "expected": len(data.expected),
+            "accepted": len(data.poles),
+            "fiches": count,
+        },
+        "submissions": [
+            {
+                "submission_id": int(s["submission_id"]),
+                "pole_id": s["pole_id"],
+                "status": s["status"],
+                "sha256": s["sha256"],
+                "received_at": s["received_at"].isoformat(),
+                "late": bool(s["late"]),
+                "referentiel_version": s["referentiel_version"],
+            }
+            for s in data.submissions.to_dict("records")
+        ],
+        "tables": [
+            {
+                "key": t.key,
+                "title": t.title,
+                "page": f"{t.page}.html#h-{t.key}" if t.in_html else None,
+                "sheet": t.sheet[:31] if t.in_xlsx else None,
+                "csv": f"donnees/{t.key}.csv",
+                "parquet": f"donnees/{t.key}.parquet",
+            }
+            for t in tables
+        ],
+        "files": _hashes(tmp),
     }
-    (tmp / "manifest.json").write_text(
-        json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
-    )
+    _write(tmp / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
     final = root / str(period)
     fault_point(settings, "publication_write")
     _exchange(tmp, final, settings)
     return final
 
 
-def published_version(settings: Settings, period: int) -> int | None:
+def _campaign(c: dict | None) -> dict | None:
+    if not c:
+        return None
+    closed_at = c.get("closed_at")
+    return {
+        "period": int(c["period"]),
+        "deadline": c["deadline"].isoformat() if c.get("deadline") is not None else None,
+        "closed": bool(c["closed"]),
+        "closed_at": None if F.is_missing(closed_at) else closed_at.isoformat(),
+    }
+
+
+def _hashes(folder: Path) -> dict[str, str]:
+    out = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        out[path.relative_to(folder).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def published_state(settings: Settings, period: int) -> dict | None:
     path = settings.publications_dir / str(period) / "manifest.json"
-    with contextlib.suppress(OSError, ValueError, KeyError):
-        return int(json.loads(path.read_text(encoding="utf-8"))["data_version"])
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        return {k: manifest.get(k) for k in STATE_KEYS}
     return None
 
 
 def publish(
     settings: Settings, periods: list[int] | None = None, *, now: dt.datetime | None = None
 ) -> PublishResult:
-    """Publish the given periods, or those whose data changed since their last publication."""
+    """Publish the given periods, or those whose data (or référentiel, or the previous period's
+    data, or the publication format) changed since their last publication."""
     from ..warehouse import connect
 
     result = PublishResult()
-    _recover(settings.publications_dir)
     if not settings.snapshot_db.exists():
         result.nothing = True
         return result
     generated = now or dt.datetime.now(dt.UTC)
+    if generated.tzinfo is None:
+        generated = generated.replace(tzinfo=dt.UTC)
+    ref = load_referentiel(settings.referentiel_path)
     con = connect(settings.snapshot_db, read_only=True)
     try:
+        settings.publications_dir.mkdir(parents=True, exist_ok=True)
+        _clean_leftovers(settings.publications_dir)
         available = D.periods_with_data(con)
         targets = periods if periods else available
         for period in targets:
-            if periods is None and published_version(settings, period) == D.period_version(
-                con, period
-            ):
+            if periods is None and published_state(settings, period) == _state(con, ref, period):
                 result.skipped.append(period)
                 continue
-            path = build_period(settings, con, period, generated)
+            path = build_period(settings, con, ref, period, generated)
             result.published.append(period)
             result.paths[period] = str(path.relative_to(settings.home) / "index.html")
     finally:
         con.close()
+    if result.published:
+        root_index(settings.publications_dir)
     result.nothing = not result.published
     return result

@@ -1,201 +1,173 @@
-"""The national tables, as data frames (for xlsx/csv/parquet) and great-tables objects (HTML).
+"""The table model shared by every national table: raw values (what goes to xlsx, CSV and
+Parquet), a description of the columns (French headers, value kinds, masking) and the French
+text of each cell (`display`). `render.render_html` writes the HTML.
 
-Pole text is never passed through markdown or raw-HTML formatters: great-tables ≥ 1.0
-escapes unformatted body cells. Aggregates over fewer than 3 poles are masked.
+Helper columns of a frame start with "_":
+`_group` (row group label), `_secret` (the row rests on fewer than 3 poles), `_kind` (value
+kind of a row, for columns of kind "row"), `_total` (an "Ensemble" row).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
-from great_tables import GT, loc, style
 
-from ..referentiel import Referentiel
-from .data import SECRET_MIN, PeriodData, mask
+from . import fmt as F
 
-SECRET = "secret stat."
+BLUE = "#000091"  # bleu France: 15:1 against white
+BLUE_LIGHT = "#ececfe"
+GREY_TEXT = "#3a3a3a"  # 11:1 against white
+SECRET_TEXT = "#666666"  # 5.7:1 against white
+NUMERIC = ("id", "int", "count", "euros", "fte", "percent", "share", "scale", "score", "num", "m2")
+
+
+@dataclass(frozen=True)
+class Col:
+    key: str  # column of the frame, also its French header in xlsx/CSV/Parquet
+    kind: str = "text"  # text, a value kind (see fmt), "row" (kind of the row), "plot", "evol"
+    label: str | None = None  # HTML header, when shorter than the export header
+    secret: bool = False  # masked when the row rests on fewer than 3 poles
+    secret_by: str = "_secret"  # the helper column that says so
+    spanner: str | None = None
+    html: bool = True
+    export: bool = True
+
+    @property
+    def header(self) -> str:
+        return self.label or self.key
 
 
 @dataclass
 class Table:
-    key: str  # file and id stem
+    key: str  # id of the HTML table, stem of the CSV/Parquet files
+    page: str  # the HTML page (stem) that shows it
     title: str
     subtitle: str
-    frame: pd.DataFrame  # what goes to xlsx/csv/parquet (French headers)
-    gt: GT | None = None
-    note: str = ""
+    frame: pd.DataFrame
+    cols: list[Col]
+    sheet: str  # xlsx sheet name (≤ 31 characters)
+    stub: str | None = None  # the column that heads each row
+    notes: list[str] = field(default_factory=list)
+    masking: bool = True  # whether the secret rule applies to this table
+    link_poles: frozenset[str] = frozenset()  # pole ids (stub cells) linked to their fiche
+    in_html: bool = True  # False: data behind the fiches, exported only
+    in_xlsx: bool = True  # False: a long data file (CSV and Parquet only)
+    empty: str = "Aucune donnée pour cette période."  # shown instead of a table with no row
+    classes: dict[str, list[str]] = field(default_factory=dict)  # column → class of each cell
+    fast: bool = False  # one row per pole: written without great-tables (cheap at any size)
+
+    @property
+    def export_cols(self) -> list[Col]:
+        return [c for c in self.cols if c.export]
+
+    @property
+    def html_cols(self) -> list[Col]:
+        return [c for c in self.cols if c.html]
+
+    def values(self, key: str) -> list:
+        """A column as a plain list (cached: cell-by-cell access to a frame is slow)."""
+        cache = self.__dict__.setdefault("_lists", {})
+        if key not in cache:
+            cache[key] = self.frame[key].tolist() if key in self.frame else None
+        return cache[key]
+
+    def row_kind(self, col: Col, i: int) -> str:
+        return str(self.values("_kind")[i]) if col.kind == "row" else col.kind
+
+    def is_secret(self, col: Col, i: int) -> bool:
+        if not col.secret:
+            return False
+        flags = self.values(col.secret_by)
+        return bool(flags[i]) if flags is not None else False
 
 
-def _fr(value, decimals: int = 0) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return "—"
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\u202f").replace(".", ",")
+def display(table: Table, col: Col, i: int) -> str:
+    """The French text of one cell."""
+    value = table.values(col.key)[i]
+    if table.is_secret(col, i):
+        return F.SECRET
+    if col.kind == "text":
+        return F.MISSING if F.is_missing(value) else str(value)
+    if col.kind == "date":
+        return F.short_date(value)
+    if col.kind == "evol":
+        return F.signed(value, table.values("_evol_kind")[i])
+    return F.number(value, table.row_kind(col, i))
 
 
-def _base(gt: GT, title: str, subtitle: str, notes: list[str]) -> GT:
-    gt = gt.tab_header(title=title, subtitle=subtitle)
-    for note in notes:
-        gt = gt.tab_source_note(note)
-    return gt.tab_options(
-        table_font_size="14px",
-        heading_title_font_size="20px",
-        column_labels_background_color="#1F3864",
-        table_width="100%",
-    )
+PLOT_POINTS = 50  # above this many poles a nanoplot shows quantiles, not every pole
 
 
-def capitalisation(ref: Referentiel, data: PeriodData, notes: list[str]) -> Table:
-    nat = data.indicators.set_index("indicator_code") if len(data.indicators) else pd.DataFrame()
-    prev = data.previous.set_index("indicator_code") if data.previous is not None else None
-    rows = []
-    for ind in ref.indicators:
-        general = ref.objective_by_code[ind.general]
-        main = ref.objective_by_code[ind.objective]
-        r = nat.loc[ind.code] if ind.code in nat.index else None
-        n = int(r["n_poles"]) if r is not None else 0
-        hidden = mask(n)
-        vals = data.values[(data.values.indicator_code == ind.code) & data.values.value.notna()][
-            "value"
-        ]
-        evolution = None
-        if (
-            prev is not None
-            and ind.code in prev.index
-            and not hidden
-            and not mask(prev.loc[ind.code]["n_poles"])
-        ):
-            old = prev.loc[ind.code]["median"]
-            if old and not pd.isna(old):
-                evolution = (float(r["median"]) - float(old)) / abs(float(old)) * 100
-        rows.append(
-            {
-                "Objectif général": f"{general.code} — {general.label}",
-                "Objectif principal": f"{main.code} — {main.label}",
-                "Code": ind.code,
-                "Indicateur": ind.label,
-                "Unité": ind.unit,
-                "Pôles répondants": n,
-                "Total": (None if hidden or not ind.total else float(r["total"]))
-                if r is not None
-                else None,
-                "Médiane": None if hidden or r is None else float(r["median"]),
-                "1er quartile": None if hidden or r is None else float(r["q1"]),
-                "3e quartile": None if hidden or r is None else float(r["q3"]),
-                "Évolution de la médiane (%)": evolution,
-                "_dist": " ".join(f"{v:g}" for v in sorted(vals))
-                if not hidden and len(vals)
-                else "",
-                "_secret": hidden,
-            }
-        )
-    frame = pd.DataFrame(rows)
-    export = frame.drop(columns=["_dist", "_secret"])
-    shown = frame.copy()
-    for col in ("Total", "Médiane", "1er quartile", "3e quartile"):
-        shown[col] = [
-            SECRET
-            if s and col != "Total"
-            else _fr(v, 2 if v is not None and not float(v).is_integer() else 0)
-            if v is not None
-            else ("—" if not s else SECRET)
-            for v, s in zip(shown[col], shown["_secret"], strict=True)
-        ]
-    shown["Évolution de la médiane (%)"] = [
-        ("—" if v is None else ("+" if v > 0 else "") + _fr(v, 1))
-        for v in shown["Évolution de la médiane (%)"]
-    ]
-    shown["Distribution"] = shown["_dist"]
-    shown = shown.drop(columns=["_dist", "_secret", "Objectif général"])
-    shown.insert(0, "groupe", frame["Objectif général"] + " · " + frame["Objectif principal"])
-    shown = shown.drop(columns=["Objectif principal"])
-    gt = GT(shown, id="capitalisation", groupname_col="groupe", locale="fr")
-    has_plot = shown["Distribution"].str.len().gt(0)
-    if has_plot.any():
-        gt = gt.fmt_nanoplot(
-            columns="Distribution", plot_type="bar", rows=list(has_plot[has_plot].index)
-        )
-    gt = gt.tab_spanner(
-        label="Distribution nationale",
-        columns=["Médiane", "1er quartile", "3e quartile", "Distribution"],
-    )
-    gt = _base(
-        gt,
-        f"Capitalisation {data.period} — les {len(ref.indicators)} indicateurs du référentiel",
-        "Pôles répondants, total quand il a un sens, médiane et quartiles",
-        notes,
-    )
-    return Table("capitalisation", "Capitalisation", f"Indicateurs {data.period}", export, gt)
+def plot_values(values) -> list[float]:
+    """What a nanoplot draws: every value (sorted) up to PLOT_POINTS poles, otherwise
+    PLOT_POINTS evenly spaced quantiles (readable, and cheap for thousands of poles)."""
+    ordered = sorted(float(v) for v in values)
+    n = len(ordered)
+    if n <= PLOT_POINTS:
+        return ordered
+    out = []
+    for j in range(PLOT_POINTS):
+        pos = j * (n - 1) / (PLOT_POINTS - 1)
+        lo = int(pos)
+        hi = min(lo + 1, n - 1)
+        out.append(ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo))
+    return out
 
 
-def completude(data: PeriodData, notes: list[str]) -> Table:
-    comp = data.completeness
-    status_fr = {
-        "acceptee": "Acceptée",
-        "acceptee_avec_avertissements": "Acceptée avec avertissements",
-        "refusee": "Refusée",
-        "manquante": "Manquante",
-        "retenue": "Retenue (campagne close)",
-        "en_attente": "En attente",
-        "en_erreur": "En erreur",
-        "retiree": "Retirée",
-    }
-    frame = pd.DataFrame(
-        {
-            "Pôle": comp["pole_id"],
-            "Nom": comp["pole_name"],
-            "Statut": [status_fr.get(s, s) for s in comp["status"]],
-            "En retard": ["oui" if bool(x) else "non" for x in comp["late"].fillna(False)],
-            "Avertissements": [int(x) if not pd.isna(x) else 0 for x in comp["n_warnings"]],
-        }
-    )
-    counts = frame["Statut"].value_counts()
-    summary = " · ".join(f"{k} : {v}" for k, v in counts.items())
-    gt = _base(
-        GT(frame, id="completude", locale="fr"),
-        f"Complétude et qualité {data.period}",
-        f"{len(frame)} pôles attendus — {summary}",
-        notes,
-    )
-    gt = gt.tab_style(
-        style=style.text(weight="bold", color="#B00020"),
-        locations=loc.body(
-            columns="Statut", rows=frame.index[frame["Statut"] != "Acceptée"].tolist()
-        ),
-    )
-    return Table(
-        "completude",
-        "Complétude et qualité",
-        f"Statut de chaque pôle attendu en {data.period}",
-        frame,
-        gt,
-    )
+def heat(score: Any) -> tuple[str, str] | None:
+    """Background and text colours for a 0–100 score, in ten steps: orange below 50, blue
+    above (diverging around the national median), text colour chosen for contrast."""
+    if F.is_missing(score):
+        return None
+    step = min(9, int(max(0.0, float(score)) // 10))  # 0..9
+    t = abs(step - 4.5) / 4.5
+    end = (0, 0, 145) if step >= 5 else (179, 64, 0)
+    while True:  # darken a mid tone until one of the two text colours reads at 4.5:1
+        rgb = tuple(round(255 + (e - 255) * t) for e in end)
+        fill = "#{:02x}{:02x}{:02x}".format(*rgb)
+        text = max(("#ffffff", "#161616"), key=lambda c: contrast(fill, c))
+        if contrast(fill, text) >= 4.5 or t >= 1:
+            return fill, text
+        t = min(1.0, t + 0.02)
 
 
-def recensement_regions(ref: Referentiel, data: PeriodData, notes: list[str]) -> Table:
-    ident = (
-        data.identity.pivot_table(index="pole_id", columns="field", values="value", aggfunc="first")
-        if len(data.identity)
-        else pd.DataFrame(columns=["region", "departement"])
-    )
-    geo = ref.geography
-    counts = ident.groupby("region").size() if "region" in ident else pd.Series(dtype=int)
-    rows = [{"Région": geo.regions.get(code, code), "Pôles": int(n)} for code, n in counts.items()]
-    frame = (
-        pd.DataFrame(rows, columns=["Région", "Pôles"]).sort_values("Région").reset_index(drop=True)
-    )
-    gt = _base(
-        GT(frame, id="recensement", locale="fr"),
-        f"Recensement {data.period} — pôles par région",
-        f"{len(ident)} pôles ayant une déclaration acceptée",
-        notes,
-    )
-    return Table(
-        "recensement",
-        "Recensement",
-        f"Pôles par région en {data.period}",
-        frame,
-        gt,
-        note=f"Effectifs inférieurs à {SECRET_MIN} non masqués : ce sont des dénombrements de pôles.",
-    )
+def _luminance(colour: str) -> float:
+    """WCAG relative luminance of #rrggbb."""
+
+    def channel(v: int) -> float:
+        c = v / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two #rrggbb colours (RGAA asks 4.5:1 for text)."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def heat_class(score: Any) -> str:
+    """The class of a 0–100 score cell: h0 … h9 (see `CLASS_STYLES`)."""
+    if F.is_missing(score):
+        return ""
+    return f"h{min(9, int(max(0.0, float(score)) // 10))}"
+
+
+ALERT = ("#ce0500", True)  # 4.9:1 against white
+CLASS_STYLES: dict[str, tuple[str | None, str, bool]] = {  # class → (fill, text colour, bold)
+    "alerte": (None, ALERT[0], ALERT[1]),
+    **{f"h{k}": (*heat(k * 10 + 5), False) for k in range(10)},  # type: ignore[misc]
+}
+
+
+def class_css() -> str:
+    """The same cell classes for the tables written without great-tables."""
+    out = []
+    for name, (fill, text, bold) in CLASS_STYLES.items():
+        rule = (f"background:{fill};" if fill else "") + f"color:{text};"
+        out.append(f"table.simple td.{name}{{{rule}{'font-weight:700;' if bold else ''}}}")
+    return "\n".join(out)

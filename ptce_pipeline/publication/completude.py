@@ -1,0 +1,153 @@
+"""Complétude et qualité: each expected pole's status for the period, its late flag, its
+warnings and errors, and the problems most often met."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..issues import CATALOGUE
+from . import fmt as F
+from .data import PeriodData
+from .tables import Col, Table
+
+PAGE = "completude"
+STATUS_FR = {
+    "acceptee": "Acceptée",
+    "acceptee_avec_avertissements": "Acceptée avec avertissements",
+    "refusee": "Refusée",
+    "manquante": "Manquante",
+    "retenue": "Retenue (campagne close)",
+    "en_attente": "En attente",
+    "en_erreur": "En erreur (à retraiter)",
+    "retiree": "Retirée",
+    "remplacee": "Remplacée",
+}
+ACCEPTED = ("acceptee", "acceptee_avec_avertissements")
+SEVERITY_FR = {"erreur": "Erreur", "avertissement": "Avertissement"}
+
+
+def poles(data: PeriodData, fiches: frozenset[str]) -> Table:
+    e = data.expected
+    received = [None if pd.isna(t) else F.paris(t.to_pydatetime()).date() for t in e["received_at"]]
+    frame = pd.DataFrame(
+        {
+            "Pôle": e["pole_id"],
+            "Nom": e["pole_name"],
+            "Statut": [STATUS_FR.get(s, s) for s in e["status"]],
+            "Code du statut": e["status"],
+            "Dépôt n°": pd.array(e["submission_id"], dtype="Int64"),
+            "Reçu le": received,
+            "En retard": ["oui" if bool(x) else "non" for x in e["late"].fillna(False)],
+            "Avertissements": [int(x) for x in e["n_warnings"]],
+            "Erreurs": [int(x) for x in e["n_errors"]],
+        }
+    )
+
+    return Table(
+        key="completude_poles",
+        page=PAGE,
+        title=f"Complétude de la campagne {data.period}, pôle par pôle",
+        subtitle="Statut de la déclaration en vigueur (ou de la dernière reçue), retard, "
+        "avertissements et erreurs",
+        frame=frame,
+        cols=[
+            Col("Pôle"),
+            Col("Nom"),
+            Col("Statut"),
+            Col("Code du statut", html=False),
+            Col("Dépôt n°", "id"),
+            Col("Reçu le", "date"),
+            Col("En retard"),
+            Col("Avertissements", "int"),
+            Col("Erreurs", "int"),
+        ],
+        sheet="Complétude par pôle",
+        stub="Pôle",
+        notes=[
+            "Une déclaration manquante est en retard quand la date limite de la campagne est passée.",
+            "Les pôles dont la déclaration est refusée reçoivent un rapport détaillé dans leur dossier.",
+        ],
+        masking=False,
+        link_poles=fiches,
+        classes={
+            "Statut": ["" if s in ACCEPTED else "alerte" for s in e["status"]],
+            "En retard": ["alerte" if x == "oui" else "" for x in frame["En retard"]],
+        },
+        fast=True,
+    )
+
+
+def synthese(data: PeriodData) -> Table:
+    e = data.expected
+    total = len(e)
+    order = [s for s in STATUS_FR if s in set(e["status"])]
+    rows = []
+    for status in order:
+        sub = e[e["status"] == status]
+        rows.append((STATUS_FR[status], len(sub), int(sub["late"].fillna(False).sum()), False))
+    rows.append(("Ensemble des pôles attendus", total, int(e["late"].fillna(False).sum()), True))
+    frame = pd.DataFrame(
+        {
+            "Statut": [r[0] for r in rows],
+            "Pôles": [r[1] for r in rows],
+            "Part des pôles attendus (%)": [100.0 * r[1] / total if total else None for r in rows],
+            "Dont en retard": [r[2] for r in rows],
+            "_total": [r[3] for r in rows],
+        }
+    )
+    campaign = data.campaign()
+    if campaign and campaign.get("closed"):
+        state = f"Campagne close le {F.date_fr(campaign['closed_at'])}."
+    else:
+        deadline = campaign["deadline"] if campaign else None
+        state = "Campagne ouverte" + (
+            f" (date limite : {F.date_fr(deadline)})." if deadline else "."
+        )
+    return Table(
+        key="completude_synthese",
+        page=PAGE,
+        title=f"Complétude de la campagne {data.period}",
+        subtitle=state,
+        frame=frame,
+        cols=[
+            Col("Statut"),
+            Col("Pôles", "int"),
+            Col("Part des pôles attendus (%)", "share", label="Part des pôles attendus"),
+            Col("Dont en retard", "int"),
+        ],
+        sheet="Complétude",
+        stub="Statut",
+        masking=False,
+    )
+
+
+def qualite(data: PeriodData) -> Table:
+    i = data.issues
+    frame = pd.DataFrame(
+        {
+            "Code": i["code"],
+            "Problème": [CATALOGUE[c].title if c in CATALOGUE else c for c in i["code"]],
+            "Gravité": [SEVERITY_FR.get(s, s) for s in i["severity"]],
+            "Pôles concernés": [int(x) for x in i["n_poles"]],
+            "Occurrences": [int(x) for x in i["n_occurrences"]],
+        }
+    )
+    return Table(
+        key="qualite_problemes",
+        page=PAGE,
+        title=f"Problèmes relevés dans les déclarations {data.period}",
+        subtitle="Dans la déclaration en vigueur (ou la dernière reçue) de chaque pôle attendu",
+        frame=frame,
+        cols=[
+            Col("Problème"),
+            Col("Code"),
+            Col("Gravité"),
+            Col("Pôles concernés", "int"),
+            Col("Occurrences", "int"),
+        ],
+        sheet="Qualité",
+        stub="Problème",
+        notes=["Les codes sont ceux des rapports envoyés aux pôles (voir la documentation)."],
+        masking=False,
+        empty="Aucun problème relevé dans les déclarations de la période.",
+    )
