@@ -14,6 +14,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Cancelled, Completed, Failed
 from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.utilities.annotations import quote
 
 from ptce_pipeline.config import load_settings
 from ptce_pipeline.errors import PtceError, WarehouseBusy
@@ -97,26 +98,28 @@ def snapshot(run: IngestRun) -> None:
 
 
 def run_steps(run: IngestRun) -> None:
-    """The flow body (the same steps as `ingest.run_ingest`, each a task)."""
-    if not discover(run):
+    """The flow body (the same steps as `ingest.run_ingest`, each a task). Arguments are
+    wrapped in `quote`: Prefect would otherwise walk the whole run state (thousands of
+    submissions and workbook contents) looking for futures, at every task call."""
+    if not discover(quote(run)):
         return
     try:
-        open_generation(run)
-        failed = claim(run)
+        open_generation(quote(run))
+        failed = claim(quote(run))
         if failed:
-            state = claim_again(run, failed, return_state=True)
+            state = claim_again(quote(run), quote(failed), return_state=True)
             if state.is_failed():
                 run.unclaimed(failed, "fichier momentanément illisible, repris au prochain passage")
         chunks = run.plan()
         if chunks:
             # read and validate chunk k+1 while chunk k is loaded: both cores stay busy
-            future = read_validate.submit(run, chunks[0])
+            future = read_validate.submit(quote(run), quote(chunks[0]))
             for k, chunk in enumerate(chunks):
                 results = future.result()
                 if k + 1 < len(chunks):
-                    future = read_validate.submit(run, chunks[k + 1])
-                load(run, chunk, results)
-        commit(run)
+                    future = read_validate.submit(quote(run), quote(chunks[k + 1]))
+                load(quote(run), quote(chunk), quote(results))
+        commit(quote(run))
     except PtceError:
         run.abort()
         raise
@@ -124,7 +127,7 @@ def run_steps(run: IngestRun) -> None:
         run.fail(exc)
         return
     try:
-        snapshot(run)
+        snapshot(quote(run))
     except Exception as exc:
         run.report.errors.append("instantané des analystes non rafraîchi : " + describe_error(exc))
 
