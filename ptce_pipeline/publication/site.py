@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +41,12 @@ class PublishResult:
     skipped: list[int] = field(default_factory=list)
     paths: dict[int, str] = field(default_factory=dict)
     nothing: bool = False
+    durations: dict[str, float] = field(default_factory=dict)  # seconds, summed over periods
+
+    def time(self, name: str, since: float) -> float:
+        now = time.perf_counter()
+        self.durations[name] = self.durations.get(name, 0.0) + now - since
+        return now
 
 
 def _rename_exchange(a: Path, b: Path) -> bool:
@@ -120,9 +127,17 @@ def _write(path: Path, text: str) -> None:
 
 
 def build_period(
-    settings: Settings, con, ref: Referentiel, period: int, generated: dt.datetime
+    settings: Settings,
+    con,
+    ref: Referentiel,
+    period: int,
+    generated: dt.datetime,
+    result: PublishResult | None = None,
 ) -> Path:
+    result = result if result is not None else PublishResult()
+    t = time.perf_counter()
     data = D.load_period(con, ref, period, generated, F.SECRET_MIN)
+    t = result.time("données", t)
     tables, score, k = build_tables(ref, data)
     notes = notes_for(ref, data)
     root = settings.publications_dir
@@ -135,6 +150,7 @@ def build_period(
         own = [t for t in tables if t.page == stem and t.in_html]
         _write(tmp / f"{stem}.html", section_page(stem, own, data, footer))
     by_key = {t.key: t for t in tables}
+    t = result.time("tableaux nationaux", t)
     (tmp / "poles").mkdir()
     fiche_notes = H.notes_list(
         [
@@ -163,8 +179,10 @@ def build_period(
             H.page(str(name), body, period=period, current="fiches", depth=1, footer=fiche_notes),
         )
         count += 1
+    t = result.time("fiches pôles", t)
     _write(tmp / "index.html", index_page(ref, data, tables, footer))
     write_exports(tmp, tables, notes, period, generated)
+    t = result.time("exports", t)
     manifest = {
         "publication": "Suivi national des PTCE",
         "period": period,
@@ -214,6 +232,7 @@ def build_period(
     final = root / str(period)
     fault_point(settings, "publication_write")
     _exchange(tmp, final, settings)
+    result.time("manifeste et bascule", t)
     return final
 
 
@@ -269,7 +288,7 @@ def publish(
             if periods is None and published_state(settings, period) == _state(con, ref, period):
                 result.skipped.append(period)
                 continue
-            path = build_period(settings, con, ref, period, generated)
+            path = build_period(settings, con, ref, period, generated, result)
             result.published.append(period)
             result.paths[period] = str(path.relative_to(settings.home) / "index.html")
     finally:
