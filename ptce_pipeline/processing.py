@@ -342,7 +342,9 @@ class Processor:
         sub = self.ledger.subs.get(outcome.submission_id) if outcome.submission_id else None
         if sub is None:
             return
-        annotated_name = paths["annotated"].name if outcome.issues and sub["file_format"] else None
+        archived = self._abs(Path(sub["archived_path"]))
+        annotatable = bool(outcome.issues and sub["file_format"]) and _small(archived)
+        annotated_name = paths["annotated"].name if annotatable else None
         html_text = receipt_html(
             pole_id=outcome.folder,
             original_name=outcome.name,
@@ -357,23 +359,18 @@ class Processor:
             annotated_name=annotated_name,
             late=bool(sub.get("late")),
         )
-        archived = self._abs(Path(sub["archived_path"]))
         file_format = sub["file_format"]
 
         def job() -> None:
             fault_point(self.settings, "during_feedback")
-            raw_sheets = None
-            if outcome.issues and file_format == "ods":
-                raw_sheets = _ods_grids(archived)
             t = time.perf_counter()
             written = write_feedback(
                 folder_path=self.settings.pole_inbox(outcome.folder),
                 paths=paths,
                 archived=archived,
-                file_format=file_format,
-                issues=outcome.issues,
+                file_format=file_format if annotatable else None,
+                issues=outcome.issues if annotatable else [],
                 receipt=html_text,
-                raw_sheets=raw_sheets,
             )
             rep.time("retours", time.perf_counter() - t)
             home = self.settings.home
@@ -588,14 +585,13 @@ class Processor:
         )
 
 
-def _ods_grids(path: Path) -> dict[str, list[list[Any]]] | None:
-    try:
-        import python_calamine as pc
+# The annotated copy is built with openpyxl in this process: only for workbooks of a sane size
+# (a filled template is about 30 KB); the receipt lists every problem anyway.
+MAX_ANNOTATE_BYTES = 5 * 1024 * 1024
 
-        book = pc.CalamineWorkbook.from_path(str(path))
-        return {
-            name: book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            for name in book.sheet_names
-        }
-    except Exception:
-        return None
+
+def _small(path: Path) -> bool:
+    try:
+        return path.stat().st_size <= MAX_ANNOTATE_BYTES
+    except OSError:
+        return False
