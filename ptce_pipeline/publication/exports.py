@@ -182,7 +182,8 @@ def write_xlsx(path: Path, tables: list[Table], notes: list[str], period: int, g
         cell.font = Font(bold=True)
     ws.append(head)
     for t in tables:
-        ws.append([t.sheet[:31], neutralise(t.title)])
+        if in_workbook(t):
+            ws.append([t.sheet[:31], neutralise(t.title)])
     ws.append([])
     ws.append([])
     ws.append(
@@ -192,13 +193,23 @@ def write_xlsx(path: Path, tables: list[Table], notes: list[str], period: int, g
             "fichiers CSV et Parquet du dossier donnees/.",
         ]
     )
+    for t in tables:
+        if t.in_xlsx and not in_workbook(t):
+            ws.append(
+                [
+                    "",
+                    f"« {neutralise(t.title)} » ({len(t.frame)} lignes) : trop long pour ce "
+                    f"classeur, voir donnees/{t.key}.csv et donnees/{t.key}.parquet.",
+                ]
+            )
     head = WriteOnlyCell(ws, value="Notes et sources")
     head.font = Font(bold=True)
     ws.append([head])
     for note in notes:
         ws.append(["", note])
     for t in tables:
-        _sheet(wb, t, period)
+        if in_workbook(t):
+            _sheet(wb, t, period)
     moment = generated.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
     wb.properties.created = moment
     wb.properties.modified = moment
@@ -240,12 +251,26 @@ def _fix_core_dates(content: bytes, iso: str) -> bytes:
     return text.encode("utf-8")
 
 
-def write_exports(
-    folder: Path, tables: list[Table], notes: list[str], period: int, generated
-) -> None:
+# A table longer than this (a list with one row per pole, at national scale) is published as
+# CSV and Parquet only: a spreadsheet of hundreds of thousands of cells helps nobody.
+XLSX_MAX_ROWS = 5000
+
+
+def in_workbook(table: Table) -> bool:
+    return table.in_xlsx and len(table.frame) <= XLSX_MAX_ROWS
+
+
+def write_data_files(folder: Path, tables: list[Table]) -> None:
+    """CSV and Parquet of each table, in `folder/donnees/`."""
     out = folder / "donnees"
     out.mkdir(exist_ok=True)
     for table in tables:
         write_csv(out / f"{table.key}.csv", table)
         write_parquet(out / f"{table.key}.parquet", table)
-    write_xlsx(folder / "tableaux.xlsx", [t for t in tables if t.in_xlsx], notes, period, generated)
+
+
+def write_exports(
+    folder: Path, tables: list[Table], notes: list[str], period: int, generated
+) -> None:
+    write_data_files(folder, tables)
+    write_xlsx(folder / "tableaux.xlsx", tables, notes, period, generated)

@@ -53,6 +53,11 @@ def is_missing(value: Any) -> bool:
     """None, NaN, NaT or pd.NA (a list or array is never "missing")."""
     if value is None:
         return True
+    kind = type(value)
+    if kind is float:  # the common cases first: this runs for every exported cell
+        return value != value
+    if kind in (str, int, bool, list, tuple):
+        return False
     if isinstance(value, str | list | tuple):
         return False
     try:

@@ -22,7 +22,7 @@ from . import capitalisation, completude, fiches, labellisation, profiles, recen
 from . import data as D
 from . import fmt as F
 from . import html as H
-from .exports import write_exports
+from .exports import write_data_files, write_xlsx
 from .pages import index_page, notes_for, root_index, section_page
 
 STATE_KEYS = (
@@ -179,9 +179,12 @@ def build_period(
             H.page(str(name), body, period=period, current="fiches", depth=1, footer=fiche_notes),
         )
         count += 1
+    per_pole = [x for x in tables if x.fast or not x.in_html]
+    write_data_files(tmp, per_pole)
     t = result.time("fiches pôles", t)
     _write(tmp / "index.html", index_page(ref, data, tables, footer))
-    write_exports(tmp, tables, notes, period, generated)
+    write_data_files(tmp, [x for x in tables if x not in per_pole])
+    write_xlsx(tmp / "tableaux.xlsx", [x for x in tables if x.in_xlsx], notes, period, generated)
     t = result.time("exports", t)
     manifest = {
         "publication": "Suivi national des PTCE",
