@@ -386,6 +386,9 @@ class Ledger:
         sid = sub["submission_id"]
         old_period = sub["period"]
         was_current = self.current.get((sub["pole_id"], old_period)) == sid
+        # a submission never decided has no rows in the database: nothing to delete first
+        # (deleting by id scans the row tables, which grow with the warehouse)
+        had_rows = sub.get("decided_at") is not None
         errors, warnings = I.counts(result.issues)
         period = _period_of(result.content)
         sub.update(
@@ -407,7 +410,8 @@ class Ledger:
             feedback_receipt=feedback_paths.get("receipt"),
         )
         self.dirty.add(sid)
-        self.replace_data.add(sid)
+        if had_rows:
+            self.replace_data.add(sid)
         rows = {} if errors else data_rows(sid, result.content, self.personal)
         rows["validation_issues"] = issue_rows(sid, result.issues)
         self.data[sid] = rows
