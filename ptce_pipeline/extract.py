@@ -24,6 +24,7 @@ from . import TEMPLATE_VERSION
 from . import issues as I
 from . import layout as L
 from . import values as V
+from .preflight import col_letters
 from .referentiel import Referentiel, fold
 from .workbook import RawSheet, RawWorkbook
 
@@ -35,12 +36,7 @@ NUMBER_KINDS = frozenset({"count", "euros", "fte", "percent", "m2", "scale"})
 @lru_cache(maxsize=1024)
 def col_letter(idx: int) -> str:
     """0-based column index → letters."""
-    idx += 1
-    out = ""
-    while idx:
-        idx, rem = divmod(idx - 1, 26)
-        out = chr(65 + rem) + out
-    return out
+    return col_letters(idx + 1)
 
 
 def addr(row: int, col: int) -> str:

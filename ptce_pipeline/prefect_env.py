@@ -27,6 +27,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 from .config import Settings
 
@@ -97,6 +98,20 @@ def stop_process_group(proc: subprocess.Popen, grace: float = 10.0) -> None:
         proc.wait(5)
 
 
+def spawn_quiet(args: list[str], log_path: Path, env: dict[str, str]) -> subprocess.Popen:
+    """A child in its own session (killed as a group) that dies with us; output to a log file."""
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
+        )
+
+
 def _start_server(settings: Settings) -> tuple[subprocess.Popen, str] | None:
     import prefect
     from prefect.settings import get_current_settings
@@ -111,37 +126,13 @@ def _start_server(settings: Settings) -> tuple[subprocess.Popen, str] | None:
         "PREFECT__SERVER_FINAL": "1",
     }
     env.pop("PREFECT_API_URL", None)
-    log = open(settings.prefect_dir / SERVER_LOG, "ab")  # noqa: SIM115 - closed below
+    args = [sys.executable, "-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent)]
+    args += ["--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1"]
+    args += ["--port", str(port), "--log-level", "error", "--lifespan", "on"]
     try:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--app-dir",
-                str(prefect.__module_path__.parent),
-                "--factory",
-                "prefect.server.api.server:create_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "error",
-                "--lifespan",
-                "on",
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-            preexec_fn=die_with_parent,
-        )
+        proc = spawn_quiet(args, settings.prefect_dir / SERVER_LOG, env)
     except OSError:
         return None
-    finally:
-        log.close()
     (settings.prefect_dir / SERVER_PID).write_text(str(proc.pid))
     url = f"http://127.0.0.1:{port}"
     timeout = float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS") or 90)

@@ -23,7 +23,7 @@ import sys
 
 from .config import Settings
 from .errors import ConfigError
-from .prefect_env import configure, die_with_parent, stop_process_group, wait_healthy
+from .prefect_env import configure, spawn_quiet, stop_process_group, wait_healthy
 
 TIMEZONE = "Europe/Paris"
 INGEST = ("ingest-inbox", "ptce-ingest")
@@ -44,27 +44,8 @@ def start_server(settings: Settings, port: int) -> subprocess.Popen:
     env.pop("PREFECT_SERVER_UI_ENABLED", None)  # the UI is the point of a real server
     env.pop("PREFECT_LOGGING_SERVER_LEVEL", None)
     log_path = settings.prefect_dir / "serveur.log"
-    with open(log_path, "ab") as log:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "prefect",
-                "server",
-                "start",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--analytics-off",
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-            preexec_fn=die_with_parent,
-        )
+    args = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1"]
+    server = spawn_quiet([*args, "--port", str(port), "--analytics-off"], log_path, env)
     (settings.prefect_dir / "serveur.pid").write_text(str(server.pid))
     if not wait_healthy(f"http://127.0.0.1:{port}", 120.0, server):
         stop_process_group(server)

@@ -113,3 +113,23 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+def q(path, sql, *params):
+    """Rows of a query on a DuckDB file opened read-only."""
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql, list(params)).fetchall()
+    finally:
+        con.close()
+
+
+def set_indicator(code, value):
+    """A `change=` for make_workbook: one indicator typed differently."""
+
+    def change(data):
+        data.indicators[code] = value
+
+    return change

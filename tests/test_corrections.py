@@ -10,7 +10,7 @@ from importlib import resources
 
 import duckdb
 import pytest
-from conftest import drop
+from conftest import drop, q, set_indicator
 
 from ptce_pipeline import corrections
 from ptce_pipeline.cli import main
@@ -18,21 +18,6 @@ from ptce_pipeline.errors import NotFound
 from ptce_pipeline.ingest import run_ingest
 from ptce_pipeline.publication.data import load_period
 from ptce_pipeline.referentiel import load_referentiel
-
-
-def q(path, sql, *params):
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql, list(params)).fetchall()
-    finally:
-        con.close()
-
-
-def set_indicator(code, value):
-    def change(data):
-        data.indicators[code] = value
-
-    return change
 
 
 def sid(settings, name: str) -> int:

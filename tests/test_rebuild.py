@@ -14,7 +14,7 @@ from importlib import resources
 
 import duckdb
 import pytest
-from conftest import drop, filled, make_home, workbook
+from conftest import drop, filled, make_home, q, workbook
 
 from ptce_pipeline import corrections
 from ptce_pipeline.cli import main
@@ -22,14 +22,6 @@ from ptce_pipeline.errors import WarehouseCorrupt
 from ptce_pipeline.ingest import run_ingest
 from ptce_pipeline.journal import config_file
 from ptce_pipeline.warehouse import SNAPSHOT_VIEWS, connect, dump, publish_snapshot
-
-
-def q(path, sql, *params):
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql, list(params)).fetchall()
-    finally:
-        con.close()
 
 
 def sids(settings) -> dict[str, int]:

@@ -6,17 +6,10 @@ import json
 import subprocess
 import sys
 
-from conftest import drop
+from conftest import drop, set_indicator
 
 from ptce_pipeline.cli import main
 from ptce_pipeline.ingest import run_ingest
-
-
-def set_indicator(code, value):
-    def change(data):
-        data.indicators[code] = value
-
-    return change
 
 
 def status(settings, *args, capsys):

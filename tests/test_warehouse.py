@@ -13,7 +13,7 @@ import textwrap
 import duckdb
 import openpyxl
 import pytest
-from conftest import drop
+from conftest import drop, q, set_indicator
 
 from ptce_pipeline.context import ConfigStore, load_config
 from ptce_pipeline.ingest import run_ingest
@@ -33,14 +33,6 @@ from ptce_pipeline.warehouse import (
 POLE_TABLES = ("identity_values", "contacts", "members", "indicator_values", "criteria_answers")
 
 
-def q(path, sql, *params):
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql, list(params)).fetchall()
-    finally:
-        con.close()
-
-
 def dumps(path):
     con = connect(path, read_only=True)
     try:
@@ -51,13 +43,6 @@ def dumps(path):
 
 def views(path) -> dict[str, list[tuple]]:
     return {v: q(path, f"SELECT * FROM {v} ORDER BY ALL") for v in SNAPSHOT_VIEWS}
-
-
-def set_indicator(code, value):
-    def change(data):
-        data.indicators[code] = value
-
-    return change
 
 
 def test_same_file_under_two_names_is_one_submission_and_two_deliveries(home, make_workbook):

@@ -4,27 +4,11 @@ from __future__ import annotations
 
 import statistics
 
-import duckdb
 import pytest
-from conftest import drop
+from conftest import drop, q, set_indicator
 
 from ptce_pipeline import corrections
 from ptce_pipeline.ingest import run_ingest
-
-
-def q(path, sql, *params):
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql, list(params)).fetchall()
-    finally:
-        con.close()
-
-
-def set_indicator(code, value):
-    def change(data):
-        data.indicators[code] = value
-
-    return change
 
 
 def completeness(settings, period):
