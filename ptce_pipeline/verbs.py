@@ -277,9 +277,10 @@ def cmd_demo(args) -> int:
     pubs = sorted(p.name for p in settings.publications_dir.glob("[0-9]*"))
     for period in pubs:
         out(f"Tableaux nationaux : {settings.publications_dir / period / 'index.html'}")
+    snapshot = str(settings.snapshot_db).replace("'", "\\'")
     out(
-        "Interroger l'entrepôt : duckdb -readonly "
-        f'{settings.snapshot_db} "SELECT * FROM national_indicators LIMIT 5"'
+        "Interroger l'entrepôt : python -c \"import duckdb; print(duckdb.connect("
+        f"'{snapshot}', read_only=True).sql('SELECT * FROM national_indicators LIMIT 5'))\""
     )
     attention = data.get("ingest_failed") or ingest.get("needs_attention")
     return 1 if failed or attention or data["publication"].get("error") else 0
