@@ -118,7 +118,8 @@ class RunReport:
                     if f.annotated
                     else (f" — accusé : {f.receipt}" if f.receipt else "")
                 )
-                lines.append(f"  Refusé : {f.folder}/{f.name} : {f.first_problem}{where}")
+                label = "Déjà reçu, toujours refusé" if f.outcome == "doublon" else "Refusé"
+                lines.append(f"  {label} : {f.folder}/{f.name} : {f.first_problem}{where}")
         for f in self.files:
             if f.outcome == "expediteur_inconnu":
                 lines.append(
