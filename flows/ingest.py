@@ -158,7 +158,7 @@ def busy(exc: WarehouseBusy):
 def ingest_inbox(home: str | None = None, settle: float | None = None):
     settings = load_settings(home=home, settle=settle)
     try:
-        with warehouse_lock(settings.lock_path, what="flux ingest-inbox"):
+        with warehouse_lock(settings.lock_path, what="flux ingest-inbox", now=settings.clock()):
             run = IngestRun(settings, progress=PROGRESS["callback"])
             run_steps(run)
             return finish(run)

@@ -38,7 +38,7 @@ def build(settings, periods: list[int] | None) -> PublishResult:
 def publish_national_tables(home: str | None = None, periods: list[int] | None = None):
     settings = load_settings(home=home)
     try:
-        with warehouse_lock(settings.lock_path, what="flux publish-national-tables"):
+        with warehouse_lock(settings.lock_path, what="flux publish-national-tables", now=settings.clock()):
             fault_point(settings, "publish_start")
             result = build(settings, periods)
     except WarehouseBusy as exc:

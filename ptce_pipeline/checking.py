@@ -9,7 +9,6 @@ had been dropped in that pole's folder.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import shutil
 import textwrap
@@ -138,7 +137,7 @@ def check_files(
         ctx = Context(
             ref=ref,
             registry=registry,
-            today=dt.date.today(),
+            today=settings.clock().date(),
             previous=_previous(settings, [it.content for it in items]),
         )
         for k, issues in zip(where, validate_batch(items, ctx), strict=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -39,6 +40,14 @@ class Settings:
     prefect_home: Path | None = None
     fault: str | None = None  # fault-injection point, for tests only (PTCE_FAULT)
     user: str = "inconnu"
+    now: dt.datetime | None = None  # PTCE_NOW: a fixed clock, for tests and demos only
+
+    def clock(self) -> dt.datetime:
+        """The one clock of the pipeline (UTC): receipts, journal, manifests, publications and
+        lock notes all read it. `PTCE_NOW` fixes it (byte-identical outputs, date-dependent
+        tests); otherwise it is the machine's clock. Durations and the settle delay (compared
+        with the files' inode change times) keep using the real clock."""
+        return self.now if self.now is not None else dt.datetime.now(dt.UTC)
 
     # --- the home layout (the contract of the foundation issue) ---
     @property
@@ -125,6 +134,38 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
     return int(_float(environ, name, default))
 
 
+PARIS = "Europe/Paris"
+
+
+def _now(environ: Mapping[str, str]) -> dt.datetime | None:
+    """PTCE_NOW: an ISO 8601 date or date-time; without an offset it is Paris time."""
+    raw = (environ.get("PTCE_NOW") or "").strip()
+    if not raw:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        raise ConfigError(
+            f"PTCE_NOW doit être une date ISO 8601, par exemple 2026-04-01T09:00:00+02:00 "
+            f"(reçu : {raw!r})."
+        ) from None
+    if value.tzinfo is None:
+        from zoneinfo import ZoneInfo
+
+        value = value.replace(tzinfo=ZoneInfo(PARIS))
+    return value.astimezone(dt.UTC)
+
+
+def system_user() -> str:
+    """The account running the process, known even when $USER is unset (cron, services)."""
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError):
+        return "inconnu"
+
+
 def resolve_home(
     cli_home: str | os.PathLike | None, environ: Mapping[str, str], *, demo=False
 ) -> Path:
@@ -172,5 +213,9 @@ def load_settings(
         referentiel_override=Path(ref) if ref else None,
         prefect_home=Path(prefect_home) if prefect_home else None,
         fault=environ.get("PTCE_FAULT") or None,
-        user=environ.get("PTCE_USER") or environ.get("USER") or environ.get("LOGNAME") or "inconnu",
+        user=environ.get("PTCE_USER")
+        or environ.get("USER")
+        or environ.get("LOGNAME")
+        or system_user(),
+        now=_now(environ),
     )

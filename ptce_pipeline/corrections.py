@@ -254,7 +254,11 @@ def rebuild_into(settings: Settings, target: Path) -> dict[str, int]:
                     if not rec.get("at"):  # a config record of an older journal
                         latest = store_.get(rec)
                         load_reference(
-                            con, latest.ref, latest.registry, latest.campaigns, _first_time(records)
+                            con,
+                            latest.ref,
+                            latest.registry,
+                            latest.campaigns,
+                            _first_time(records, settings.clock()),
                         )
                 batch.append(rec)
                 if len(batch) >= REPLAY_BATCH:
@@ -285,12 +289,12 @@ def _at(value) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
-def _first_time(records: list[dict]) -> dt.datetime:
+def _first_time(records: list[dict], default: dt.datetime) -> dt.datetime:
     for rec in records:
         at = _at(rec.get("at"))
         if at:
             return at
-    return dt.datetime.now(dt.UTC)
+    return default
 
 
 def compare(a: Path, b: Path) -> list[str]:
@@ -360,7 +364,7 @@ def rebuild(settings: Settings, to: Path | None = None) -> CorrectionResult:
         # (a stale WAL next to the new file would make it unopenable), then swap atomically
         keep = (
             settings.warehouse_dir
-            / f"ptce.avant-reconstruction.{dt.datetime.now():%Y%m%d-%H%M%S}.duckdb"
+            / f"ptce.avant-reconstruction.{settings.clock():%Y%m%d-%H%M%S}.duckdb"
         )
         shutil.copyfile(settings.live_db, keep)
         wal = Path(str(settings.live_db) + ".wal")

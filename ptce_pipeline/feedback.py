@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from . import issues as I
 from . import layout as L
 from .inbox import FEEDBACK_DIR
+from .xlsx_writer import workbook_bytes
 
 PARIS = ZoneInfo("Europe/Paris")
 RED = "FFC7CE"
@@ -91,9 +92,7 @@ def annotated_workbook(
     _unmark(wb)
     _mark(wb, issues)
     _anomalies_sheet(wb, issues)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return workbook_bytes(wb)
 
 
 def _open(data: bytes, file_format: str | None, raw_sheets):

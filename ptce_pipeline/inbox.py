@@ -8,7 +8,6 @@ is still the same file)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 import stat
@@ -145,7 +144,7 @@ def quarantine_symlink(settings: Settings, link: Path) -> Path:
     """Move a symbolic link (the link itself, never its target) to warehouse/quarantine/."""
     target_dir = settings.quarantine_dir
     target_dir.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    stamp = settings.clock().strftime("%Y%m%d-%H%M%S")
     safe = re.sub(r"[^\w.\-]+", "_", link.name)[:80] or "lien"
     target = target_dir / f"{stamp}_{safe}"
     n = 1

@@ -43,10 +43,6 @@ APPLIED_FILE = "journal_applied"
 MIN_CHUNK = 25  # files a task handles at least (a task costs ≈ 20 ms of orchestration)
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 @dataclass
 class Claimed:
     candidate: Candidate
@@ -260,7 +256,7 @@ class IngestRun:
         *,
         settle: float | None = None,
         progress: Callable[[int, int], None] | None = None,
-        now: Callable[[], dt.datetime] = utcnow,
+        now: Callable[[], dt.datetime] | None = None,
     ):
         self.settings = settings
         self.settle = settings.settle_seconds if settle is None else settle
@@ -268,7 +264,7 @@ class IngestRun:
         self.report = RunReport()
         self.cfg = load_config(settings)
         self.journal = Journal(settings)
-        self.at = now()
+        self.at = (now or settings.clock)()
         self.gen: Generation | None = None
         self.ledger: Ledger | None = None
         self.processor: Processor | None = None
@@ -456,7 +452,7 @@ def run_ingest(
     *,
     settle: float | None = None,
     progress: Callable[[int, int], None] | None = None,
-    now: Callable[[], dt.datetime] = utcnow,
+    now: Callable[[], dt.datetime] | None = None,
 ) -> RunReport:
     """Ingest everything new in the inbox, without Prefect (the flow runs the same steps)."""
     run = IngestRun(settings, settle=settle, progress=progress, now=now)

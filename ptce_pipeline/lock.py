@@ -25,9 +25,10 @@ def holder(path: Path) -> str | None:
 
 
 @contextlib.contextmanager
-def warehouse_lock(path: Path, what: str | None = None):
+def warehouse_lock(path: Path, what: str | None = None, now: dt.datetime | None = None):
     """Hold the lock for the block; raise WarehouseBusy at once if another process holds it.
-    `what` (e.g. "ptce ingest") is written in the lock file for the loser's message."""
+    `what` (e.g. "ptce ingest") and `now` (the settings' clock) are written in the lock file
+    for the loser's message."""
     key = str(path)
     with _guard:
         if key in _held:
@@ -47,7 +48,7 @@ def warehouse_lock(path: Path, what: str | None = None):
                     + (f" ({who})" if who else "")
                     + " : celle-ci s'arrête sans rien traiter."
                 ) from None
-            since = dt.datetime.now().strftime("%d/%m/%Y %H:%M:%S")
+            since = (now or dt.datetime.now(dt.UTC)).astimezone().strftime("%d/%m/%Y %H:%M:%S")
             label = f"processus {os.getpid()}" + (f", {what}" if what else "") + f", depuis {since}"
             with contextlib.suppress(OSError):  # a full disk must not stop the run here
                 os.ftruncate(fd, 0)

@@ -10,12 +10,8 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import io
-import os
-import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
@@ -25,15 +21,12 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Si
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.writer.excel import ExcelWriter
 
 from . import TEMPLATE_VERSION
 from . import layout as L
 from .referentiel import Field, Referentiel
 from .registry import Pole
-
-FIXED_DATE = dt.datetime(2026, 1, 1, 0, 0, 0)
-_ZIP_DATE = (2026, 1, 1, 0, 0, 0)
+from .xlsx_writer import FIXED_DATE, save_workbook, workbook_bytes  # noqa: F401 (re-exported)
 
 TITLE_FONT = Font(bold=True, size=14, color="1F3864")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -546,39 +539,6 @@ def build_template(
 
 
 # --------------------------------------------------------------------------------------------
-class _FixedTimeZip(zipfile.ZipFile):
-    """A ZipFile whose members all carry the same timestamp: byte-identical output."""
-
-    def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
-        if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
-            zinfo = zipfile.ZipInfo(zinfo_or_arcname, date_time=_ZIP_DATE)
-            zinfo.compress_type = self.compression
-            zinfo.external_attr = 0o600 << 16
-            zinfo_or_arcname = zinfo
-        return super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
-
-    def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
-        with open(filename, "rb") as fh:
-            data = fh.read()
-        name = arcname if arcname is not None else os.path.basename(filename)
-        return self.writestr(str(name), data, compress_type, compresslevel)
-
-
-def workbook_bytes(wb: Workbook, *, modified: dt.datetime = FIXED_DATE) -> bytes:
-    buf = io.BytesIO()
-    archive = _FixedTimeZip(buf, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
-    wb.properties.modified = modified
-    ExcelWriter(wb, archive).save()
-    return buf.getvalue()
-
-
-def save_workbook(wb: Workbook, path: Path, **kwargs) -> None:
-    data = workbook_bytes(wb, **kwargs)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-
-
 # --------------------------------------------------------------------------------------------
 def _find_row(ws, column: int, key: str, start: int = 1) -> int | None:
     for row in range(start, ws.max_row + 1):

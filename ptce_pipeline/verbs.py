@@ -104,7 +104,7 @@ def cmd_init(args) -> int:
     ensure_pole_folders(settings, cfg.registry.poles)
     from .lock import warehouse_lock
 
-    with warehouse_lock(settings.lock_path):
+    with warehouse_lock(settings.lock_path, now=settings.clock()):
         existed = settings.live_db.exists()
         create_empty(settings)
         archive_current(settings, cfg)
@@ -191,7 +191,7 @@ def _run_flow(args, name: str, **params) -> tuple[Any, bool]:
 
     settings = _settings(args, settle=getattr(args, "settle", None))
     _require_home(settings)
-    with warehouse_lock(settings.lock_path, what=f"ptce {args.verb}"):
+    with warehouse_lock(settings.lock_path, what=f"ptce {args.verb}", now=settings.clock()):
         return run_flow(settings, name, **params)
 
 
@@ -252,7 +252,7 @@ def cmd_demo(args) -> int:
     settings = load_settings(home=args.home, demo=True, settle=0)
     out(f"Démonstration dans {settings.home}")
     settings.home.mkdir(parents=True, exist_ok=True)
-    with warehouse_lock(settings.lock_path, what="ptce demo"):
+    with warehouse_lock(settings.lock_path, what="ptce demo", now=settings.clock()):
         from .referentiel import load_referentiel
 
         dropped = prepare(settings, load_referentiel(settings.referentiel_path), args.seed)
@@ -307,7 +307,7 @@ def _correction(args, fn, **kw) -> int:
 
     settings = _settings(args)
     _require_home(settings)
-    with warehouse_lock(settings.lock_path):
+    with warehouse_lock(settings.lock_path, now=settings.clock()):
         result = fn(settings, **kw)
     for line in result.lines:
         out(line)

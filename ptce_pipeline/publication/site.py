@@ -277,7 +277,7 @@ def publish(
     if not settings.snapshot_db.exists():
         result.nothing = True
         return result
-    generated = now or dt.datetime.now(dt.UTC)
+    generated = now or settings.clock()
     if generated.tzinfo is None:
         generated = generated.replace(tzinfo=dt.UTC)
     ref = load_referentiel(settings.referentiel_path)
