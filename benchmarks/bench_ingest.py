@@ -53,12 +53,11 @@ def base_workbook() -> tuple[bytes, dict[str, str]]:
     """One valid filled workbook with placeholder identity, and the cells of a few indicators."""
     import random
 
-    from ptce_pipeline import demo
+    from ptce_pipeline.catalogue.referentiel import load_referentiel
+    from ptce_pipeline.catalogue.registry import Pole
     from ptce_pipeline.config import Limits
-    from ptce_pipeline.referentiel import load_referentiel
-    from ptce_pipeline.registry import Pole
-    from ptce_pipeline.sandbox import read_one
-    from ptce_pipeline.template import build_template, fill_workbook, workbook_bytes
+    from ptce_pipeline.reading.sandbox import read_one
+    from ptce_pipeline.template.build import build_template, demo, fill_workbook, workbook_bytes
 
     ref = load_referentiel()
     dp = demo.POLES[0]
@@ -110,7 +109,7 @@ def variant(base: bytes, cells: dict[str, str], i: int) -> bytes:
 
 
 def corpus(n: int) -> Path:
-    from ptce_pipeline.referentiel import load_referentiel
+    from ptce_pipeline.catalogue.referentiel import load_referentiel
 
     key = hashlib.sha256(
         load_referentiel().sha256.encode()

@@ -28,11 +28,10 @@ from pathlib import Path
 
 
 def build_homes(root: Path, n: int, copies: int) -> list[Path]:
-    from ptce_pipeline import demo
+    from ptce_pipeline.catalogue.referentiel import load_referentiel
+    from ptce_pipeline.catalogue.registry import Pole, write_registry
     from ptce_pipeline.config import load_settings
-    from ptce_pipeline.referentiel import load_referentiel
-    from ptce_pipeline.registry import Pole, write_registry
-    from ptce_pipeline.template import build_template, fill_workbook, workbook_bytes
+    from ptce_pipeline.template.build import build_template, demo, fill_workbook, workbook_bytes
 
     ref = load_referentiel()
     poles = []
@@ -82,7 +81,7 @@ def main() -> None:
         print(f"{args.files} classeurs écrits en {time.perf_counter() - t:.1f} s ({root})")
 
         from ptce_pipeline.config import load_settings
-        from ptce_pipeline.ingest import run_ingest
+        from ptce_pipeline.ingestion.run import run_ingest
 
         os.environ["PTCE_SETTLE"] = "0"
         settings = load_settings(home=homes[0])
@@ -93,7 +92,7 @@ def main() -> None:
         steps = ", ".join(f"{k} {v:.2f}" for k, v in report.durations.items())
         print(f"1. sans Prefect (run_ingest)            : {plain:6.2f} s  [{steps}]")
 
-        from ptce_pipeline.prefect_env import prefect_api
+        from ptce_pipeline.orchestration.prefect_env import prefect_api
 
         settings = load_settings(home=homes[1])
         empty = root / "vide"
@@ -111,7 +110,7 @@ def main() -> None:
 
         t = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "-m", "ptce_pipeline.cli", "ingest", "--home", str(homes[2])],
+            [sys.executable, "-m", "ptce_pipeline.cli.parser", "ingest", "--home", str(homes[2])],
             env=env(homes[2]),
             capture_output=True,
             text=True,

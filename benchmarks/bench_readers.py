@@ -39,9 +39,8 @@ SHEETS = ("Identité", "Membres", "Indicateurs", "Critères", "_ptce")
 
 def corpus(n: int) -> list[tuple[str, str, bytes]]:
     """[(label, format, bytes)]: N demo workbooks and the LibreOffice-saved fixtures."""
-    from ptce_pipeline import demo
-    from ptce_pipeline.referentiel import load_referentiel
-    from ptce_pipeline.template import build_template, fill_workbook, workbook_bytes
+    from ptce_pipeline.catalogue.referentiel import load_referentiel
+    from ptce_pipeline.template.build import build_template, demo, fill_workbook, workbook_bytes
 
     ref = load_referentiel()
     reg = {p.pole_id: p for p in demo.registry()}
@@ -109,13 +108,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args(argv)
 
+    from ptce_pipeline.catalogue.referentiel import load_referentiel
     from ptce_pipeline.config import Limits
-    from ptce_pipeline.extract import extract
-    from ptce_pipeline.preflight import run_preflight
-    from ptce_pipeline.referentiel import load_referentiel
-    from ptce_pipeline.sandbox import read_one
-    from ptce_pipeline.sniff import sniff
-    from ptce_pipeline.workbook import read_raw
+    from ptce_pipeline.reading.extract import extract
+    from ptce_pipeline.reading.preflight import run_preflight
+    from ptce_pipeline.reading.sandbox import read_one
+    from ptce_pipeline.reading.sniff import sniff
+    from ptce_pipeline.reading.workbook import read_raw
 
     ref = load_referentiel()
     limits = Limits()

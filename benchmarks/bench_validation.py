@@ -25,11 +25,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def contents(n: int):
-    from ptce_pipeline import demo
+    from ptce_pipeline.catalogue.referentiel import load_referentiel
     from ptce_pipeline.config import Limits
-    from ptce_pipeline.referentiel import load_referentiel
-    from ptce_pipeline.sandbox import read_one
-    from ptce_pipeline.validation import Item
+    from ptce_pipeline.reading.sandbox import read_one
+    from ptce_pipeline.template import demo
+    from ptce_pipeline.validation.batch import Item
 
     ref = load_referentiel()
     read = []
@@ -44,9 +44,9 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
 
-    from ptce_pipeline import demo
-    from ptce_pipeline.registry import Registry
-    from ptce_pipeline.validation import Context, status_of, validate_batch
+    from ptce_pipeline.catalogue.registry import Registry
+    from ptce_pipeline.template import demo
+    from ptce_pipeline.validation.batch import Context, status_of, validate_batch
 
     ref, items = contents(args.n)
     registry = Registry({p.pole_id: p for p in demo.registry()}, "bench")

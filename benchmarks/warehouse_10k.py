@@ -27,14 +27,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 def build(root: Path, n: int):
     from conftest import filled, make_home, workbook
 
-    from ptce_pipeline.context import load_config
-    from ptce_pipeline.ledger import Ledger, Result
-    from ptce_pipeline.referentiel import load_referentiel
-    from ptce_pipeline.sandbox import read_one
-    from ptce_pipeline.warehouse import Generation, load_reference
+    from ptce_pipeline.catalogue.context import load_config
+    from ptce_pipeline.catalogue.referentiel import load_referentiel
+    from ptce_pipeline.reading.sandbox import read_one
+    from ptce_pipeline.store.ledger import Ledger, Result
+    from ptce_pipeline.store.warehouse import Generation, load_reference
 
     ref = load_referentiel()
-    from ptce_pipeline.registry import Pole
+    from ptce_pipeline.catalogue.registry import Pole
 
     poles = [Pole(f"PTCE-{k:03d}", f"Pôle {k}", "69", 2000, None) for k in range(1, 501)]
     settings = make_home(root, poles=poles)
@@ -84,8 +84,9 @@ def build(root: Path, n: int):
 
 
 def measure(settings, cfg, content, n: int, rounds: int) -> dict[str, list[float]]:
-    from ptce_pipeline.ledger import Ledger, Result
-    from ptce_pipeline.warehouse import Generation, check_openable, publish_snapshot
+    from ptce_pipeline.store.ledger import Ledger, Result
+    from ptce_pipeline.store.snapshot import publish_snapshot
+    from ptce_pipeline.store.warehouse import Generation, check_openable
 
     timings: dict[str, list[float]] = {}
     t0 = time.perf_counter()
@@ -181,7 +182,7 @@ def main() -> None:
             f"{name:<48} {med * 1000:8.0f} ms  (runs: {', '.join(f'{v * 1000:.0f}' for v in values)})"
         )
     print(f"{'total per run':<48} {total * 1000:8.0f} ms")
-    from ptce_pipeline.warehouse import publish_snapshot
+    from ptce_pipeline.store.snapshot import publish_snapshot
 
     t0 = time.perf_counter()
     publish_snapshot(settings, full=True)

@@ -17,9 +17,9 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
 from ptce_pipeline.config import load_settings
-from ptce_pipeline.errors import PtceError, WarehouseBusy
-from ptce_pipeline.ingest import IngestRun, describe_error
-from ptce_pipeline.lock import warehouse_lock
+from ptce_pipeline.errors import PtceError, WarehouseBusy, describe_error
+from ptce_pipeline.ingestion.run import IngestRun
+from ptce_pipeline.store.lock import warehouse_lock
 
 ARTIFACT_KEY = "ptce-ingestion"
 

@@ -9,11 +9,10 @@ from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed
 
 from ptce_pipeline.config import load_settings
-from ptce_pipeline.errors import WarehouseBusy
+from ptce_pipeline.errors import WarehouseBusy, describe_error
 from ptce_pipeline.faults import fault_point
-from ptce_pipeline.ingest import describe_error
-from ptce_pipeline.lock import warehouse_lock
 from ptce_pipeline.publication import PublishResult, publish
+from ptce_pipeline.store.lock import warehouse_lock
 
 from .ingest import _transient, busy
 
@@ -38,7 +37,9 @@ def build(settings, periods: list[int] | None) -> PublishResult:
 def publish_national_tables(home: str | None = None, periods: list[int] | None = None):
     settings = load_settings(home=home)
     try:
-        with warehouse_lock(settings.lock_path, what="flux publish-national-tables", now=settings.clock()):
+        with warehouse_lock(
+            settings.lock_path, what="flux publish-national-tables", now=settings.clock()
+        ):
             fault_point(settings, "publish_start")
             result = build(settings, periods)
     except WarehouseBusy as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefect import flow
 
-from ptce_pipeline.ingest import describe_error
+from ptce_pipeline.errors import describe_error
 
 from .ingest import ingest_inbox
 from .publish import publish_national_tables

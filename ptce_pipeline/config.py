@@ -8,9 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .errors import ConfigError
+from ptce_pipeline.errors import ConfigError
 
 MIB = 1024 * 1024
+FEEDBACK_DIR = "retours"  # inbox/<pole>/retours/: what a pole gets back
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,9 @@ class Settings:
 
     def pole_inbox(self, pole_id: str) -> Path:
         return self.inbox / pole_id
+
+    def pole_feedback(self, pole_id: str) -> Path:
+        return self.inbox / pole_id / FEEDBACK_DIR
 
     def with_(self, **changes) -> Settings:
         return replace(self, **changes)

@@ -3,6 +3,8 @@ never exceptions."""
 
 from __future__ import annotations
 
+import errno
+
 
 class PtceError(Exception):
     """Base class: the pipeline cannot continue. The message is French (shown to the user)."""
@@ -42,3 +44,24 @@ class WarehouseBusy(PtceError):
 
 class NotFound(PtceError):
     """A submission, file or period named on the command line does not exist."""
+
+
+INGEST_DISK_FULL = (
+    "l'entrepôt vivant n'a pas changé, les fichiers reçus sont archivés et seront traités au "
+    "prochain passage"
+)
+
+
+def describe_error(exc: BaseException, disk_full: str = INGEST_DISK_FULL) -> str:
+    """One French line for one of our own failures (what happened, what to do)."""
+    if _is_disk_full(exc):
+        return f"disque plein (ENOSPC) : libérez de la place ; {disk_full}"
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return f"{type(exc).__name__} : {text[:200]}"
+
+
+def _is_disk_full(exc: BaseException) -> bool:
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(exc).lower()  # DuckDB reports a full disk as an IO Error with the OS message
+    return "no space left on device" in text or "disk quota exceeded" in text

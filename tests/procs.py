@@ -67,7 +67,7 @@ class Procs:
         return proc
 
     def ptce(self, *args: str, env: dict[str, str], **kw) -> subprocess.Popen:
-        return self.start([PY, "-m", "ptce_pipeline.cli", *args], env, **kw)
+        return self.start([PY, "-m", "ptce_pipeline.cli.parser", *args], env, **kw)
 
     def run(self, *args: str, env: dict[str, str], timeout: float = 300) -> Result:
         proc = self.ptce(*args, env=env)

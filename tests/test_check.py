@@ -11,9 +11,9 @@ import openpyxl
 import pytest
 from conftest import drop, make_home
 
-from ptce_pipeline import layout as L
-from ptce_pipeline.cli import main
-from ptce_pipeline.ingest import run_ingest
+from ptce_pipeline.catalogue import layout as L
+from ptce_pipeline.cli.parser import main
+from ptce_pipeline.ingestion.run import run_ingest
 
 KEYS = ["sheet", "cell", "column", "code", "severity", "message", "value"]
 

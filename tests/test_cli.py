@@ -7,12 +7,15 @@ import sys
 
 import pytest
 
-from ptce_pipeline.cli import main
+from ptce_pipeline.cli.parser import main
 
 
 def run(*args, **kw):
     return subprocess.run(
-        [sys.executable, "-m", "ptce_pipeline.cli", *args], capture_output=True, text=True, **kw
+        [sys.executable, "-m", "ptce_pipeline.cli.parser", *args],
+        capture_output=True,
+        text=True,
+        **kw,
     )
 
 
@@ -40,7 +43,7 @@ def test_help_is_french_and_lists_every_verb():
 
 def test_help_does_not_import_heavy_libraries():
     code = (
-        "import sys; from ptce_pipeline.cli import build_parser; build_parser(); "
+        "import sys; from ptce_pipeline.cli.parser import build_parser; build_parser(); "
         "print(sorted(m for m in ('prefect', 'pandas', 'duckdb', 'pandera', 'great_tables') if m in sys.modules))"
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -39,7 +39,7 @@ def test_the_system_user_is_known_without_user(tmp_path):
 def test_a_run_stamps_journal_and_receipts_with_the_fixed_clock(home, make_workbook, monkeypatch):
     from conftest import drop
 
-    from ptce_pipeline.ingest import run_ingest
+    from ptce_pipeline.ingestion.run import run_ingest
 
     monkeypatch.setenv("PTCE_NOW", "2031-02-03T04:05:06+00:00")
     drop(home, "PTCE-001", "suivi.xlsx", make_workbook("PTCE-001", 2024))

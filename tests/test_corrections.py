@@ -12,12 +12,12 @@ import duckdb
 import pytest
 from conftest import drop, q, set_indicator
 
-from ptce_pipeline import corrections
-from ptce_pipeline.cli import main
+from ptce_pipeline.catalogue.referentiel import load_referentiel
+from ptce_pipeline.cli.parser import main
 from ptce_pipeline.errors import NotFound
-from ptce_pipeline.ingest import run_ingest
+from ptce_pipeline.ingestion import corrections
+from ptce_pipeline.ingestion.run import run_ingest
 from ptce_pipeline.publication.data import load_period
-from ptce_pipeline.referentiel import load_referentiel
 
 
 def sid(settings, name: str) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ptce_pipeline.issues import CATALOGUE
+from ptce_pipeline.catalogue.issues import CATALOGUE
 
 ROOT = Path(__file__).resolve().parents[1]
 

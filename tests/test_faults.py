@@ -37,8 +37,8 @@ from procs import (
     wait_until,
 )
 
-from ptce_pipeline import demo
-from ptce_pipeline.ingest import run_ingest
+from ptce_pipeline.ingestion.run import run_ingest
+from ptce_pipeline.template import demo
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -268,7 +268,7 @@ def test_sigkill_while_publishing_leaves_the_old_tables_or_the_new(world):
 
 
 def demo_book(world, pole: str, year: int) -> bytes:
-    from ptce_pipeline.referentiel import load_referentiel
+    from ptce_pipeline.catalogue.referentiel import load_referentiel
 
     for p, name, data in demo.workbooks(load_referentiel(), 2012):
         if p == pole and name.endswith(f"_{year}.xlsx"):
@@ -508,7 +508,7 @@ def test_a_really_full_disk(small_disk, tmp_path, books, expected, procs, room):
 
 
 def verify_opens(db: Path) -> None:
-    from ptce_pipeline.ingest import verify_live
+    from ptce_pipeline.ingestion.run import verify_live
 
     class S:
         live_db = db

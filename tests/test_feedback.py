@@ -13,11 +13,11 @@ import openpyxl
 import pytest
 from openpyxl.utils.cell import coordinate_from_string
 
-from ptce_pipeline import demo
-from ptce_pipeline import issues as I
-from ptce_pipeline import layout as L
+from ptce_pipeline.catalogue import issues as I
+from ptce_pipeline.catalogue import layout as L
+from ptce_pipeline.catalogue.registry import Registry
 from ptce_pipeline.config import Limits
-from ptce_pipeline.feedback import (
+from ptce_pipeline.feedback.retours import (
     AUTHOR,
     MARKS_SHEET,
     ORANGE,
@@ -25,9 +25,9 @@ from ptce_pipeline.feedback import (
     annotated_workbook,
     receipt_html,
 )
-from ptce_pipeline.registry import Registry
-from ptce_pipeline.sandbox import read_one
-from ptce_pipeline.validation import Context, Item, validate_batch
+from ptce_pipeline.reading.sandbox import read_one
+from ptce_pipeline.template import demo
+from ptce_pipeline.validation.batch import Context, Item, validate_batch
 
 TODAY = dt.date(2025, 6, 1)
 PAYLOAD = '=HYPERLINK("http://exemple.invalid/vol","clic")'

@@ -113,7 +113,7 @@ def test_mixed_inbox_one_run_decides_everything(home, make_workbook):
     assert "| Expéditeur inconnu | 2 |" in text
     assert "mauvais.xlsx" in text and "Indicateurs!" in text  # the refused file, its cell
     assert "## Durées" in text and "| archivage |" in text
-    from ptce_pipeline.report import RunReport
+    from ptce_pipeline.ingestion.report import RunReport
 
     for line in RunReport.from_dict(report).summary_lines():
         assert line.strip() in text  # the same French summary as the terminal
@@ -202,7 +202,7 @@ def test_busy_warehouse_cancels_the_run_without_claiming(home, make_workbook, tm
         [
             sys.executable,
             "-c",
-            "import sys, time; from pathlib import Path; from ptce_pipeline.lock import warehouse_lock\n"
+            "import sys, time; from pathlib import Path; from ptce_pipeline.store.lock import warehouse_lock\n"
             "with warehouse_lock(Path(sys.argv[1]), what='ptce ingest'):\n"
             "    print('held', flush=True); time.sleep(600)",
             str(home.lock_path),

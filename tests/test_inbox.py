@@ -9,7 +9,7 @@ import time
 import pytest
 from conftest import drop
 
-from ptce_pipeline.inbox import ignored, read_candidate, remove_claimed, scan_inbox
+from ptce_pipeline.ingestion.inbox import ignored, read_candidate, remove_claimed, scan_inbox
 
 
 @pytest.mark.parametrize(

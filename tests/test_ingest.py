@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 from conftest import drop
 
-from ptce_pipeline.ingest import run_ingest
+from ptce_pipeline.ingestion.run import run_ingest
 
 
 def q(settings, sql, *params):

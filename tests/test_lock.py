@@ -11,10 +11,10 @@ import sys
 import pytest
 
 from ptce_pipeline.errors import WarehouseBusy
-from ptce_pipeline.lock import holder, is_held_here, warehouse_lock
+from ptce_pipeline.store.lock import holder, is_held_here, warehouse_lock
 
 HOLD = (
-    "import sys, time; from pathlib import Path; from ptce_pipeline.lock import warehouse_lock\n"
+    "import sys, time; from pathlib import Path; from ptce_pipeline.store.lock import warehouse_lock\n"
     "with warehouse_lock(Path(sys.argv[1]), what='ptce ingest'):\n"
     "    print('held', flush=True); time.sleep(600)"
 )

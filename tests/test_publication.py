@@ -21,12 +21,12 @@ import pandas as pd
 import pytest
 from conftest import drop, filled, make_home, workbook
 
-from ptce_pipeline import demo
-from ptce_pipeline.ingest import run_ingest
+from ptce_pipeline.catalogue.referentiel import referentiel_bytes
+from ptce_pipeline.ingestion.run import run_ingest
 from ptce_pipeline.publication import publish
 from ptce_pipeline.publication import site as S
 from ptce_pipeline.publication.fmt import paris
-from ptce_pipeline.referentiel import referentiel_bytes
+from ptce_pipeline.template import demo
 
 POLES_2024 = [f"PTCE-{i:03d}" for i in range(1, 9)]
 POLES_2025 = POLES_2024[:-1]  # PTCE-008 does not declare 2025
@@ -611,7 +611,7 @@ def test_xlsx_has_french_headers_and_number_formats(pub):
 
 
 def test_closing_a_campaign_republishes_with_its_date(tmp_path, ref):
-    from ptce_pipeline.corrections import campaign
+    from ptce_pipeline.ingestion.corrections import campaign
 
     settings = make_home(tmp_path / "home")
     for pid in POLES_2024[:3]:

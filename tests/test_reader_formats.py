@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from conftest import filled, workbook
 
-from ptce_pipeline import issues as I
+from ptce_pipeline.catalogue import issues as I
 from ptce_pipeline.config import Limits
-from ptce_pipeline.sandbox import read_one
-from ptce_pipeline.sniff import sniff
+from ptce_pipeline.reading.sandbox import read_one
+from ptce_pipeline.reading.sniff import sniff
 
 DATA = Path(__file__).parent / "data"
 
@@ -170,7 +170,7 @@ def test_xls_renamed_xlsx_is_still_xls(ref):
 
 def test_word_97_document(ref):
     """An old Word file is a Compound File too: its directory says what it is."""
-    from ptce_pipeline.sniff import cfb_streams
+    from ptce_pipeline.reading.sniff import cfb_streams
 
     xls = bytearray((DATA / "legacy.xls").read_bytes())
     assert "Workbook" in cfb_streams(bytes(xls))

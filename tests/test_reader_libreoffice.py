@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from ptce_pipeline import TEMPLATE_VERSION
-from ptce_pipeline import layout as L
+from ptce_pipeline.catalogue import layout as L
 from ptce_pipeline.config import Limits
-from ptce_pipeline.preflight import run_preflight
-from ptce_pipeline.sandbox import read_one
+from ptce_pipeline.reading.preflight import run_preflight
+from ptce_pipeline.reading.sandbox import read_one
 
 DATA = Path(__file__).parent / "data"
 _spec = importlib.util.spec_from_file_location("make_fixtures", DATA / "make_fixtures.py")

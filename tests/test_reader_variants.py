@@ -15,10 +15,10 @@ from conftest import filled, workbook
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
 from ptce_pipeline import TEMPLATE_VERSION
-from ptce_pipeline import layout as L
+from ptce_pipeline.catalogue import layout as L
 from ptce_pipeline.config import Limits
-from ptce_pipeline.feedback import annotated_workbook
-from ptce_pipeline.sandbox import read_one
+from ptce_pipeline.feedback.retours import annotated_workbook
+from ptce_pipeline.reading.sandbox import read_one
 
 NBSP, NNBSP = "\u00a0", "\u202f"
 
@@ -433,7 +433,7 @@ def test_no_metadata_at_all_reads_as_the_current_layout(ref, base):
 def test_not_the_template(ref):
     from openpyxl import Workbook
 
-    from ptce_pipeline.template import workbook_bytes
+    from ptce_pipeline.template.build import workbook_bytes
 
     wb = Workbook()
     wb.active.title = "Données"

@@ -16,12 +16,13 @@ import duckdb
 import pytest
 from conftest import drop, filled, make_home, q, workbook
 
-from ptce_pipeline import corrections
-from ptce_pipeline.cli import main
+from ptce_pipeline.cli.parser import main
 from ptce_pipeline.errors import WarehouseCorrupt
-from ptce_pipeline.ingest import run_ingest
-from ptce_pipeline.journal import config_file
-from ptce_pipeline.warehouse import SNAPSHOT_VIEWS, connect, dump, publish_snapshot
+from ptce_pipeline.ingestion import corrections
+from ptce_pipeline.ingestion.run import run_ingest
+from ptce_pipeline.store.journal import config_file
+from ptce_pipeline.store.snapshot import SNAPSHOT_VIEWS, publish_snapshot
+from ptce_pipeline.store.warehouse import connect, dump
 
 
 def sids(settings) -> dict[str, int]:
@@ -157,7 +158,7 @@ def test_incremental_snapshot_equals_the_live_warehouse_without_personal_data(hi
     live = dumps(history.live_db)
     assert live.pop("contacts")
     assert dumps(history.snapshot_db) == live
-    with caplog.at_level(logging.DEBUG, logger="ptce_pipeline.snapshot"):
+    with caplog.at_level(logging.DEBUG, logger="ptce_pipeline.store.snapshot"):
         publish_snapshot(history)
         publish_snapshot(history, full=True)
     assert [r.getMessage() for r in caplog.records] == ["snapshot: patched", "snapshot: copied"]
@@ -276,7 +277,7 @@ def test_a_correction_journaled_but_interrupted_is_applied_by_the_next_run(histo
     sid = sids(history)["v2.xlsx"]
     before = dumps(history.live_db)
     env = {**os.environ, "PTCE_FAULT": "kill:before_swap", "PTCE_HOME": str(history.home)}
-    cmd = [sys.executable, "-m", "ptce_pipeline.cli", "withdraw", str(sid), "--reason", "x"]
+    cmd = [sys.executable, "-m", "ptce_pipeline.cli.parser", "withdraw", str(sid), "--reason", "x"]
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     assert res.returncode == -9
     last = json.loads(history.journal_path.read_text("utf-8").splitlines()[-1])

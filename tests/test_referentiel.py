@@ -9,13 +9,13 @@ import openpyxl
 import pytest
 from conftest import drop, make_home
 
-from ptce_pipeline import layout as L
+from ptce_pipeline.catalogue import layout as L
+from ptce_pipeline.catalogue.referentiel import load_referentiel, referentiel_bytes
 from ptce_pipeline.config import Limits
 from ptce_pipeline.errors import ReferentielError
-from ptce_pipeline.referentiel import load_referentiel, referentiel_bytes
-from ptce_pipeline.sandbox import read_one
-from ptce_pipeline.template import build_template, fill_workbook, workbook_bytes
-from ptce_pipeline.validation import Context, Item, validate_batch
+from ptce_pipeline.reading.sandbox import read_one
+from ptce_pipeline.template.build import build_template, fill_workbook, workbook_bytes
+from ptce_pipeline.validation.batch import Context, Item, validate_batch
 
 NEW_LABEL = "Emplois salariés équivalents temps plein (libellé modifié)"
 
@@ -65,7 +65,7 @@ def test_label_change_flows_to_template_messages_and_tables(tmp_path, make_workb
     issues = validate_batch([Item(content, "PTCE-001")], Context(ref=ref))[0]
     assert any(i.code == "out-of-range" and NEW_LABEL in i.message for i in issues)
     # published tables
-    from ptce_pipeline.ingest import run_ingest
+    from ptce_pipeline.ingestion.run import run_ingest
     from ptce_pipeline.publication import publish
 
     for pole in ("PTCE-001", "PTCE-002", "PTCE-003"):
@@ -101,7 +101,7 @@ def test_broken_catalogue_is_a_clear_french_error(tmp_path):
 
 
 def test_template_fill_helper_rejects_unknown_codes(ref):
-    from ptce_pipeline.template import FilledData
+    from ptce_pipeline.template.build import FilledData
 
     with pytest.raises(KeyError):
         fill_workbook(build_template(ref), ref, FilledData(indicators={"IND99": 1}))

@@ -14,7 +14,7 @@ import pytest
 from conftest import drop, make_home
 from procs import Procs, env_for, pid_alive, query, reached, release, wait_until
 
-from ptce_pipeline.prefect_env import free_port
+from ptce_pipeline.orchestration.prefect_env import free_port
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -182,7 +182,7 @@ def test_serve_schedules_ingestion_and_serves_publication(tmp_path, make_workboo
 
 
 def test_a_second_serve_for_the_same_home_stops_at_once(tmp_path, procs):
-    from ptce_pipeline.lock import warehouse_lock
+    from ptce_pipeline.store.lock import warehouse_lock
 
     home = make_home(tmp_path / "home")
     home.prefect_dir.mkdir(parents=True)

@@ -8,8 +8,8 @@ import sys
 
 from conftest import drop, set_indicator
 
-from ptce_pipeline.cli import main
-from ptce_pipeline.ingest import run_ingest
+from ptce_pipeline.cli.parser import main
+from ptce_pipeline.ingestion.run import run_ingest
 
 
 def status(settings, *args, capsys):

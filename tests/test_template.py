@@ -13,11 +13,11 @@ import pytest
 from conftest import filled, workbook
 
 from ptce_pipeline import TEMPLATE_VERSION
-from ptce_pipeline import layout as L
+from ptce_pipeline.catalogue import layout as L
+from ptce_pipeline.catalogue.registry import Pole
 from ptce_pipeline.config import Limits
-from ptce_pipeline.registry import Pole
-from ptce_pipeline.sandbox import read_one
-from ptce_pipeline.template import build_template, workbook_bytes
+from ptce_pipeline.reading.sandbox import read_one
+from ptce_pipeline.template.build import build_template, workbook_bytes
 
 DATA = Path(__file__).parent / "data"
 

@@ -8,9 +8,9 @@ import pytest
 from conftest import filled, workbook
 
 from ptce_pipeline import TEMPLATE_VERSION
-from ptce_pipeline import layout as L
+from ptce_pipeline.catalogue import layout as L
 from ptce_pipeline.config import Limits
-from ptce_pipeline.sandbox import read_one
+from ptce_pipeline.reading.sandbox import read_one
 
 
 def test_round_trip_values_and_cells(ref):

@@ -19,16 +19,16 @@ from pathlib import Path
 import pytest
 from conftest import filled, workbook
 
-from ptce_pipeline import demo
-from ptce_pipeline import issues as I
-from ptce_pipeline import layout as L
+from ptce_pipeline.catalogue import issues as I
+from ptce_pipeline.catalogue import layout as L
+from ptce_pipeline.catalogue.issues import CATALOGUE, ERREUR
+from ptce_pipeline.catalogue.referentiel import referentiel_bytes
+from ptce_pipeline.catalogue.registry import Registry
 from ptce_pipeline.config import Limits
-from ptce_pipeline.issues import CATALOGUE, ERREUR
-from ptce_pipeline.referentiel import referentiel_bytes
-from ptce_pipeline.registry import Registry
-from ptce_pipeline.sandbox import ReaderPool, read_one
-from ptce_pipeline.sniff import CFB_MAGIC
-from ptce_pipeline.validation import Context, Item, validate_batch
+from ptce_pipeline.reading.sandbox import ReaderPool, read_one
+from ptce_pipeline.reading.sniff import CFB_MAGIC
+from ptce_pipeline.template import demo
+from ptce_pipeline.validation.batch import Context, Item, validate_batch
 
 TODAY = dt.date(2025, 6, 1)
 REGISTRY = Registry({p.pole_id: p for p in demo.registry()}, sha256="tests")

@@ -7,8 +7,8 @@ import argparse
 import re
 from pathlib import Path
 
-from ptce_pipeline.cli import build_parser
-from ptce_pipeline.issues import CATALOGUE, guide_markdown
+from ptce_pipeline.catalogue.issues import CATALOGUE, guide_markdown
+from ptce_pipeline.cli.parser import build_parser
 
 GUIDE = Path(__file__).resolve().parents[1] / "docs" / "guide.md"
 

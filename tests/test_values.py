@@ -9,7 +9,7 @@ import math
 
 import pytest
 
-from ptce_pipeline import values as V
+from ptce_pipeline.content import values as V
 
 NNBSP = "\u202f"
 NBSP = "\u00a0"

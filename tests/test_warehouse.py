@@ -15,14 +15,15 @@ import openpyxl
 import pytest
 from conftest import drop, q, set_indicator
 
-from ptce_pipeline.context import ConfigStore, load_config
-from ptce_pipeline.ingest import run_ingest
-from ptce_pipeline.journal import store
-from ptce_pipeline.ledger import Ledger
-from ptce_pipeline.processing import Processor
-from ptce_pipeline.report import RunReport
-from ptce_pipeline.warehouse import (
-    SNAPSHOT_VIEWS,
+from ptce_pipeline.catalogue.context import load_config
+from ptce_pipeline.ingestion.processing import Processor
+from ptce_pipeline.ingestion.report import RunReport
+from ptce_pipeline.ingestion.run import run_ingest
+from ptce_pipeline.store.configs import ConfigStore
+from ptce_pipeline.store.journal import store
+from ptce_pipeline.store.ledger import Ledger
+from ptce_pipeline.store.snapshot import SNAPSHOT_VIEWS
+from ptce_pipeline.store.warehouse import (
     Generation,
     _migrations,
     connect,
@@ -380,7 +381,7 @@ def test_snapshot_refresh_patches_the_previous_one_exactly(home, make_workbook, 
         "c.xlsx",
         make_workbook("PTCE-003", 2024, change=set_indicator("IND02", 140)),
     )
-    with caplog.at_level(logging.DEBUG, logger="ptce_pipeline.snapshot"):
+    with caplog.at_level(logging.DEBUG, logger="ptce_pipeline.store.snapshot"):
         run_ingest(home)
     assert [r.getMessage() for r in caplog.records] == ["snapshot: patched"]
     live = dumps(home.live_db)

@@ -11,8 +11,8 @@ import duckdb
 import pytest
 from conftest import drop
 
-from ptce_pipeline import corrections
-from ptce_pipeline.ingest import run_ingest
+from ptce_pipeline.ingestion import corrections
+from ptce_pipeline.ingestion.run import run_ingest
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "dictionnaire.md"
 

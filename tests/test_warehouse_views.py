@@ -7,8 +7,8 @@ import statistics
 import pytest
 from conftest import drop, q, set_indicator
 
-from ptce_pipeline import corrections
-from ptce_pipeline.ingest import run_ingest
+from ptce_pipeline.ingestion import corrections
+from ptce_pipeline.ingestion.run import run_ingest
 
 
 def completeness(settings, period):

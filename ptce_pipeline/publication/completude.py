@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..issues import CATALOGUE
+from ptce_pipeline.catalogue.issues import CATALOGUE
+
 from . import fmt as F
 from .data import PeriodData
 from .tables import Col, Table

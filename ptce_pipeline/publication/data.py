@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..referentiel import Referentiel
+from ptce_pipeline.catalogue.referentiel import Referentiel
+
 from .fmt import SECRET_MIN
 
 # Identity fields a publication may show (never personal fields, whatever the catalogue says).

@@ -19,7 +19,8 @@ from collections.abc import Iterator
 
 import pandas as pd
 
-from ..referentiel import Referentiel
+from ptce_pipeline.catalogue.referentiel import Referentiel
+
 from . import fmt as F
 from . import html as H
 from .capitalisation import objective_group

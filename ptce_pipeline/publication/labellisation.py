@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..referentiel import Referentiel
+from ptce_pipeline.catalogue.referentiel import Referentiel
+
 from . import fmt as F
 from .data import PeriodData
 from .tables import Col, Table

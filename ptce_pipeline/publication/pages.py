@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..referentiel import Referentiel
+from ptce_pipeline.catalogue.referentiel import Referentiel
+
 from . import fmt as F
 from . import html as H
 from .data import PeriodData

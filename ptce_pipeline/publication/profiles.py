@@ -14,7 +14,8 @@ import html
 
 import pandas as pd
 
-from ..referentiel import Referentiel
+from ptce_pipeline.catalogue.referentiel import Referentiel
+
 from . import fmt as F
 from .data import PeriodData
 from .tables import Col, Table, heat_class

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..referentiel import Referentiel, fold
+from ptce_pipeline.catalogue.referentiel import Referentiel, fold
+
 from . import fmt as F
 from .data import TYPOLOGY, PeriodData
 from .tables import Col, Table

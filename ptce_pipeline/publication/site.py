@@ -15,9 +15,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..config import Settings
-from ..faults import fault_point
-from ..referentiel import Referentiel, load_referentiel
+from ptce_pipeline.catalogue.referentiel import Referentiel, load_referentiel
+from ptce_pipeline.config import Settings
+from ptce_pipeline.faults import fault_point
+
 from . import capitalisation, completude, fiches, labellisation, profiles, recensement
 from . import data as D
 from . import fmt as F
@@ -271,7 +272,7 @@ def publish(
 ) -> PublishResult:
     """Publish the given periods, or those whose data (or référentiel, or the previous period's
     data, or the publication format) changed since their last publication."""
-    from ..warehouse import connect
+    from ptce_pipeline.store.warehouse import connect
 
     result = PublishResult()
     if not settings.snapshot_db.exists():

@@ -17,7 +17,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from conftest import filled, workbook  # noqa: E402
 
-from ptce_pipeline.referentiel import load_referentiel  # noqa: E402
+from ptce_pipeline.catalogue.referentiel import load_referentiel  # noqa: E402
 
 
 def main() -> None:

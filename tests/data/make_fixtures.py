@@ -78,7 +78,7 @@ def convert(data: bytes, target: str, *, source_suffix: str = ".xlsx") -> bytes:
 
 
 def _value_cell(wb, sheet: str, code: str):
-    from ptce_pipeline import layout as L
+    from ptce_pipeline.catalogue import layout as L
 
     ws = wb[sheet]
     col = L.indicator_headers().index(L.IND_VALUE) + 1
@@ -92,7 +92,7 @@ def source_filled(ref):
     """(bytes, FilledData) of the filled template LibreOffice opens and saves."""
     from conftest import filled, workbook
 
-    from ptce_pipeline import layout as L
+    from ptce_pipeline.catalogue import layout as L
 
     data = filled(ref)
     data.identity["date_remplissage"] = dt.datetime.combine(DATE_FILLED, dt.time())
@@ -114,7 +114,7 @@ def source_filled(ref):
 def source_errors(ref) -> bytes:
     from conftest import filled, workbook
 
-    from ptce_pipeline import layout as L
+    from ptce_pipeline.catalogue import layout as L
 
     def edit(wb):
         for code, (formula, _shown) in ERRORS.items():
@@ -127,7 +127,7 @@ def source_merged(ref) -> bytes:
     """Three indicator values merged into one cell (only the first keeps its value)."""
     from conftest import filled, workbook
 
-    from ptce_pipeline import layout as L
+    from ptce_pipeline.catalogue import layout as L
 
     return workbook(ref, filled(ref), edit=lambda wb: wb[L.SHEET_INDICATORS].merge_cells(MERGED))
 
@@ -135,7 +135,7 @@ def source_merged(ref) -> bytes:
 def source_tiny() -> bytes:
     from openpyxl import Workbook
 
-    from ptce_pipeline.template import workbook_bytes
+    from ptce_pipeline.template.build import workbook_bytes
 
     wb = Workbook()
     wb.active.title = "Feuil1"
@@ -145,7 +145,7 @@ def source_tiny() -> bytes:
 
 
 def main() -> int:
-    from ptce_pipeline.referentiel import load_referentiel
+    from ptce_pipeline.catalogue.referentiel import load_referentiel
 
     if soffice() is None:
         print("soffice introuvable : installez LibreOffice pour refaire ces fichiers.")

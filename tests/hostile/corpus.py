@@ -21,7 +21,7 @@ from pathlib import Path
 from conftest import filled, workbook
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
-from ptce_pipeline import layout as L
+from ptce_pipeline.catalogue import layout as L
 
 from .builders import (
     LAUGHS,
@@ -264,7 +264,7 @@ NAME_CASES = {  # hostile file names, each on a valid workbook of its own pole
 def build(ref, template: bytes, gib_bomb: Path, tmp: Path) -> list[Case]:
     """Every case. `template` is PTCE-001's valid 2024 workbook (already loaded in phase 0)."""
     from ptce_pipeline.config import Limits
-    from ptce_pipeline.sandbox import read_one
+    from ptce_pipeline.reading.sandbox import read_one
 
     ind = {c: cell.cell for c, cell in read_one(template, ref, Limits()).content.indicators.items()}
     cases = [

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from ptce_pipeline.catalogue.referentiel import referentiel_bytes
 from ptce_pipeline.config import Limits, load_settings
 from ptce_pipeline.errors import ConfigError
-from ptce_pipeline.referentiel import referentiel_bytes
-from ptce_pipeline.sandbox import ReaderPool, check_xml_safety, read_one
-from ptce_pipeline.workbook import read_raw
+from ptce_pipeline.reading.sandbox import ReaderPool, check_xml_safety, read_one
+from ptce_pipeline.reading.workbook import read_raw
 
 from .builders import (
     LAUGHS,
@@ -168,8 +168,8 @@ def test_reader_pool_will_not_start_without_defusedxml(ref):
     """openpyxl reads the variable at import: the check must see it in a fresh interpreter."""
     code = (
         "from ptce_pipeline.config import Limits\n"
-        "from ptce_pipeline.referentiel import referentiel_bytes\n"
-        "from ptce_pipeline.sandbox import ReaderPool\n"
+        "from ptce_pipeline.catalogue.referentiel import referentiel_bytes\n"
+        "from ptce_pipeline.reading.sandbox import ReaderPool\n"
         "ReaderPool(referentiel_bytes(), 'x', Limits())\n"
     )
     env = {**os.environ, "OPENPYXL_DEFUSEDXML": "False"}
@@ -430,7 +430,7 @@ def test_calamine_panic_is_a_refusal_not_a_crash(tmp_path):
         "import resource, sys\n"
         "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
         "from ptce_pipeline.config import Limits\n"
-        "from ptce_pipeline.workbook import read_raw\n"
+        "from ptce_pipeline.reading.workbook import read_raw\n"
         "raw, issues = read_raw(open(sys.argv[1], 'rb').read(), Limits(preflight=False))\n"
         "print(raw is None, [i.code for i in issues])\n"
     )

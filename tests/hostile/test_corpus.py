@@ -23,9 +23,9 @@ import duckdb
 import pytest
 from conftest import filled, make_home, workbook
 
-from ptce_pipeline import issues as I
-from ptce_pipeline.ingest import run_ingest
-from ptce_pipeline.journal import archive_name
+from ptce_pipeline.catalogue import issues as I
+from ptce_pipeline.ingestion.run import run_ingest
+from ptce_pipeline.store.journal import archive_name
 
 from . import corpus as C
 

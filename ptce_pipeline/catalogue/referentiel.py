@@ -1,0 +1,440 @@
+"""The référentiel catalogue: the one source of truth for template, schemas, messages and tables.
+
+`load_referentiel(settings)` returns the packaged catalogue (``schemas/referentiel.toml``) or
+the home's own ``referentiel.toml`` / ``.yaml`` when it has one.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ptce_pipeline.errors import ReferentielError
+
+KINDS_NUMERIC = ("count", "euros", "fte", "percent", "m2", "scale")
+IDENTITY_KINDS = (
+    "pole_id",
+    "text",
+    "siret",
+    "code",
+    "commune",
+    "departement",
+    "region",
+    "year",
+    "period",
+    "email",
+    "date",
+)
+
+
+def fold(text: str) -> str:
+    """Case-, accent-, space- and apostrophe-insensitive key used to match labels."""
+    text = unicodedata.normalize("NFKD", str(text))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.replace("’", "'").replace("‘", "'").replace("`", "'")
+    return " ".join(text.casefold().split())
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    unit: str
+    integer: bool
+    min: float | None
+    max: float | None
+    total: bool
+    excel_format: str
+
+
+@dataclass(frozen=True)
+class Objective:
+    code: str
+    label: str
+    parent: str | None = None  # general objective of a main objective
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    objective: str  # main objective code
+    general: str  # general objective code
+    label: str
+    help: str
+    kind: str
+    unit: str
+    integer: bool
+    min: float | None
+    max: float | None
+    required: bool
+    total: bool
+    excel_format: str
+
+
+@dataclass(frozen=True)
+class Criterion:
+    code: str
+    type: str  # incontournable | a_tester
+    label: str
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class CodeValue:
+    code: str
+    label: str
+    flags: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class CodeList:
+    name: str
+    label: str
+    values: tuple[CodeValue, ...]
+
+    @cached_property
+    def lookup(self) -> dict[str, str]:
+        """folded label or code → code"""
+        out: dict[str, str] = {}
+        for value in self.values:
+            out[fold(value.code)] = value.code
+            out[fold(value.code.replace("_", " "))] = value.code
+            out[fold(value.label)] = value.code
+        return out
+
+    def label_of(self, code: str | None) -> str | None:
+        for value in self.values:
+            if value.code == code:
+                return value.label
+        return None
+
+    @property
+    def labels(self) -> list[str]:
+        return [v.label for v in self.values]
+
+    def codes_with(self, flag: str) -> frozenset[str]:
+        return frozenset(v.code for v in self.values if flag in v.flags)
+
+
+@dataclass(frozen=True)
+class Field:
+    """A field of the Identité sheet or a column of the Membres sheet."""
+
+    key: str
+    label: str
+    kind: str
+    required: bool
+    help: str
+    liste: str | None = None
+    personal: bool = False
+    min: float | None = None
+    max: float | None = None
+    width: int | None = None
+
+
+@dataclass(frozen=True)
+class Geography:
+    regions: dict[str, str]  # code → name
+    departements: dict[str, tuple[str, str]]  # code → (name, region code)
+    old_regions: dict[str, str]  # folded old name → current region code
+
+    def region_lookup(self) -> dict[str, str]:
+        out = {fold(code): code for code in self.regions}
+        out.update({fold(name): code for code, name in self.regions.items()})
+        return out
+
+
+@dataclass(frozen=True)
+class Referentiel:
+    version: str
+    sha256: str
+    source: str
+    provisional: bool
+    title: str
+    note: str
+    contact: str
+    kinds: dict[str, Kind]
+    general_objectives: tuple[Objective, ...]
+    main_objectives: tuple[Objective, ...]
+    indicators: tuple[Indicator, ...]
+    criterion_types: dict[str, tuple[str, str]]  # type → (label, plural label)
+    criteria: tuple[Criterion, ...]
+    lists: dict[str, CodeList]
+    identity: tuple[Field, ...]
+    members: tuple[Field, ...]
+    geography: Geography = field(repr=False, default=None)  # type: ignore[assignment]
+
+    @cached_property
+    def indicator_by_code(self) -> dict[str, Indicator]:
+        return {i.code: i for i in self.indicators}
+
+    @cached_property
+    def criterion_by_code(self) -> dict[str, Criterion]:
+        return {c.code: c for c in self.criteria}
+
+    @cached_property
+    def objective_by_code(self) -> dict[str, Objective]:
+        return {o.code: o for o in (*self.general_objectives, *self.main_objectives)}
+
+    @cached_property
+    def identity_by_key(self) -> dict[str, Field]:
+        return {f.key: f for f in self.identity}
+
+    @cached_property
+    def member_by_key(self) -> dict[str, Field]:
+        return {f.key: f for f in self.members}
+
+    def criteria_of(self, ctype: str) -> list[Criterion]:
+        return [c for c in self.criteria if c.type == ctype]
+
+    def indicators_of(self, objective: str) -> list[Indicator]:
+        return [i for i in self.indicators if i.objective == objective or i.general == objective]
+
+    @property
+    def short_sha(self) -> str:
+        return self.sha256[:12]
+
+
+# --------------------------------------------------------------------------------------------
+def _read_source(path: Path | None) -> tuple[bytes, str]:
+    if path is None:
+        data = resources.files("ptce_pipeline.schemas").joinpath("referentiel.toml").read_bytes()
+        return data, "referentiel.toml (catalogue livré avec ptce-pipeline)"
+    try:
+        return path.read_bytes(), str(path)
+    except OSError as exc:
+        raise ReferentielError(
+            f"Impossible de lire le référentiel {path} : {exc.strerror}."
+        ) from None
+
+
+def _parse(data: bytes, source: str) -> dict[str, Any]:
+    try:
+        if source.endswith((".yaml", ".yml")):
+            import yaml  # PyYAML comes with Prefect
+
+            parsed = yaml.safe_load(io.BytesIO(data))
+        else:
+            parsed = tomllib.loads(data.decode("utf-8"))
+    except Exception as exc:
+        raise ReferentielError(f"Le référentiel {source} est illisible : {exc}") from None
+    if not isinstance(parsed, dict):
+        raise ReferentielError(f"Le référentiel {source} doit être une table (clé = valeur).")
+    return parsed
+
+
+def _need(table: dict, key: str, where: str) -> Any:
+    if key not in table or table[key] in (None, ""):
+        raise ReferentielError(f"Référentiel : « {key} » manque dans {where}.")
+    return table[key]
+
+
+def build_referentiel(raw: dict[str, Any], *, sha256: str, source: str) -> Referentiel:
+    meta = raw.get("meta", {})
+    kinds: dict[str, Kind] = {}
+    for name, spec in raw.get("kinds", {}).items():
+        if name not in KINDS_NUMERIC:
+            raise ReferentielError(f"Référentiel : type d'indicateur inconnu « {name} ».")
+        kinds[name] = Kind(
+            name=name,
+            unit=spec.get("unit", ""),
+            integer=bool(spec.get("integer", False)),
+            min=spec.get("min"),
+            max=spec.get("max"),
+            total=bool(spec.get("total", False)),
+            excel_format=spec.get("excel_format", "General"),
+        )
+    generals = tuple(
+        Objective(
+            code=_need(o, "code", "objectifs_generaux"),
+            label=_need(o, "label", "objectifs_generaux"),
+        )
+        for o in raw.get("objectifs_generaux", [])
+    )
+    general_codes = {o.code for o in generals}
+    mains = []
+    for o in raw.get("objectifs_principaux", []):
+        code = _need(o, "code", "objectifs_principaux")
+        parent = _need(o, "parent", f"l'objectif {code}")
+        if parent not in general_codes:
+            raise ReferentielError(
+                f"Référentiel : l'objectif {code} a un parent inconnu « {parent} »."
+            )
+        mains.append(
+            Objective(code=code, label=_need(o, "label", f"l'objectif {code}"), parent=parent)
+        )
+    main_by_code = {o.code: o for o in mains}
+    indicators = []
+    seen: set[str] = set()
+    for spec in raw.get("indicateurs", []):
+        code = _need(spec, "code", "indicateurs")
+        if code in seen:
+            raise ReferentielError(f"Référentiel : l'indicateur {code} est défini deux fois.")
+        seen.add(code)
+        objective = _need(spec, "objectif", f"l'indicateur {code}")
+        if objective not in main_by_code:
+            raise ReferentielError(
+                f"Référentiel : l'indicateur {code} vise un objectif inconnu « {objective} »."
+            )
+        kind_name = _need(spec, "kind", f"l'indicateur {code}")
+        if kind_name not in kinds:
+            raise ReferentielError(
+                f"Référentiel : l'indicateur {code} a un type inconnu « {kind_name} »."
+            )
+        kind = kinds[kind_name]
+        indicators.append(
+            Indicator(
+                code=code,
+                objective=objective,
+                general=main_by_code[objective].parent or "",
+                label=_need(spec, "label", f"l'indicateur {code}"),
+                help=spec.get("help", ""),
+                kind=kind_name,
+                unit=spec.get("unit", kind.unit),
+                integer=bool(spec.get("integer", kind.integer)),
+                min=spec.get("min", kind.min),
+                max=spec.get("max", kind.max),
+                required=bool(spec.get("required", True)),
+                total=bool(spec.get("total", kind.total)),
+                excel_format=spec.get("excel_format", kind.excel_format),
+            )
+        )
+    ctypes = {
+        name: (spec.get("label", name), spec.get("label_pluriel", spec.get("label", name)))
+        for name, spec in raw.get("criteres_types", {}).items()
+    }
+    criteria = []
+    for spec in raw.get("criteres", []):
+        code = _need(spec, "code", "criteres")
+        ctype = _need(spec, "type", f"le critère {code}")
+        if ctype not in ctypes:
+            raise ReferentielError(
+                f"Référentiel : le critère {code} a un type inconnu « {ctype} »."
+            )
+        criteria.append(
+            Criterion(
+                code=code, type=ctype, label=_need(spec, "label", code), help=spec.get("help", "")
+            )
+        )
+    lists = {}
+    for name, spec in raw.get("listes", {}).items():
+        values = []
+        for v in spec.get("values", []):
+            flags = frozenset(k for k, val in v.items() if val is True)
+            values.append(
+                CodeValue(
+                    code=str(_need(v, "code", f"la liste {name}")),
+                    label=_need(v, "label", name),
+                    flags=flags,
+                )
+            )
+        lists[name] = CodeList(name=name, label=spec.get("label", name), values=tuple(values))
+
+    def fields(section: str) -> tuple[Field, ...]:
+        out = []
+        for spec in raw.get(section, []):
+            key = _need(spec, "key", section)
+            kind = _need(spec, "kind", f"{section}.{key}")
+            if kind not in IDENTITY_KINDS and kind not in KINDS_NUMERIC:
+                raise ReferentielError(
+                    f"Référentiel : le champ {key} a un type inconnu « {kind} »."
+                )
+            liste = spec.get("liste")
+            if kind == "code" and liste not in lists:
+                raise ReferentielError(
+                    f"Référentiel : le champ {key} renvoie à une liste inconnue « {liste} »."
+                )
+            out.append(
+                Field(
+                    key=key,
+                    label=_need(spec, "label", f"{section}.{key}"),
+                    kind=kind,
+                    required=bool(spec.get("required", False)),
+                    help=spec.get("help", ""),
+                    liste=liste,
+                    personal=bool(spec.get("personal", False)),
+                    min=spec.get("min"),
+                    max=spec.get("max"),
+                    width=spec.get("width"),
+                )
+            )
+        return tuple(out)
+
+    for needed in ("reponses_criteres", "categories_membres", "formes_juridiques"):
+        if needed not in lists:
+            raise ReferentielError(f"Référentiel : la liste « {needed} » est obligatoire.")
+    identity = fields("identite")
+    for needed in ("pole_id", "periode"):
+        if needed not in {f.key for f in identity}:
+            raise ReferentielError(
+                f"Référentiel : le champ d'identité « {needed} » est obligatoire."
+            )
+    members = fields("membres")
+    if not indicators:
+        raise ReferentielError("Référentiel : aucun indicateur n'est défini.")
+    return Referentiel(
+        version=str(meta.get("version", "sans-version")),
+        sha256=sha256,
+        source=source,
+        provisional=bool(meta.get("provisional", False)),
+        title=meta.get("title", "Référentiel d'action des PTCE"),
+        note=meta.get("note", ""),
+        contact=meta.get("contact", "l'équipe nationale"),
+        kinds=kinds,
+        general_objectives=generals,
+        main_objectives=tuple(mains),
+        indicators=tuple(indicators),
+        criterion_types=ctypes,
+        criteria=tuple(criteria),
+        lists=lists,
+        identity=identity,
+        members=members,
+        geography=load_geography(),
+    )
+
+
+def _package_csv(name: str) -> list[dict[str, str]]:
+    text = resources.files("ptce_pipeline.schemas").joinpath(name).read_text(encoding="utf-8")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+_GEO: Geography | None = None
+
+
+def load_geography() -> Geography:
+    global _GEO
+    if _GEO is None:
+        regions = {r["code"]: r["nom"] for r in _package_csv("regions.csv")}
+        deps = {d["code"]: (d["nom"], d["region"]) for d in _package_csv("departements.csv")}
+        old = {fold(r["nom"]): r["region"] for r in _package_csv("anciennes_regions.csv")}
+        _GEO = Geography(regions=regions, departements=deps, old_regions=old)
+    return _GEO
+
+
+def load_referentiel_bytes(data: bytes, source: str = "referentiel.toml") -> Referentiel:
+    sha = hashlib.sha256(data).hexdigest()
+    return build_referentiel(_parse(data, source), sha256=sha, source=source)
+
+
+_CACHE: dict[tuple[str, str], Referentiel] = {}
+
+
+def load_referentiel(path: Path | None = None) -> Referentiel:
+    """Load the catalogue at `path` (a home's own file) or the packaged one."""
+    data, source = _read_source(path)
+    sha = hashlib.sha256(data).hexdigest()
+    key = (source, sha)
+    if key not in _CACHE:
+        _CACHE[key] = build_referentiel(_parse(data, source), sha256=sha, source=source)
+    return _CACHE[key]
+
+
+def referentiel_bytes(path: Path | None = None) -> bytes:
+    return _read_source(path)[0]

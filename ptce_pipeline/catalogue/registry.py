@@ -1,0 +1,148 @@
+"""The home's registry of expected poles (poles.csv) and campaign deadlines (campagnes.csv)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from ptce_pipeline.errors import RegistryError
+
+REGISTRY_HEADER = ("pole_id", "nom", "departement", "premiere_periode", "derniere_periode")
+CAMPAIGNS_HEADER = ("periode", "date_limite")
+POLE_ID_RE = re.compile(r"^PTCE-\d{3,}$")
+PARIS = ZoneInfo("Europe/Paris")
+
+
+@dataclass(frozen=True)
+class Pole:
+    pole_id: str
+    nom: str
+    departement: str
+    premiere_periode: int
+    derniere_periode: int | None
+
+    def expected_in(self, period: int) -> bool:
+        if period < self.premiere_periode:
+            return False
+        return self.derniere_periode is None or period <= self.derniere_periode
+
+
+@dataclass(frozen=True)
+class Registry:
+    poles: dict[str, Pole]
+    sha256: str  # of poles.csv as read ("" when absent)
+
+    def expected(self, period: int) -> list[Pole]:
+        return [p for p in self.poles.values() if p.expected_in(period)]
+
+
+@dataclass(frozen=True)
+class Campaigns:
+    deadlines: dict[int, dt.date]
+    sha256: str
+
+    def deadline(self, period: int) -> dt.date:
+        return self.deadlines.get(period, dt.date(period + 1, 3, 31))
+
+    def is_late(self, period: int | None, received_at: dt.datetime) -> bool:
+        if period is None:
+            return False
+        limit = dt.datetime.combine(self.deadline(period), dt.time(23, 59, 59), tzinfo=PARIS)
+        return received_at > limit
+
+
+def _read_rows(
+    path: Path, header: tuple[str, ...], what: str
+) -> tuple[list[tuple[int, dict]], bytes]:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return [], b""
+    except OSError as exc:
+        raise RegistryError(f"Impossible de lire {path} : {exc.strerror}.") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise RegistryError(f"{path} doit être enregistré en UTF-8.") from None
+    reader = csv.reader(text.splitlines())
+    rows = list(reader)
+    if not rows:
+        return [], data
+    got = tuple(h.strip() for h in rows[0])
+    if got[: len(header)] != header:
+        raise RegistryError(
+            f"{path} : en-tête attendu « {','.join(header)} », trouvé « {','.join(got)} »."
+        )
+    out = []
+    for lineno, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        row = [*row, *[""] * (len(header) - len(row))]
+        out.append((lineno, {h: row[i].strip() for i, h in enumerate(header)}))
+    return out, data
+
+
+def _year(value: str, path: Path, lineno: int, column: str, *, optional=False) -> int | None:
+    if value == "" and optional:
+        return None
+    if not re.fullmatch(r"\d{4}", value):
+        raise RegistryError(
+            f"{path}, ligne {lineno} : « {column} » doit être une année (reçu « {value} »)."
+        )
+    return int(value)
+
+
+def load_registry(path: Path) -> Registry:
+    rows, data = _read_rows(path, REGISTRY_HEADER, "registre")
+    poles: dict[str, Pole] = {}
+    for lineno, row in rows:
+        pole_id = row["pole_id"]
+        if not POLE_ID_RE.match(pole_id):
+            raise RegistryError(
+                f"{path}, ligne {lineno} : identifiant « {pole_id} » invalide "
+                "(attendu : PTCE- suivi d'au moins trois chiffres, par exemple PTCE-001)."
+            )
+        if pole_id in poles:
+            raise RegistryError(f"{path}, ligne {lineno} : le pôle {pole_id} est déjà inscrit.")
+        first = _year(row["premiere_periode"], path, lineno, "premiere_periode")
+        last = _year(row["derniere_periode"], path, lineno, "derniere_periode", optional=True)
+        if last is not None and first is not None and last < first:
+            raise RegistryError(
+                f"{path}, ligne {lineno} : derniere_periode précède premiere_periode."
+            )
+        poles[pole_id] = Pole(pole_id, row["nom"], row["departement"], first, last)  # type: ignore[arg-type]
+    return Registry(poles=poles, sha256=hashlib.sha256(data).hexdigest() if data else "")
+
+
+def load_campaigns(path: Path) -> Campaigns:
+    rows, data = _read_rows(path, CAMPAIGNS_HEADER, "campagnes")
+    deadlines = {}
+    for lineno, row in rows:
+        period = _year(row["periode"], path, lineno, "periode")
+        try:
+            deadlines[period] = dt.date.fromisoformat(row["date_limite"])
+        except ValueError:
+            raise RegistryError(
+                f"{path}, ligne {lineno} : date_limite doit être une date ISO (AAAA-MM-JJ), "
+                f"reçu « {row['date_limite']} »."
+            ) from None
+    return Campaigns(deadlines=deadlines, sha256=hashlib.sha256(data).hexdigest() if data else "")
+
+
+def write_registry_header(path: Path) -> None:
+    path.write_text(",".join(REGISTRY_HEADER) + "\n", encoding="utf-8")
+
+
+def write_registry(path: Path, poles: list[Pole]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(REGISTRY_HEADER)
+        for p in poles:
+            writer.writerow(
+                [p.pole_id, p.nom, p.departement, p.premiere_periode, p.derniere_periode or ""]
+            )

@@ -1,0 +1,239 @@
+"""`ptce`: the command line (French help and output). Parsing only: each verb calls one core
+function in `verbs`. Heavy libraries are imported inside the verbs, so `ptce --help` is fast."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ptce_pipeline import __version__
+
+_FR = {
+    "usage: ": "utilisation : ",
+    "positional arguments": "arguments",
+    "options": "options",
+    "show this help message and exit": "affiche cette aide et quitte",
+    "the following arguments are required: %s": "arguments obligatoires manquants : %s",
+    "unrecognized arguments: %s": "arguments non reconnus : %s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "choix invalide : %(value)r (possibles : %(choices)s)",
+    "argument %(argument_name)s: %(message)s": "argument %(argument_name)s : %(message)s",
+    "%(prog)s: error: %(message)s\n": "%(prog)s : erreur : %(message)s\n",
+    "expected one argument": "une valeur est attendue",
+    "expected at least one argument": "au moins une valeur est attendue",
+    "expected at most one argument": "au plus une valeur est attendue",
+    "invalid %(type)s value: %(value)r": "valeur invalide : %(value)r",
+    "ambiguous option: %(option)s could match %(matches)s": "option ambiguë : %(option)s (possibles : %(matches)s)",
+    "not allowed with argument %s": "incompatible avec l'argument %s",
+    "one of the arguments %s is required": "l'un des arguments %s est obligatoire",
+}
+argparse._ = lambda text: _FR.get(text, text)  # French argparse messages
+argparse.ngettext = lambda s, p, n: _FR.get(s if n == 1 else p, s if n == 1 else p)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(2, f"Erreur : {message}\n")
+
+
+def _home(p: argparse.ArgumentParser, demo: bool = False) -> None:
+    fallback = "./ptce-demo" if demo else "le dossier courant"
+    p.add_argument(
+        "--home",
+        metavar="DOSSIER",
+        help=f"dossier de l'installation (sinon PTCE_HOME, sinon {fallback})",
+    )
+
+
+def _year(text: str) -> int:
+    if not text.isdigit() or len(text) != 4:
+        raise argparse.ArgumentTypeError(f"« {text} » n'est pas une année (4 chiffres)")
+    return int(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="ptce",
+        description="Pipeline national de suivi des pôles territoriaux de coopération économique (PTCE) : "
+        "dépôt des classeurs, validation, entrepôt DuckDB et tableaux nationaux.",
+        epilog="Codes de sortie : 0 terminé ; 1 terminé mais quelque chose demande votre attention ; "
+        "2 impossible de lancer (usage, configuration, dossier) ; 3 une autre exécution tient l'entrepôt.",
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"ptce-pipeline {__version__}",
+        help="affiche la version et quitte",
+    )
+    sub = parser.add_subparsers(
+        dest="verb", metavar="COMMANDE", title="commandes", parser_class=_Parser
+    )
+
+    p = sub.add_parser(
+        "init", help="crée ou complète l'installation (registre, dossiers de dépôt, entrepôt)"
+    )
+    _home(p)
+
+    p = sub.add_parser("template", help="écrit le modèle de classeur à remplir par un pôle")
+    p.add_argument("-o", "--output", required=True, metavar="FICHIER.xlsx", help="fichier à écrire")
+    p.add_argument(
+        "--pole", metavar="ID", help="pré-remplit l'identité de ce pôle (depuis poles.csv)"
+    )
+    p.add_argument("--period", type=_year, metavar="ANNÉE", help="pré-remplit la période")
+    _home(p)
+
+    p = sub.add_parser("check", help="contrôle des classeurs sans rien charger")
+    p.add_argument(
+        "files", nargs="+", metavar="FICHIER", help="classeurs à contrôler (.xlsx, .ods)"
+    )
+    p.add_argument("--json", action="store_true", help="sortie JSON")
+    p.add_argument(
+        "--annotate",
+        metavar="SORTIE",
+        help="écrit la copie annotée (fichier, ou dossier si plusieurs)",
+    )
+    p.add_argument(
+        "--pole",
+        metavar="ID",
+        help="contrôle comme si le fichier avait été déposé dans le dossier de ce pôle",
+    )
+    _home(p)
+
+    for verb, text in (
+        ("ingest", "intègre les classeurs déposés (via Prefect)"),
+        ("run", "intègre les classeurs puis publie les tableaux (via Prefect)"),
+    ):
+        p = sub.add_parser(verb, help=text)
+        p.add_argument(
+            "--settle",
+            type=float,
+            metavar="SECONDES",
+            help="délai de stabilité d'un fichier avant sa prise en charge (défaut 30)",
+        )
+        if verb == "run":
+            p.add_argument(
+                "--period", type=_year, action="append", metavar="ANNÉE", help="période à publier"
+            )
+        p.add_argument("--json", action="store_true", help="rapport JSON")
+        _home(p)
+
+    p = sub.add_parser(
+        "publish", help="publie les tableaux nationaux des périodes modifiées (via Prefect)"
+    )
+    p.add_argument(
+        "--period",
+        type=_year,
+        action="append",
+        metavar="ANNÉE",
+        help="période à publier (répétable) ; sinon les périodes dont les données ont changé",
+    )
+    _home(p)
+
+    p = sub.add_parser(
+        "demo", help="démonstration complète sur des données fictives (18 pôles, deux campagnes)"
+    )
+    p.add_argument(
+        "--seed", type=int, default=2012, help="graine des données générées (défaut 2012)"
+    )
+    _home(p, demo=True)
+
+    p = sub.add_parser(
+        "serve", help="planifie l'ingestion et la publication (serveur Prefect local)"
+    )
+    p.add_argument(
+        "--ingest-cron",
+        default="*/15 * * * *",
+        metavar="CRON",
+        help="défaut : toutes les 15 minutes",
+    )
+    p.add_argument(
+        "--publish-cron", default="0 6 * * *", metavar="CRON", help="défaut : chaque jour à 6 h"
+    )
+    p.add_argument(
+        "--settle", type=float, metavar="SECONDES", help="délai de stabilité (défaut 30)"
+    )
+    p.add_argument(
+        "--port", type=int, default=4200, help="port du serveur Prefect local (défaut 4200)"
+    )
+    # testing only: an interval schedule in seconds instead of --ingest-cron
+    p.add_argument("--ingest-interval", type=float, help=argparse.SUPPRESS)
+    _home(p)
+
+    p = sub.add_parser(
+        "status", help="complétude d'une période (depuis l'instantané des analystes)"
+    )
+    p.add_argument(
+        "--period", type=_year, metavar="ANNÉE", help="période (défaut : la plus récente)"
+    )
+    p.add_argument("--json", action="store_true", help="sortie JSON")
+    _home(p)
+
+    p = sub.add_parser(
+        "withdraw", help="retire un dépôt (la version précédente redevient en vigueur)"
+    )
+    p.add_argument("submission", type=int, metavar="DÉPÔT", help="numéro de dépôt (submission_id)")
+    p.add_argument(
+        "--reason", required=True, metavar="MOTIF", help="motif, conservé dans le journal d'audit"
+    )
+    p.add_argument("--by", metavar="NOM", help="auteur (défaut : l'utilisateur du système)")
+    _home(p)
+
+    p = sub.add_parser(
+        "reprocess", help="valide de nouveau des fichiers archivés et applique le résultat"
+    )
+    p.add_argument("submission", type=int, nargs="?", metavar="DÉPÔT", help="numéro de dépôt")
+    p.add_argument("--pole", metavar="ID", help="tous les dépôts de ce pôle (avec --period)")
+    p.add_argument("--period", type=_year, metavar="ANNÉE", help="période (avec --pole)")
+    p.add_argument(
+        "--in-error", action="store_true", help="tous les dépôts en erreur ou en attente"
+    )
+    p.add_argument(
+        "--reason", default="retraitement", metavar="MOTIF", help="motif (journal d'audit)"
+    )
+    p.add_argument("--by", metavar="NOM", help="auteur (défaut : l'utilisateur du système)")
+    _home(p)
+
+    p = sub.add_parser("campaign", help="clôt ou rouvre une campagne")
+    csub = p.add_subparsers(dest="action", metavar="ACTION", title="actions", parser_class=_Parser)
+    for action, text in (
+        ("close", "clôt la campagne : les nouveaux fichiers sont validés mais retenus"),
+        ("reopen", "rouvre la campagne : les fichiers retenus sont appliqués"),
+    ):
+        cp = csub.add_parser(action, help=text)
+        cp.add_argument("period", type=_year, metavar="ANNÉE")
+        cp.add_argument("--reason", metavar="MOTIF", help="motif (journal d'audit)")
+        cp.add_argument("--by", metavar="NOM", help="auteur (défaut : l'utilisateur du système)")
+        _home(cp)
+
+    p = sub.add_parser("rebuild", help="reconstruit l'entrepôt depuis l'archive et son journal")
+    p.add_argument(
+        "--to",
+        metavar="DOSSIER",
+        help="écrit DOSSIER/ptce.duckdb au lieu de remplacer l'entrepôt vivant",
+    )
+    _home(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.verb:
+        parser.print_help()
+        return 2
+    if args.verb == "campaign" and not getattr(args, "action", None):
+        parser.parse_args(["campaign", "--help"])
+        return 2
+    from ptce_pipeline.cli import verbs
+
+    return verbs.dispatch(args)
+
+
+def entry() -> None:  # pragma: no cover - console script wrapper
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    os.environ.setdefault("PYTHONWARNINGS", "ignore")
+    sys.exit(main())

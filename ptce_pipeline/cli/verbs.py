@@ -1,0 +1,373 @@
+"""What each `ptce` verb does: call one core function, present the result in French."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+from ptce_pipeline.config import Settings, load_settings
+from ptce_pipeline.errors import ConfigError, HomeError, NotFound, PtceError, WarehouseBusy
+
+
+def out(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def err(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def dispatch(args) -> int:
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    handler = globals()[f"cmd_{args.verb}"]
+    try:
+        return int(handler(args) or 0)
+    except WarehouseBusy as exc:
+        err(f"Occupé : {exc}")
+        return 3
+    except PtceError as exc:
+        err(f"Erreur : {exc}")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err("Interrompu.")
+        return 130
+    except Exception as exc:  # our own bug: one line here, the traceback in a log file
+        log = _log_crash(args)
+        err(
+            f"Erreur interne : {type(exc).__name__} : {str(exc)[:300]}"
+            + (f" (détails : {log})" if log else "")
+        )
+        return 2
+
+
+def _log_crash(args) -> str | None:
+    with contextlib.suppress(Exception):
+        settings = load_settings(home=getattr(args, "home", None), demo=args.verb == "demo")
+        path = settings.home / ".ptce-erreurs.log"
+        if settings.home.is_dir():
+            with open(path, "a", encoding="utf-8") as fh:
+                fh.write(
+                    f"--- {dt.datetime.now().isoformat()} ptce {args.verb}\n{traceback.format_exc()}\n"
+                )
+            return str(path)
+    return None
+
+
+def _settings(args, **kw) -> Settings:
+    return load_settings(home=getattr(args, "home", None), **kw)
+
+
+def _require_home(settings: Settings) -> None:
+    if not settings.home.is_dir():
+        raise HomeError(
+            f"Le dossier {settings.home} n'existe pas : créez l'installation avec `ptce init --home {settings.home}`."
+        )
+    if not settings.registry_path.exists():
+        raise HomeError(
+            f"{settings.home} n'est pas une installation ptce (poles.csv introuvable) : "
+            f"lancez `ptce init --home {settings.home}`."
+        )
+
+
+def _by(args) -> str:
+    return (
+        getattr(args, "by", None)
+        or os.environ.get("PTCE_USER")
+        or os.environ.get("USER")
+        or "inconnu"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+def cmd_init(args) -> int:
+    from ptce_pipeline.catalogue.context import load_config
+    from ptce_pipeline.catalogue.registry import write_registry_header
+    from ptce_pipeline.ingestion.inbox import ensure_pole_folders
+    from ptce_pipeline.store.configs import archive_current
+    from ptce_pipeline.store.warehouse import create_empty
+
+    settings = _settings(args)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    created = []
+    if not settings.registry_path.exists():
+        write_registry_header(settings.registry_path)
+        created.append("poles.csv (en-tête seul : inscrivez-y les pôles)")
+    cfg = load_config(settings)
+    settings.inbox.mkdir(exist_ok=True)
+    ensure_pole_folders(settings, cfg.registry.poles)
+    from ptce_pipeline.store.lock import warehouse_lock
+
+    with warehouse_lock(settings.lock_path, now=settings.clock()):
+        existed = settings.live_db.exists()
+        create_empty(settings)
+        archive_current(settings, cfg)
+    if not existed:
+        created.append("warehouse/ptce.duckdb")
+    out(f"Installation prête : {settings.home}")
+    for c in created:
+        out(f"  créé : {c}")
+    out(f"  pôles inscrits : {len(cfg.registry.poles)} (un dossier de dépôt chacun dans inbox/)")
+    return 0
+
+
+def cmd_template(args) -> int:
+    from ptce_pipeline.catalogue.context import load_config
+    from ptce_pipeline.template.build import build_template, save_workbook
+
+    settings = _settings(args)
+    pole = None
+    deadline = None
+    if args.pole or args.period:
+        cfg = load_config(settings) if settings.registry_path.exists() else None
+        ref = cfg.ref if cfg else _ref(settings)
+        if args.pole:
+            if cfg is None or args.pole not in cfg.registry.poles:
+                raise ConfigError(
+                    f"Le pôle {args.pole} n'est pas inscrit dans {settings.registry_path}."
+                )
+            pole = cfg.registry.poles[args.pole]
+        if args.period and cfg is not None:
+            deadline = cfg.campaigns.deadline(args.period)
+        elif args.period:
+            deadline = dt.date(args.period + 1, 3, 31)
+    else:
+        ref = _ref(settings)
+    path = Path(args.output)
+    if path.parent and not path.parent.exists():
+        raise ConfigError(f"Le dossier {path.parent} n'existe pas.")
+    save_workbook(build_template(ref, pole=pole, period=args.period, deadline=deadline), path)
+    out(
+        f"Modèle écrit : {path} (modèle version {__import__('ptce_pipeline').TEMPLATE_VERSION}, référentiel {ref.version})"
+    )
+    return 0
+
+
+def _ref(settings: Settings):
+    from ptce_pipeline.catalogue.referentiel import load_referentiel
+
+    return load_referentiel(settings.referentiel_path if settings.home.is_dir() else None)
+
+
+def cmd_check(args) -> int:
+    from ptce_pipeline.ingestion.check import check_files, summary, terminal_width
+
+    settings = _settings(args)
+    if args.home and not settings.home.is_dir():
+        raise HomeError(f"Le dossier {settings.home} n'existe pas.")
+    files = [Path(f) for f in args.files]
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        raise NotFound("Fichier introuvable : " + ", ".join(missing))
+    notes: list[str] = []
+    annotate = Path(args.annotate) if args.annotate else None
+    results = check_files(settings, files, pole=args.pole, annotate=annotate, notes=notes)
+    for note in notes:
+        err(f"Note : {note}")
+    if args.json:
+        data = [r.to_json(with_annotated=annotate is not None) for r in results]
+        out(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        width = terminal_width()
+        for r in results:
+            for line in r.lines(width):
+                out(line)
+            out()
+        out(summary(results))
+    return 1 if any(r.refused for r in results) else 0
+
+
+def _run_flow(args, name: str, **params) -> tuple[Any, bool]:
+    """Take the warehouse lock (before Prefect starts: a busy warehouse costs nothing), then
+    run the flow → (its data, failed?)."""
+    from ptce_pipeline.orchestration.runner import run_flow
+    from ptce_pipeline.store.lock import warehouse_lock
+
+    settings = _settings(args, settle=getattr(args, "settle", None))
+    _require_home(settings)
+    with warehouse_lock(settings.lock_path, what=f"ptce {args.verb}", now=settings.clock()):
+        return run_flow(settings, name, **params)
+
+
+def _print_report(data: dict[str, Any]) -> None:
+    from ptce_pipeline.ingestion.report import RunReport
+
+    for line in RunReport.from_dict(data).summary_lines():
+        out(line)
+
+
+def cmd_ingest(args) -> int:
+    data, failed = _run_flow(args, "ingest", settle=args.settle)
+    if args.json:
+        out(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    else:
+        _print_report(data)
+    return 1 if failed or data.get("needs_attention") else 0
+
+
+def cmd_publish(args) -> int:
+    data, failed = _run_flow(args, "publish", periods=args.period)
+    _print_publication(data)
+    return 1 if failed or data.get("error") else 0
+
+
+def _print_publication(data: dict[str, Any]) -> None:
+    if data.get("error"):
+        out(f"Publication non faite : {data['error']}")
+        return
+    paths = {str(k): v for k, v in data.get("paths", {}).items()}
+    for period in data.get("published", []):
+        out(f"Tableaux {period} publiés : {paths[str(period)]}")
+    if not data.get("published"):
+        out(
+            "Aucune période à republier : les données n'ont pas changé depuis la dernière publication."
+        )
+
+
+def cmd_run(args) -> int:
+    data, failed = _run_flow(args, "run", settle=args.settle, periods=args.period)
+    ingest, publication = data["ingest"], data["publication"]
+    if args.json:
+        out(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    else:
+        _print_report(ingest)
+        _print_publication(publication)
+    attention = data.get("ingest_failed") or ingest.get("needs_attention")
+    return 1 if failed or attention or publication.get("error") else 0
+
+
+def cmd_demo(args) -> int:
+    from ptce_pipeline.catalogue.context import load_config
+    from ptce_pipeline.orchestration.runner import run_flow
+    from ptce_pipeline.store.lock import warehouse_lock
+    from ptce_pipeline.store.warehouse import create_empty
+    from ptce_pipeline.template.demo import prepare
+
+    settings = load_settings(home=args.home, demo=True, settle=0)
+    out(f"Démonstration dans {settings.home}")
+    settings.home.mkdir(parents=True, exist_ok=True)
+    with warehouse_lock(settings.lock_path, what="ptce demo", now=settings.clock()):
+        from ptce_pipeline.catalogue.referentiel import load_referentiel
+
+        dropped = prepare(settings, load_referentiel(settings.referentiel_path), args.seed)
+        cfg = load_config(settings)
+        from ptce_pipeline.ingestion.inbox import ensure_pole_folders
+
+        ensure_pole_folders(settings, cfg.registry.poles)
+        create_empty(settings)
+        out(
+            f"{len(cfg.registry.poles)} pôles inscrits, {len(dropped)} classeurs déposés (périodes 2024 et 2025)."
+        )
+        data, failed = run_flow(settings, "run", settle=0.0)
+    ingest = data["ingest"]
+    _print_report(ingest)
+    _print_publication(data["publication"])
+    from ptce_pipeline.store.status import completeness
+
+    status = completeness(settings)
+    if status and status["period"]:
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(status["counts"].items()))
+        out(f"Complétude {status['period']} : {status['expected']} pôles attendus ({counts}).")
+    pubs = sorted(p.name for p in settings.publications_dir.glob("[0-9]*"))
+    for period in pubs:
+        out(f"Tableaux nationaux : {settings.publications_dir / period / 'index.html'}")
+    snapshot = str(settings.snapshot_db).replace("'", "\\'")
+    out(
+        "Interroger l'entrepôt : python -c \"import duckdb; print(duckdb.connect("
+        f"'{snapshot}', read_only=True).sql('SELECT * FROM national_indicators LIMIT 5'))\""
+    )
+    attention = data.get("ingest_failed") or ingest.get("needs_attention")
+    return 1 if failed or attention or data["publication"].get("error") else 0
+
+
+def cmd_status(args) -> int:
+    from ptce_pipeline.store.status import lines, period_status
+
+    settings = _settings(args)
+    _require_home(settings)
+    status = period_status(settings, args.period)
+    if status is None:
+        raise HomeError("L'entrepôt n'existe pas encore : lancez `ptce init` puis `ptce ingest`.")
+    if args.json:
+        out(json.dumps(status.to_json(), ensure_ascii=False, indent=2))
+        return 0
+    for line in lines(status):
+        out(line)
+    return 0
+
+
+def _correction(args, fn, **kw) -> int:
+    from ptce_pipeline.store.lock import warehouse_lock
+
+    settings = _settings(args)
+    _require_home(settings)
+    with warehouse_lock(settings.lock_path, now=settings.clock()):
+        result = fn(settings, **kw)
+    for line in result.lines:
+        out(line)
+    return 0
+
+
+def cmd_withdraw(args) -> int:
+    from ptce_pipeline.ingestion.corrections import withdraw
+
+    return _correction(
+        args, lambda s, **kw: withdraw(s, args.submission, reason=args.reason, by=_by(args))
+    )
+
+
+def cmd_reprocess(args) -> int:
+    from ptce_pipeline.ingestion.corrections import reprocess
+
+    if args.submission is None and not (args.pole and args.period) and not args.in_error:
+        raise ConfigError("Indiquez un numéro de dépôt, --pole et --period, ou --in-error.")
+    return _correction(
+        args,
+        lambda s: reprocess(
+            s,
+            sid=args.submission,
+            pole=args.pole,
+            period=args.period,
+            in_error=args.in_error,
+            reason=args.reason,
+            by=_by(args),
+        ),
+    )
+
+
+def cmd_campaign(args) -> int:
+    from ptce_pipeline.ingestion.corrections import campaign
+
+    return _correction(
+        args,
+        lambda s: campaign(
+            s, args.period, close=args.action == "close", reason=args.reason, by=_by(args)
+        ),
+    )
+
+
+def cmd_rebuild(args) -> int:
+    from ptce_pipeline.ingestion.corrections import rebuild
+
+    return _correction(args, lambda s: rebuild(s, Path(args.to).absolute() if args.to else None))
+
+
+def cmd_serve(args) -> int:
+    from ptce_pipeline.orchestration.serve import serve
+
+    settings = _settings(args, settle=args.settle)
+    _require_home(settings)
+    return serve(
+        settings,
+        ingest_cron=args.ingest_cron,
+        publish_cron=args.publish_cron,
+        port=args.port,
+        ingest_interval=args.ingest_interval,
+    )

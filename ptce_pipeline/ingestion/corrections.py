@@ -1,0 +1,388 @@
+"""National-team corrections (withdraw, reprocess, close/reopen a campaign) and `rebuild`.
+
+Each correction is journaled (what, which submission, why, when, by whom) before the live
+warehouse is touched, recorded in the `audit` table, and applied through the same ledger as
+the deliveries — so `rebuild` replays it with the same effect.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ptce_pipeline.catalogue.context import load_config, versions_dict
+from ptce_pipeline.config import Settings
+from ptce_pipeline.errors import ConfigError, NotFound, PtceError
+from ptce_pipeline.ingestion.processing import Processor
+from ptce_pipeline.ingestion.report import RunReport
+from ptce_pipeline.ingestion.run import IngestRun, _write_applied
+from ptce_pipeline.store.configs import ConfigStore
+from ptce_pipeline.store.durable import fsync_dir, fsync_file
+from ptce_pipeline.store.journal import Journal
+from ptce_pipeline.store.ledger import ACCEPTED, FLUSH_ROWS, Ledger
+from ptce_pipeline.store.snapshot import publish_snapshot
+from ptce_pipeline.store.warehouse import (
+    check_live,
+    connect,
+    dump,
+    load_reference,
+    migrate,
+)
+
+REPLAY_BATCH = 500  # journal records replayed together (decisions of a batch are read at once)
+
+
+@dataclass
+class CorrectionResult:
+    lines: list[str] = field(default_factory=list)
+    changed: bool = False
+    report: RunReport | None = None
+
+
+def _apply(settings: Settings, body, now=None) -> CorrectionResult:
+    """Open a generation (finishing any interrupted run first), apply `body`, swap, snapshot.
+
+    `body` journals the correction (flushed before the live warehouse is replaced) and applies
+    it through the ledger; when it changes nothing, nothing is written."""
+    run = IngestRun(settings, settle=float("inf"), **({"now": now} if now else {}))
+    result = CorrectionResult(report=run.report)
+    try:
+        run.open()
+        body(run, result)
+        if not (result.changed or run.report.recovered or run.ledger.pending()):
+            run.journal.discard()
+            run.gen.abort()
+            run.close()
+            return result
+        run.commit()
+    except BaseException:
+        run.journal.discard()
+        if run.gen is not None:
+            run.gen.abort()
+        run.close()
+        raise
+    try:
+        publish_snapshot(settings)
+    except Exception as exc:
+        result.lines.append(
+            f"Attention : l'instantané des analystes n'a pas été rafraîchi ({exc}) ; il le sera "
+            "au prochain passage."
+        )
+    return result
+
+
+def _sub(ledger: Ledger, sid: int) -> dict[str, Any]:
+    sub = ledger.subs.get(sid)
+    if sub is None:
+        raise NotFound(f"Aucun dépôt n° {sid} dans l'entrepôt (voir `ptce status`).")
+    return sub
+
+
+def withdraw(settings: Settings, sid: int, *, reason: str, by: str, now=None) -> CorrectionResult:
+    def body(run: IngestRun, result: CorrectionResult) -> None:
+        sub = _sub(run.ledger, sid)
+        if sub["status"] == "retiree":
+            raise NotFound(f"Le dépôt n° {sid} est déjà retiré.")
+        was_current = sub["status"] in ACCEPTED
+        seq = run.journal.next_seq()
+        reinstated = run.ledger.withdraw(seq, sid, reason, by, run.at)
+        run.journal.add(
+            {
+                "type": "withdraw",
+                "submission": sid,
+                "reason": reason,
+                "by": by,
+                "at": run.at.isoformat(),
+            }
+        )
+        result.changed = True
+        result.lines.append(
+            f"Dépôt n° {sid} ({sub['pole_id']}, {sub['period']}, « {sub['original_name']} ») retiré."
+        )
+        if reinstated is not None:
+            prev = run.ledger.subs[reinstated]
+            result.lines.append(
+                f"Le dépôt n° {reinstated} (« {prev['original_name']} ») redevient la version en vigueur."
+            )
+        elif was_current and sub["period"] is not None:
+            result.lines.append(
+                f"Aucune version antérieure acceptée : le pôle n'a plus de données en vigueur pour "
+                f"{sub['period']}."
+            )
+
+    return _apply(settings, body, now)
+
+
+def reprocess(
+    settings: Settings,
+    *,
+    sid: int | None = None,
+    pole: str | None = None,
+    period: int | None = None,
+    in_error: bool = False,
+    reason: str,
+    by: str,
+    now=None,
+) -> CorrectionResult:
+    def body(run: IngestRun, result: CorrectionResult) -> None:
+        ledger = run.ledger
+        if sid is not None:
+            if _sub(ledger, sid)["status"] == "retiree":
+                raise NotFound(
+                    f"Le dépôt n° {sid} a été retiré par l'équipe nationale : il n'est pas retraité "
+                    "(un classeur retiré le reste, même déposé de nouveau)."
+                )
+            targets = [sid]
+        elif pole and period:
+            targets = sorted(
+                s["submission_id"]
+                for s in ledger.subs.values()
+                if s["pole_id"] == pole and s["period"] == period and s["status"] != "retiree"
+            )
+        elif in_error:
+            targets = sorted(
+                s["submission_id"]
+                for s in ledger.subs.values()
+                if s["status"] in ("en_erreur", "en_attente")
+            )
+        else:
+            raise ConfigError("Indiquez un numéro de dépôt, --pole et --period, ou --in-error.")
+        if not targets:
+            result.lines.append("Aucun dépôt à retraiter.")
+            return
+        versions = versions_dict(run.cfg.versions)
+        for target in targets:
+            before = ledger.subs[target]["status"]
+            seq = run.journal.next_seq()
+            outcome = run.processor.reprocess(
+                run.cfg, target, run.at, by=by, reason=reason, seq=seq
+            )
+            if outcome is None:
+                result.lines.append(
+                    f"Dépôt n° {target} : relecture impossible (incident de notre côté)."
+                )
+                continue
+            run.journal.add(
+                {
+                    "type": "reprocess",
+                    "submission": target,
+                    "reason": reason,
+                    "by": by,
+                    "at": run.at.isoformat(),
+                    "versions": versions,
+                    "previous_submission": getattr(run.processor, "_last_previous", None),
+                }
+            )
+            result.changed = True
+            result.lines.append(f"Dépôt n° {target} : {before} → {outcome.status}.")
+
+    return _apply(settings, body, now)
+
+
+def campaign(
+    settings: Settings, period: int, *, close: bool, reason: str | None, by: str, now=None
+) -> CorrectionResult:
+    def body(run: IngestRun, result: CorrectionResult) -> None:
+        ledger = run.ledger
+        if bool(ledger.closed.get(period)) == close:
+            result.lines.append(f"La campagne {period} est déjà {'close' if close else 'ouverte'}.")
+            return
+        seq = run.journal.next_seq()
+        deadline = run.cfg.campaigns.deadline(period)
+        kind = "campaign_close" if close else "campaign_reopen"
+        if close:
+            ledger.close_campaign(seq, period, by, run.at, reason, deadline)
+            result.lines.append(
+                f"Campagne {period} close : les fichiers reçus pour cette période seront validés et "
+                "conservés, sans changer les données en vigueur jusqu'à la réouverture."
+            )
+        else:
+            held = ledger.reopen_campaign(seq, period, by, run.at, reason, deadline)
+            result.lines.append(
+                f"Campagne {period} rouverte : {len(held)} dépôt(s) retenu(s) appliqué(s)."
+            )
+        run.journal.add(
+            {
+                "type": kind,
+                "period": period,
+                "reason": reason,
+                "by": by,
+                "at": run.at.isoformat(),
+                "versions": versions_dict(run.cfg.versions),
+            }
+        )
+        result.changed = True
+
+    return _apply(settings, body, now)
+
+
+# --------------------------------------------------------------------------------------------
+def rebuild_into(settings: Settings, target: Path) -> dict[str, int]:
+    """Replay the whole journal into a new warehouse file at `target`."""
+    for p in (target, Path(str(target) + ".wal")):
+        with contextlib.suppress(OSError):
+            p.unlink()
+    journal = Journal(settings)
+    records = list(journal.read())
+    if not records:
+        raise NotFound(
+            f"Le journal {settings.journal_path} est vide ou absent : rien à reconstruire."
+        )
+    cfg = load_config(settings)
+    con = connect(target)
+    try:
+        migrate(con)
+        ledger = Ledger(con, cfg.personal_fields)
+        store_ = ConfigStore(settings, cfg)
+        report = RunReport()
+        processor = Processor(
+            settings, ledger, None, store_, report, feedback=False, previous="recorded"
+        )
+        try:
+            batch: list[dict] = []
+            for rec in records:
+                if rec.get("type") == "config":
+                    # a live run loads the reference tables after the previous run's flush
+                    processor.replay(batch, cfg)
+                    batch = []
+                    ledger.flush()
+                    if not rec.get("at"):  # a config record of an older journal
+                        latest = store_.get(rec)
+                        load_reference(
+                            con,
+                            latest.ref,
+                            latest.registry,
+                            latest.campaigns,
+                            _first_time(records, settings.clock()),
+                        )
+                batch.append(rec)
+                if len(batch) >= REPLAY_BATCH:
+                    processor.replay(batch, cfg)
+                    batch = []
+                    if ledger.buffered_rows() > FLUSH_ROWS:
+                        ledger.flush()
+            processor.replay(batch, cfg)
+            ledger.last_seq = int(records[-1]["seq"])
+            ledger.flush()
+        finally:
+            processor.close()
+        con.execute("CHECKPOINT")
+        counts = {
+            "records": len(records),
+            "deliveries": con.execute("SELECT count(*) FROM deliveries").fetchone()[0],
+            "submissions": con.execute("SELECT count(*) FROM submissions").fetchone()[0],
+        }
+    finally:
+        con.close()
+    return counts
+
+
+def _at(value) -> dt.datetime | None:
+    if not value:
+        return None
+    parsed = dt.datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _first_time(records: list[dict], default: dt.datetime) -> dt.datetime:
+    for rec in records:
+        at = _at(rec.get("at"))
+        if at:
+            return at
+    return default
+
+
+def compare(a: Path, b: Path) -> list[str]:
+    """Tables whose sorted dumps differ between two warehouse files."""
+    ca = connect(a, read_only=True)
+    cb = connect(b, read_only=True)
+    try:
+        da, db = dump(ca), dump(cb)
+    finally:
+        ca.close()
+        cb.close()
+    return sorted(t for t in set(da) | set(db) if da.get(t) != db.get(t))
+
+
+def rebuild(settings: Settings, to: Path | None = None) -> CorrectionResult:
+    result = CorrectionResult()
+    if to is not None:
+        to.mkdir(parents=True, exist_ok=True)
+        target = to / "ptce.duckdb"
+        counts = rebuild_into(settings, target)
+        result.lines.append(
+            f"Entrepôt reconstruit : {target} ({counts['submissions']} dépôts, "
+            f"{counts['deliveries']} réceptions, {counts['records']} lignes de journal)."
+        )
+        if settings.live_db.exists():
+            with contextlib.suppress(PtceError):
+                diff = compare(settings.live_db, target)
+                result.lines.append(
+                    "Identique à l'entrepôt vivant."
+                    if not diff
+                    else "Différences avec l'entrepôt vivant : " + ", ".join(diff) + "."
+                )
+        return result
+    target = settings.warehouse_dir / "ptce.rebuild.duckdb"
+    counts = rebuild_into(settings, target)
+    con = connect(target, read_only=True)
+    try:
+        n = con.execute("SELECT count(*) FROM deliveries").fetchone()[0]
+    finally:
+        con.close()
+    expected = sum(1 for r in Journal(settings).read() if r.get("type") == "delivery")
+    if n != expected:
+        target.unlink()
+        raise PtceError(
+            f"Reconstruction incohérente ({n} réceptions pour {expected} dans le journal) : "
+            "l'entrepôt vivant n'a pas été remplacé."
+        )
+    old_ok = True
+    try:
+        check_live(settings)
+    except PtceError:
+        old_ok = False
+    if settings.live_db.exists() and old_ok:
+        try:
+            diff = compare(settings.live_db, target)
+        except Exception:  # damaged beyond its header (a block cannot be read): nothing to compare
+            diff = None
+        result.lines.append(
+            "L'ancien entrepôt était illisible."
+            if diff is None
+            else "L'entrepôt vivant était déjà identique."
+            if not diff
+            else "Tables corrigées par la reconstruction : " + ", ".join(diff) + "."
+        )
+    if settings.live_db.exists():
+        # keep a copy of the old file (the live path never goes missing), move its WAL aside
+        # (a stale WAL next to the new file would make it unopenable), then swap atomically
+        keep = (
+            settings.warehouse_dir
+            / f"ptce.avant-reconstruction.{settings.clock():%Y%m%d-%H%M%S}.duckdb"
+        )
+        shutil.copyfile(settings.live_db, keep)
+        wal = Path(str(settings.live_db) + ".wal")
+        if wal.exists():
+            os.replace(wal, Path(str(keep) + ".wal"))
+        result.lines.append(f"Ancien fichier conservé : {keep.relative_to(settings.home)}.")
+    fsync_file(target)
+    os.replace(target, settings.live_db)
+    fsync_dir(settings.warehouse_dir)
+    _write_applied(settings, int(list(Journal(settings).read())[-1]["seq"]))
+    publish_snapshot(settings, full=True)
+    result.changed = True
+    result.lines.insert(
+        0,
+        f"Entrepôt reconstruit depuis l'archive : {counts['submissions']} dépôts, "
+        f"{counts['deliveries']} réceptions, {counts['records']} lignes de journal.",
+    )
+    return result
+
+
+__all__ = ["ACCEPTED", "campaign", "rebuild", "reprocess", "withdraw"]

@@ -1,0 +1,183 @@
+"""Prefect runs quietly and offline: its environment is set before it is imported, and the
+temporary API server of a CLI run is ours to start and stop.
+
+Prefect's state lives in `<home>/.prefect` (or PTCE_PREFECT_HOME, or PREFECT_HOME when the
+user set it). Telemetry is off; Prefect's own log lines stay out of the console (they remain
+in Prefect's database and UI).
+
+Without PREFECT_API_URL, Prefect would start a temporary server itself; we start the same
+server (`uvicorn prefect.server.api.server:create_app` in ephemeral mode) so that
+- its output goes to `<prefect home>/serveur-temporaire.log`, not the terminal (its shutdown
+  prints tracebacks on every run);
+- it dies with the process that started it (Linux parent-death signal), so a `ptce ingest`
+  killed by the OOM killer or `kill -9` never leaves a Prefect server behind;
+- Prefect's log and event workers are drained before it stops (no "failed to send" noise).
+If that start fails, Prefect's own temporary server is used as a fallback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from ptce_pipeline.config import Settings
+
+PR_SET_PDEATHSIG = 1
+SERVER_LOG = "serveur-temporaire.log"
+SERVER_PID = "serveur-temporaire.pid"
+
+
+def configure(settings: Settings, *, verbose: bool = False) -> None:
+    env = os.environ
+    if "PREFECT_HOME" not in env or env.get("PTCE_PREFECT_HOME_FROM_PTCE") == "1":
+        env["PREFECT_HOME"] = str(settings.prefect_dir)
+        env["PTCE_PREFECT_HOME_FROM_PTCE"] = "1"
+    settings.prefect_dir.mkdir(parents=True, exist_ok=True)
+    env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    env.setdefault("PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY", "false")
+    env.setdefault("DO_NOT_TRACK", "1")
+    env.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+    env.setdefault("PREFECT_CLIENT_SERVER_VERSION_CHECK_ENABLED", "false")
+    if not verbose:
+        env.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+        env.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_FLOW_RUNS_LEVEL", "CRITICAL")
+        env.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_TASK_RUNS_LEVEL", "CRITICAL")
+    if not env.get("PREFECT_API_URL"):
+        # the temporary server: no UI to build, and its shutdown tracebacks are noise
+        env.setdefault("PREFECT_SERVER_UI_ENABLED", "false")
+        env.setdefault("PREFECT_LOGGING_SERVER_LEVEL", "CRITICAL")
+
+
+def die_with_parent() -> None:
+    """`preexec_fn` of a child process: SIGTERM it when the process that started it dies."""
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url: str, timeout: float, proc: subprocess.Popen | None = None) -> bool:
+    """Poll `<url>/api/health` until it answers 200 (or the process died, or time ran out)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return False
+        with (
+            contextlib.suppress(Exception),
+            urllib.request.urlopen(f"{url}/api/health", timeout=2) as resp,
+        ):
+            if resp.status == 200:
+                return True
+        time.sleep(0.1)
+    return False
+
+
+def stop_process_group(proc: subprocess.Popen, grace: float = 10.0) -> None:
+    """SIGTERM a child started in its own session, then SIGKILL its whole group."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(grace)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(5)
+
+
+def spawn_quiet(args: list[str], log_path: Path, env: dict[str, str]) -> subprocess.Popen:
+    """A child in its own session (killed as a group) that dies with us; output to a log file."""
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
+        )
+
+
+def _start_server(settings: Settings) -> tuple[subprocess.Popen, str] | None:
+    import prefect
+    from prefect.settings import get_current_settings
+
+    port = free_port()
+    env = {
+        **os.environ,
+        **get_current_settings().to_environment_variables(exclude_unset=True),
+        "PREFECT_UI_ENABLED": "0",
+        "PREFECT_SERVER_UI_ENABLED": "false",
+        "PREFECT__SERVER_EPHEMERAL": "1",
+        "PREFECT__SERVER_FINAL": "1",
+    }
+    env.pop("PREFECT_API_URL", None)
+    args = [sys.executable, "-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent)]
+    args += ["--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1"]
+    args += ["--port", str(port), "--log-level", "error", "--lifespan", "on"]
+    try:
+        proc = spawn_quiet(args, settings.prefect_dir / SERVER_LOG, env)
+    except OSError:
+        return None
+    (settings.prefect_dir / SERVER_PID).write_text(str(proc.pid))
+    url = f"http://127.0.0.1:{port}"
+    timeout = float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS") or 90)
+    if not wait_healthy(url, timeout, proc):
+        _stop(settings, proc)
+        return None
+    return proc, f"{url}/api"
+
+
+def _stop(settings: Settings, proc: subprocess.Popen) -> None:
+    stop_process_group(proc)
+    with contextlib.suppress(OSError):
+        (settings.prefect_dir / SERVER_PID).unlink()
+
+
+def _drain() -> None:
+    """Send Prefect's buffered logs and events before the server goes away."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    with contextlib.suppress(Exception):
+        APILogWorker.drain_all(timeout=10)
+    with contextlib.suppress(Exception):
+        EventsWorker.drain_all(timeout=10)
+
+
+@contextlib.contextmanager
+def prefect_api(settings: Settings):
+    """Prefect's API for one CLI run: PREFECT_API_URL when set, else our temporary server."""
+    configure(settings)
+    if os.environ.get("PREFECT_API_URL"):
+        yield None
+        return
+    started = _start_server(settings)
+    if started is None:  # fall back to Prefect's own temporary server
+        yield None
+        return
+    proc, api_url = started
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: api_url}):
+            try:
+                yield api_url
+            finally:
+                _drain()
+    finally:
+        _stop(settings, proc)

@@ -1,0 +1,750 @@
+"""The submission state machine, applied to an in-memory mirror of the warehouse and written
+back in one DuckDB transaction per flush (all of a file's rows or none).
+
+The same code serves a live run, the catch-up after a crash and `ptce rebuild`, so a warehouse
+derived from the journal takes the same decisions as the live one did.
+
+Which accepted version of a pole's period is in force: the one the pole dropped last (a
+duplicate delivery counts: dropping an older version again means going back to it). A late
+retry or a reprocessed older file never overrides a version the pole sent after it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from ptce_pipeline.catalogue import issues as I
+from ptce_pipeline.catalogue.context import Versions
+from ptce_pipeline.content.model import Content
+from ptce_pipeline.faults import fault_point
+from ptce_pipeline.store.pole_rows import (
+    ROW_TABLES,
+    append_frame,
+    append_rows,
+    data_rows,
+    issue_rows,
+)
+from ptce_pipeline.store.pole_rows import issues_from_rows as _issues_from_rows
+
+ACCEPTED = ("acceptee", "acceptee_avec_avertissements")
+DECIDED = (*ACCEPTED, "remplacee", "retiree", "retenue")  # never reset by our own failures
+SUBMISSION_COLUMNS = (
+    "submission_id",
+    "sha256",
+    "inbox_folder",
+    "pole_id",
+    "period",
+    "status",
+    "accepted_status",
+    "file_format",
+    "template_version",
+    "referentiel_version",
+    "referentiel_sha256",
+    "rules_version",
+    "registry_sha256",
+    "campaigns_sha256",
+    "n_errors",
+    "n_warnings",
+    "original_name",
+    "archived_path",
+    "feedback_annotated",
+    "feedback_receipt",
+    "received_at",
+    "decided_at",
+    "late",
+    "attempts",
+    "last_error",
+    "previous_submission_id",
+    "last_delivery_id",
+    "last_received_at",
+)
+DELIVERY_COLUMNS = (
+    "delivery_id",
+    "received_at",
+    "inbox_folder",
+    "original_name",
+    "size",
+    "sha256",
+    "outcome",
+    "submission_id",
+)
+AUDIT_COLUMNS = (
+    "audit_id",
+    "done_at",
+    "by_user",
+    "action",
+    "submission_id",
+    "period",
+    "reason",
+    "details",
+)
+# Loaded as epoch microseconds (converting 10 000 rows of TIMESTAMPTZ to Python objects costs
+# more than the rest of the load); `_ts` turns them into datetimes where they are used.
+TIME_COLUMNS = ("received_at", "decided_at", "last_received_at")
+MAX_ATTEMPTS = 3
+FLUSH_ROWS = 200_000  # `rebuild` flushes when this many rows are buffered
+
+
+@dataclass
+class Result:
+    """What reading and validating one archived file gave."""
+
+    issues: list[I.Issue]
+    content: Content | None = None
+    file_format: str | None = None
+
+    @property
+    def refused(self) -> bool:
+        return I.has_errors(self.issues)
+
+
+@dataclass
+class Outcome:
+    """What a decision did, for the receipt, the run report and the journal."""
+
+    delivery_id: int
+    folder: str
+    name: str
+    outcome: str  # nouvelle | doublon | expediteur_inconnu
+    submission_id: int | None = None
+    status: str | None = None
+    note: str = ""  # french explanation for the receipt (déjà reçu…, campagne close…)
+    changed: bool = False
+    needs_feedback: bool = False
+    period: int | None = None
+    issues: list[I.Issue] = field(default_factory=list)
+
+
+def _period_of(content: Content | None) -> int | None:
+    if content is None:
+        return None
+    cell = content.identity.get("periode")
+    value = None if cell is None else cell.value
+    return value if isinstance(value, int) and 1900 <= value <= 2200 else None
+
+
+def _rank(sub: dict[str, Any]) -> int:
+    """The pole's latest drop of this content (journal sequence number)."""
+    return int(sub.get("last_delivery_id") or sub["submission_id"])
+
+
+class Ledger:
+    def __init__(self, con, personal_fields: frozenset[str] = frozenset()):
+        self.con = con
+        self.personal = personal_fields
+        cols = ", ".join(
+            f"epoch_us({c}) AS {c}" if c in TIME_COLUMNS else c for c in SUBMISSION_COLUMNS
+        )
+        self.subs: dict[int, dict[str, Any]] = {}
+        for row in con.execute(f"SELECT {cols} FROM submissions").fetchall():
+            self.subs[row[0]] = dict(zip(SUBMISSION_COLUMNS, row, strict=True))
+        self.by_key = {(s["sha256"], s["inbox_folder"]): sid for sid, s in self.subs.items()}
+        self.current: dict[tuple[str, int], int] = {}
+        for sid, s in sorted(self.subs.items(), key=lambda kv: _rank(kv[1])):
+            if s["status"] in ACCEPTED:
+                self.current[(s["pole_id"], s["period"])] = sid
+        self.deliveries: dict[int, dict[str, Any]] = {}
+        self.dirty_deliveries: set[int] = set()
+        self.closed = {
+            p: c for p, c in con.execute("SELECT period, closed FROM campaigns").fetchall()
+        }
+        self.dirty: set[int] = set()
+        self.replace_data: set[int] = set()
+        self.data: dict[int, dict[str, list[tuple]]] = {}  # buffered rows, per submission
+        self.audit: list[tuple] = []
+        self.bumps: dict[int, list] = {}  # period → [changes, last change time]
+        self._touched: set[int] = set()
+        self.new_campaigns: dict[int, tuple] = {}
+        self.last_seq: int | None = None
+
+    def _event(self) -> None:
+        """A new decision or correction starts: it counts once in each period it changes."""
+        self._touched = set()
+
+    # -- deliveries -----------------------------------------------------------------------------
+    def delivery(self, rec: dict[str, Any], *, registered: bool) -> None:
+        did = int(rec["seq"])
+        at = _ts(rec["at"])
+        folder = rec.get("folder", "")
+        key = (rec["sha256"], folder)
+        row = {
+            "delivery_id": did,
+            "received_at": at,
+            "inbox_folder": folder,
+            "original_name": rec["name"],
+            "size": int(rec["size"]),
+            "sha256": rec["sha256"],
+            "outcome": "expediteur_inconnu",
+            "submission_id": None,
+            "archived_path": rec.get("archived_path", ""),  # not a column: for a late registration
+        }
+        self.deliveries[did] = row
+        self.dirty_deliveries.add(did)
+        self.last_seq = max(self.last_seq or 0, did)
+        if not registered:
+            return
+        sid = self.by_key.get(key)
+        if sid is None:
+            self.subs[did] = {
+                **dict.fromkeys(SUBMISSION_COLUMNS),
+                "submission_id": did,
+                "sha256": rec["sha256"],
+                "inbox_folder": folder,
+                "pole_id": folder,
+                "status": "en_attente",
+                "n_errors": 0,
+                "n_warnings": 0,
+                "original_name": rec["name"],
+                "archived_path": rec["archived_path"],
+                "received_at": at,
+                "late": False,
+                "attempts": 0,
+                "last_delivery_id": did,
+                "last_received_at": at,
+            }
+            self.by_key[key] = did
+            self.dirty.add(did)
+            sid = did
+        elif did > _rank(self.subs[sid]):
+            self.subs[sid].update(last_delivery_id=did, last_received_at=at)
+            self.dirty.add(sid)
+        row.update(outcome="nouvelle" if sid == did else "doublon", submission_id=sid)
+
+    def get_delivery(self, did: int) -> dict[str, Any]:
+        if did not in self.deliveries:
+            cols = ", ".join(DELIVERY_COLUMNS)
+            row = self.con.execute(
+                f"SELECT {cols} FROM deliveries WHERE delivery_id = ?", [did]
+            ).fetchone()
+            if row is None:
+                raise KeyError(did)
+            self.deliveries[did] = dict(zip(DELIVERY_COLUMNS, row, strict=True))
+        return self.deliveries[did]
+
+    def submission_for(self, sha256: str, folder: str) -> dict[str, Any] | None:
+        sid = self.by_key.get((sha256, folder))
+        return None if sid is None else self.subs[sid]
+
+    def needs_validation(
+        self, sha256: str, folder: str, versions: Versions, registered: bool
+    ) -> bool:
+        if not registered:
+            return False
+        sub = self.submission_for(sha256, folder)
+        if sub is None or sub["status"] in ("en_attente", "en_erreur"):
+            return True
+        if sub["status"] == "refusee":
+            return self._versions_changed(sub, versions)
+        return False
+
+    @staticmethod
+    def _versions_changed(sub: dict[str, Any], v: Versions) -> bool:
+        return (sub["referentiel_sha256"], sub["rules_version"], sub["registry_sha256"]) != (
+            v.referentiel_sha256,
+            v.rules_version,
+            v.registry_sha256,
+        )
+
+    # -- decisions ------------------------------------------------------------------------------
+    def decide(
+        self,
+        did: int,
+        *,
+        registered: bool,
+        result: Result | None,
+        versions: Versions,
+        at: dt.datetime,
+        late_fn,
+        feedback_paths,
+        previous_submission_id: int | None = None,
+    ) -> Outcome:
+        self._event()
+        d = self.get_delivery(did)
+        folder, name = d["inbox_folder"], d["original_name"]
+        self.last_seq = max(self.last_seq or 0, did)
+        if not registered:
+            d["outcome"] = "expediteur_inconnu"
+            d["submission_id"] = None
+            self.dirty_deliveries.add(did)
+            return Outcome(
+                did, folder, name, "expediteur_inconnu", note="dossier d'aucun pôle inscrit"
+            )
+        sub = self.submission_for(d["sha256"], folder)
+        if sub is None or d["outcome"] == "expediteur_inconnu":
+            # the folder was registered after the delivery was recorded
+            self.delivery(
+                {
+                    "seq": did,
+                    "at": d["received_at"].isoformat(),
+                    "folder": folder,
+                    "name": name,
+                    "size": d["size"],
+                    "sha256": d["sha256"],
+                    "archived_path": d.get("archived_path") or "",
+                },
+                registered=True,
+            )
+            d = self.deliveries[did]
+            sub = self.submission_for(d["sha256"], folder)
+        sid = sub["submission_id"]
+        first = sid == did
+        d["outcome"] = "nouvelle" if first else "doublon"
+        d["submission_id"] = sid
+        self.dirty_deliveries.add(did)
+        status = sub["status"]
+        out = Outcome(
+            did, folder, name, d["outcome"], submission_id=sid, status=status, period=sub["period"]
+        )
+        if result is None:
+            self._known_content(sub, did, at, out)
+            out.needs_feedback = True
+            return out
+        self._apply_result(
+            sub,
+            result,
+            versions=versions,
+            at=at,
+            late_fn=late_fn,
+            feedback_paths=feedback_paths,
+            previous_submission_id=previous_submission_id,
+        )
+        out.status = sub["status"]
+        out.period = sub["period"]
+        out.issues = result.issues
+        out.changed = True
+        out.needs_feedback = True
+        if sub["status"] == "retenue":
+            out.note = (
+                f"la campagne {sub['period']} est close : ce classeur est enregistré et validé, mais il ne "
+                "remplacera les données en vigueur qu'à la réouverture de la campagne"
+            )
+        elif sub["status"] == "remplacee":
+            out.note = (
+                "accepté, mais une version déposée plus récemment par le pôle reste la version en "
+                "vigueur"
+            )
+        elif not first:
+            out.note = "déjà reçu auparavant ; validé de nouveau avec les règles en vigueur"
+        return out
+
+    def _known_content(self, sub, did: int, at, out: Outcome) -> None:
+        """A content already decided: nothing to validate again."""
+        sid, status = sub["submission_id"], sub["status"]
+        received = _fr_datetime(sub["received_at"])
+        if status in ACCEPTED:
+            out.note = f"déjà reçu le {received} ; rien ne change"
+        elif status == "remplacee":
+            if self.closed.get(sub["period"]):
+                out.note = (
+                    f"déjà reçu le {received}. La campagne {sub['period']} est close : la version "
+                    "actuelle reste en place jusqu'à sa réouverture"
+                )
+                return
+            self._make_current(sub, at)
+            self.audit.append(
+                (
+                    did,
+                    at,
+                    "pôle",
+                    "reinstate",
+                    sid,
+                    sub["period"],
+                    "le pôle a déposé de nouveau une version antérieure",
+                    None,
+                )
+            )
+            out.note = f"déjà reçu le {received} ; cette version redevient la version en vigueur"
+            out.status = sub["status"]
+            out.changed = True
+        elif status == "refusee":
+            out.note = f"déjà reçu le {received} et refusé : le rapport ci-dessous est inchangé"
+            out.issues = self.issues_of(sid)
+        elif status == "retiree":
+            out.note = f"déjà reçu le {received} ; ce classeur a été retiré par l'équipe nationale"
+        elif status == "retenue":
+            out.note = (
+                f"déjà reçu le {received} ; la campagne {sub['period']} est close, il sera pris en "
+                "compte à sa réouverture"
+            )
+
+    def _apply_result(
+        self,
+        sub,
+        result: Result,
+        *,
+        versions: Versions,
+        at,
+        late_fn,
+        feedback_paths,
+        previous_submission_id,
+    ) -> None:
+        sid = sub["submission_id"]
+        old_period = sub["period"]
+        was_current = self.current.get((sub["pole_id"], old_period)) == sid
+        # a submission never decided has no rows in the database: nothing to delete first
+        # (deleting by id scans the row tables, which grow with the warehouse)
+        had_rows = sub.get("decided_at") is not None
+        errors, warnings = I.counts(result.issues)
+        period = _period_of(result.content)
+        sub.update(
+            period=period,
+            file_format=result.file_format,
+            template_version=result.content.template_version if result.content else None,
+            referentiel_version=versions.referentiel_version,
+            referentiel_sha256=versions.referentiel_sha256,
+            rules_version=versions.rules_version,
+            registry_sha256=versions.registry_sha256,
+            campaigns_sha256=versions.campaigns_sha256,
+            n_errors=errors,
+            n_warnings=warnings,
+            decided_at=at,
+            late=bool(late_fn(period, _ts(sub["received_at"]))),
+            last_error=None,
+            previous_submission_id=previous_submission_id,
+            feedback_annotated=feedback_paths.get("annotated") if result.issues else None,
+            feedback_receipt=feedback_paths.get("receipt"),
+        )
+        self.dirty.add(sid)
+        if had_rows:
+            self.replace_data.add(sid)
+        rows = {} if errors else data_rows(sid, result.content, self.personal)
+        rows["validation_issues"] = issue_rows(sid, result.issues)
+        self.data[sid] = rows
+        if was_current:
+            del self.current[(sub["pole_id"], old_period)]
+        self._bump(old_period, at)
+        self._bump(period, at)
+        if errors:
+            sub["status"] = "refusee"
+            sub["accepted_status"] = None
+            if was_current:
+                self._reinstate_previous(sub["pole_id"], old_period, at, exclude=sid)
+            return
+        sub["accepted_status"] = "acceptee_avec_avertissements" if warnings else "acceptee"
+        if was_current and period != old_period:
+            self._reinstate_previous(sub["pole_id"], old_period, at, exclude=sid)
+        if period is not None and self.closed.get(period):
+            sub["status"] = "retenue"
+        else:
+            self._install(sub, at)
+
+    def _install(self, sub, at) -> None:
+        """An accepted submission takes effect, unless the pole dropped a newer version since."""
+        cur = self.current.get((sub["pole_id"], sub["period"]))
+        if cur is not None and cur != sub["submission_id"] and _rank(self.subs[cur]) > _rank(sub):
+            sub["status"] = "remplacee"
+            self.dirty.add(sub["submission_id"])
+            return
+        self._make_current(sub, at)
+
+    def _make_current(self, sub, at) -> None:
+        key = (sub["pole_id"], sub["period"])
+        old = self.current.get(key)
+        if old is not None and old != sub["submission_id"]:
+            self.subs[old]["status"] = "remplacee"
+            self.dirty.add(old)
+        sub["status"] = sub["accepted_status"] or "acceptee"
+        self.current[key] = sub["submission_id"]
+        self.dirty.add(sub["submission_id"])
+        self._bump(sub["period"], at)
+
+    def _reinstate_previous(self, pole_id, period, at, *, exclude: int) -> int | None:
+        """After the version in force left (withdrawn, refused on reprocessing), the accepted
+        version the pole dropped most recently before it takes over."""
+        candidates = [
+            s
+            for s in self.subs.values()
+            if s["pole_id"] == pole_id
+            and s["period"] == period
+            and s["status"] == "remplacee"
+            and s["submission_id"] != exclude
+        ]
+        if not candidates:
+            return None
+        best = max(candidates, key=_rank)
+        self._make_current(best, at)
+        return best["submission_id"]
+
+    def _bump(self, period: int | None, at: dt.datetime) -> None:
+        """Count a change of `period`'s figures (once per decision or correction)."""
+        if period is None or period in self._touched:
+            return
+        self._touched.add(period)
+        entry = self.bumps.setdefault(period, [0, at])
+        entry[0] += 1
+        entry[1] = at
+
+    def failure(self, did: int, reason: str, at: dt.datetime) -> dict[str, Any] | None:
+        """Our own failure to read a file: never a refusal. A submission not yet decided waits
+        for the next run (`en_attente`), `en_erreur` after MAX_ATTEMPTS; a decided one (a
+        reprocessing that could not read it) keeps its status."""
+        d = self.get_delivery(did)
+        sub = self.submission_for(d["sha256"], d["inbox_folder"])
+        self.last_seq = max(self.last_seq or 0, did)
+        if sub is None:
+            return None
+        sub["last_error"] = reason[:500]
+        self.dirty.add(sub["submission_id"])
+        if sub["status"] in DECIDED:
+            return sub
+        sub["attempts"] = int(sub["attempts"] or 0) + 1
+        sub["status"] = "en_erreur" if sub["attempts"] >= MAX_ATTEMPTS else "en_attente"
+        return sub
+
+    # -- corrections ----------------------------------------------------------------------------
+    def withdraw(self, seq: int, sid: int, reason: str, by: str, at: dt.datetime) -> int | None:
+        self._event()
+        sub = self.subs[sid]
+        before = sub["status"]
+        sub["status"] = "retiree"
+        self.dirty.add(sid)
+        reinstated = None
+        key = (sub["pole_id"], sub["period"])
+        if self.current.get(key) == sid:
+            del self.current[key]
+            reinstated = self._reinstate_previous(sub["pole_id"], sub["period"], at, exclude=sid)
+        self.audit.append(
+            (
+                seq,
+                at,
+                by,
+                "withdraw",
+                sid,
+                sub["period"],
+                reason,
+                json.dumps({"before": before, "reinstated": reinstated}),
+            )
+        )
+        self._bump(sub["period"], at)
+        self.last_seq = max(self.last_seq or 0, seq)
+        return reinstated
+
+    def reprocess(
+        self,
+        seq: int,
+        sid: int,
+        result: Result,
+        *,
+        versions,
+        at,
+        late_fn,
+        feedback_paths,
+        by,
+        reason,
+        previous_submission_id=None,
+    ) -> Outcome:
+        self._event()
+        sub = self.subs[sid]
+        before = sub["status"]
+        self._apply_result(
+            sub,
+            result,
+            versions=versions,
+            at=at,
+            late_fn=late_fn,
+            feedback_paths=feedback_paths,
+            previous_submission_id=previous_submission_id,
+        )
+        self.audit.append(
+            (
+                seq,
+                at,
+                by,
+                "reprocess",
+                sid,
+                sub["period"],
+                reason,
+                json.dumps({"before": before, "after": sub["status"]}),
+            )
+        )
+        self.last_seq = max(self.last_seq or 0, seq)
+        note = ""
+        if sub["status"] == "retenue":
+            note = (
+                f"validé de nouveau ; la campagne {sub['period']} est close : il ne remplacera les "
+                "données en vigueur qu'à sa réouverture"
+            )
+        elif sub["status"] == "remplacee":
+            note = "validé de nouveau ; une version déposée plus récemment reste en vigueur"
+        else:
+            note = "validé de nouveau par l'équipe nationale avec les règles en vigueur"
+        return Outcome(
+            sid,
+            sub["inbox_folder"],
+            sub["original_name"],
+            "doublon",
+            submission_id=sid,
+            status=sub["status"],
+            note=note,
+            changed=True,
+            needs_feedback=True,
+            period=sub["period"],
+            issues=result.issues,
+        )
+
+    def close_campaign(
+        self, seq: int, period: int, by: str, at: dt.datetime, reason: str | None, deadline: dt.date
+    ) -> None:
+        self._event()
+        self.closed[period] = True
+        self.new_campaigns[period] = (period, deadline, True, at, by)
+        self.audit.append((seq, at, by, "campaign_close", None, period, reason, None))
+        self._bump(period, at)
+        self.last_seq = max(self.last_seq or 0, seq)
+
+    def reopen_campaign(
+        self, seq: int, period: int, by: str, at: dt.datetime, reason: str | None, deadline: dt.date
+    ) -> list[int]:
+        self._event()
+        self.closed[period] = False
+        self.new_campaigns[period] = (period, deadline, False, None, None)
+        held = sorted(
+            (s for s in self.subs.values() if s["period"] == period and s["status"] == "retenue"),
+            key=_rank,
+        )
+        for sub in held:
+            self._install(sub, at)
+        applied = [s["submission_id"] for s in held]
+        self.audit.append(
+            (seq, at, by, "campaign_reopen", None, period, reason, json.dumps({"applied": applied}))
+        )
+        self._bump(period, at)
+        self.last_seq = max(self.last_seq or 0, seq)
+        return applied
+
+    # -- reading back -----------------------------------------------------------------------------
+    def indicator_values_of(self, sid: int) -> tuple[dict[str, float], int | None]:
+        """Indicator values of a submission (buffered rows first, then the database)."""
+        if sid in self.data:
+            rows = self.data[sid].get("indicator_values", [])
+            values = {r[1]: r[2] for r in rows if r[2] is not None}
+        else:
+            values = dict(
+                self.con.execute(
+                    "SELECT indicator_code, value FROM indicator_values WHERE submission_id = ? AND value IS NOT NULL",
+                    [sid],
+                ).fetchall()
+            )
+        sub = self.subs.get(sid)
+        return values, (sub["period"] if sub else None)
+
+    def issues_of(self, sid: int) -> list[I.Issue]:
+        if sid in self.data:
+            return _issues_from_rows(self.data[sid].get("validation_issues", []))
+        rows = self.con.execute(
+            "SELECT submission_id, seq, sheet, cell, column_name, code, severity, message, value "
+            "FROM validation_issues WHERE submission_id = ?",
+            [sid],
+        ).fetchall()
+        return _issues_from_rows(rows)
+
+    # -- writing --------------------------------------------------------------------------------
+    def buffered_rows(self) -> int:
+        return sum(len(rows) for tables in self.data.values() for rows in tables.values())
+
+    def pending(self) -> bool:
+        return bool(
+            self.dirty
+            or self.dirty_deliveries
+            or self.audit
+            or self.new_campaigns
+            or self.replace_data
+            or self.bumps
+        )
+
+    def flush(self, settings=None) -> None:
+        """Write everything decided since the last flush, in one transaction."""
+        import pandas as pd
+
+        con = self.con
+        if not self.pending() and self.last_seq is None:
+            return
+        con.execute("BEGIN")
+        try:
+            if self.dirty_deliveries:
+                ids = sorted(self.dirty_deliveries)
+                con.execute("DELETE FROM deliveries WHERE delivery_id IN (SELECT unnest(?))", [ids])
+                frame = pd.DataFrame(
+                    [self.deliveries[i] for i in ids], columns=list(DELIVERY_COLUMNS)
+                )
+                append_frame(con, "deliveries", frame)
+            if self.dirty:
+                ids = sorted(self.dirty)
+                con.execute(
+                    "DELETE FROM submissions WHERE submission_id IN (SELECT unnest(?))", [ids]
+                )
+                rows = [
+                    {**self.subs[i], **{c: _ts_or_none(self.subs[i][c]) for c in TIME_COLUMNS}}
+                    for i in ids
+                ]
+                frame = pd.DataFrame(rows, columns=list(SUBMISSION_COLUMNS))
+                append_frame(con, "submissions", frame)
+            if self.replace_data:
+                ids = sorted(self.replace_data)
+                for table in ROW_TABLES:
+                    con.execute(
+                        f"DELETE FROM {table} WHERE submission_id IN (SELECT unnest(?))", [ids]
+                    )
+            if settings is not None:
+                fault_point(settings, "load_before_commit")
+            for table in ROW_TABLES:
+                rows = [r for sid in sorted(self.data) for r in self.data[sid].get(table, ())]
+                if rows:
+                    append_rows(con, table, rows)
+            if self.audit:
+                append_frame(con, "audit", pd.DataFrame(self.audit, columns=list(AUDIT_COLUMNS)))
+            for p, deadline, closed, closed_at, by in self.new_campaigns.values():
+                con.execute(
+                    "INSERT INTO campaigns VALUES (?, ?, ?, ?, ?) ON CONFLICT (period) DO UPDATE SET "
+                    "closed = excluded.closed, closed_at = excluded.closed_at, closed_by = excluded.closed_by",
+                    [p, deadline, closed, closed_at, by],
+                )
+            for period, (n, at) in sorted(self.bumps.items()):
+                con.execute(
+                    "INSERT INTO period_versions VALUES (?, ?, ?) ON CONFLICT (period) DO UPDATE SET "
+                    "version = period_versions.version + excluded.version, changed_at = excluded.changed_at",
+                    [period, n, at],
+                )
+            if self.last_seq is not None:
+                con.execute(
+                    "INSERT INTO meta VALUES ('journal_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    [str(self.last_seq)],
+                )
+            if settings is not None:
+                fault_point(settings, "load_commit")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        self.dirty.clear()
+        self.dirty_deliveries.clear()
+        self.replace_data.clear()
+        self.data.clear()
+        self.audit.clear()
+        self.bumps.clear()
+        self.new_campaigns.clear()
+
+
+def _ts(value: Any) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    if isinstance(value, int):  # epoch microseconds, as loaded
+        return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=value)
+    parsed = dt.datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _ts_or_none(value: Any) -> dt.datetime | None:
+    return None if value is None else _ts(value)
+
+
+def _fr_datetime(value: Any) -> str:
+    if value is None:
+        return "?"
+    from zoneinfo import ZoneInfo
+
+    ts = _ts(value).astimezone(ZoneInfo("Europe/Paris"))
+    return ts.strftime("%d/%m/%Y à %H:%M")
