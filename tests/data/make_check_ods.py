@@ -15,7 +15,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from conftest import filled, workbook  # noqa: E402
+from helpers.workbooks import filled, workbook  # noqa: E402
 
 from ptce_pipeline.catalogue.referentiel import load_referentiel  # noqa: E402
 

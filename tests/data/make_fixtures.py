@@ -90,7 +90,7 @@ def _value_cell(wb, sheet: str, code: str):
 
 def source_filled(ref):
     """(bytes, FilledData) of the filled template LibreOffice opens and saves."""
-    from conftest import filled, workbook
+    from helpers.workbooks import filled, workbook
 
     from ptce_pipeline.catalogue import layout as L
 
@@ -112,7 +112,7 @@ def source_filled(ref):
 
 
 def source_errors(ref) -> bytes:
-    from conftest import filled, workbook
+    from helpers.workbooks import filled, workbook
 
     from ptce_pipeline.catalogue import layout as L
 
@@ -125,7 +125,7 @@ def source_errors(ref) -> bytes:
 
 def source_merged(ref) -> bytes:
     """Three indicator values merged into one cell (only the first keeps its value)."""
-    from conftest import filled, workbook
+    from helpers.workbooks import filled, workbook
 
     from ptce_pipeline.catalogue import layout as L
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import filled, workbook
+from helpers.workbooks import filled, workbook
 
 from .builders import GIB, zip_bomb
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from conftest import filled, workbook
+from helpers.workbooks import filled, workbook
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
 from ptce_pipeline.catalogue import layout as L

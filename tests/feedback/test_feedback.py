@@ -1,0 +1,289 @@
+"""What a pole gets back: the annotated copy of its own workbook (exactly the cells in error
+marked, links that resolve, no stale marks, nothing typed turned into a formula) and the HTML
+receipt (everything escaped, nothing fetched from outside)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import zipfile
+
+import openpyxl
+import pytest
+from helpers.checking import read_and_validate
+from openpyxl.utils.cell import coordinate_from_string
+
+from ptce_pipeline.catalogue import issues as I
+from ptce_pipeline.catalogue import layout as L
+from ptce_pipeline.feedback.retours import (
+    AUTHOR,
+    MARKS_SHEET,
+    ORANGE,
+    RED,
+    annotated_workbook,
+    receipt_html,
+)
+
+TODAY = dt.date(2025, 6, 1)
+PAYLOAD = '=HYPERLINK("http://exemple.invalid/vol","clic")'
+SCRIPT = "<script>alert('x')</script>"
+
+
+def validate(ref, data: bytes, folder: str | None = "PTCE-001") -> list[I.Issue]:
+    return read_and_validate(ref, data, folder=folder, today=TODAY).issues
+
+
+def broken(data):
+    """Three errors and two warnings, in three sheets."""
+    data.identity["region"] = "Bretagne"  # region-departement-mismatch (error)
+    data.indicators["IND02"] = 140  # out-of-range (error)
+    data.indicators["IND17"] = "1.250"  # ambiguous-number (warning)
+    data.criteria["CI3"] = ("Oui", "")  # justification-missing (warning)
+
+
+def typed_text(wb):
+    """The pole typed text that looks like a formula (stored as text, as Excel does for '=…)."""
+    cell = wb["Identité"]["C20"]
+    cell.value = PAYLOAD  # invalid-email (error)
+    cell.data_type = "s"
+
+
+def load(data: bytes):
+    return openpyxl.load_workbook(io.BytesIO(data))
+
+
+def fill_rgb(cell) -> str | None:
+    fill = cell.fill
+    if fill is None or fill.fill_type != "solid" or not isinstance(fill.fgColor.rgb, str):
+        return None
+    return fill.fgColor.rgb[-6:].upper()
+
+
+def marked(wb, color: str) -> set[tuple[str, str]]:
+    return {
+        (ws.title, c.coordinate)
+        for ws in wb.worksheets
+        if ws.title != L.SHEET_ANOMALIES
+        for row in ws.iter_rows()
+        for c in row
+        if fill_rgb(c) == color
+    }
+
+
+def our_comments(wb) -> dict[tuple[str, str], str]:
+    return {
+        (ws.title, c.coordinate): c.comment.text
+        for ws in wb.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if c.comment is not None and c.comment.author == AUTHOR
+    }
+
+
+@pytest.fixture
+def refused(ref, make_workbook):
+    data = make_workbook(change=broken, edit=typed_text)
+    issues = validate(ref, data)
+    return data, issues
+
+
+def test_the_case_is_refused_with_errors_and_warnings(refused):
+    _data, issues = refused
+    assert [(i.sheet, i.cell, i.code, i.severity) for i in issues] == [
+        ("Identité", "C13", "region-departement-mismatch", "erreur"),
+        ("Identité", "C20", "invalid-email", "erreur"),
+        ("Indicateurs", "F8", "out-of-range", "erreur"),
+        ("Indicateurs", "F29", "ambiguous-number", "avertissement"),
+        ("Critères", "E8", "justification-missing", "avertissement"),
+    ]
+
+
+def test_highlighted_cells_are_exactly_the_cells_with_issues(refused):
+    data, issues = refused
+    wb = load(annotated_workbook(data, "xlsx", issues))
+    errors = {(i.sheet, i.cell) for i in issues if i.severity == I.ERREUR}
+    warnings_ = {(i.sheet, i.cell) for i in issues if i.severity == I.AVERTISSEMENT} - errors
+    assert marked(wb, RED) == errors
+    assert marked(wb, ORANGE) == warnings_
+    comments = our_comments(wb)
+    assert set(comments) == errors | warnings_
+    for issue in issues:
+        assert issue.message in comments[(issue.sheet, issue.cell)]
+    assert comments[("Identité", "C20")].startswith("Erreur : ")
+    assert comments[("Critères", "E8")].startswith("Avertissement : ")
+
+
+def test_anomalies_is_first_and_every_link_resolves(refused):
+    data, issues = refused
+    wb = load(annotated_workbook(data, "xlsx", issues))
+    assert wb.sheetnames[0] == L.SHEET_ANOMALIES and wb.active.title == L.SHEET_ANOMALIES
+    ws = wb[L.SHEET_ANOMALIES]
+    rows = list(ws.iter_rows(min_row=5, values_only=True))
+    assert [(r[2], r[3], r[5], r[1]) for r in rows] == [
+        (i.sheet, i.cell, i.code, i.severity) for i in issues
+    ]
+    assert [r[6] for r in rows] == [i.message for i in issues]
+    for r, issue in enumerate(issues, start=5):
+        link = ws.cell(row=r, column=4).hyperlink
+        assert link is not None and link.target is None  # internal: no file, no URL
+        m = re.fullmatch(r"'((?:[^']|'')+)'!([A-Z]+[0-9]+)", link.location)
+        assert m, link.location
+        sheet, ref = m.group(1).replace("''", "'"), m.group(2)
+        assert sheet in wb.sheetnames and (sheet, ref) == (issue.sheet, issue.cell)
+        coordinate_from_string(ref)  # a valid address
+    assert ws["A2"].value.startswith("3 erreur(s), 2 avertissement(s)")
+
+
+def test_the_annotated_copy_reads_back_with_the_same_issues(ref, refused):
+    """The pole fixes that copy and drops it again: it must read exactly like the original."""
+    data, issues = refused
+    again = validate(ref, annotated_workbook(data, "xlsx", issues))
+    assert again == issues
+
+
+def test_nothing_typed_becomes_a_formula(refused):
+    data, issues = refused
+    out = annotated_workbook(data, "xlsx", issues)
+    with zipfile.ZipFile(io.BytesIO(out)) as z:
+        for name in z.namelist():
+            if name.startswith("xl/worksheets/"):
+                assert not re.search(rb"<(\w+:)?f[ >]", z.read(name)), name
+    wb = load(out)
+    cell = wb["Identité"]["C20"]
+    assert cell.value == PAYLOAD and cell.data_type == "s"
+    shown = [r for r in wb[L.SHEET_ANOMALIES].iter_rows(min_row=5) if r[5].value == "invalid-email"]
+    assert shown[0][7].value == PAYLOAD and shown[0][7].data_type == "s"
+
+
+def test_rebuilt_copy_keeps_text_as_text():
+    """An .ods (or an .xlsx openpyxl cannot open) is rebuilt from its values."""
+    grids = {"Identité": [["Code", "Champ", "Valeur"], ["contact_email", "Courriel", PAYLOAD]]}
+    issue = I.make("invalid-email", sheet="Identité", cell="C2", value=PAYLOAD)
+    wb = load(annotated_workbook(b"", "ods", [issue], raw_sheets=grids))
+    assert wb["Identité"]["C2"].value == PAYLOAD and wb["Identité"]["C2"].data_type == "s"
+    assert fill_rgb(wb["Identité"]["C2"]) == RED
+
+
+def test_annotating_again_leaves_no_stale_mark(ref, refused):
+    """The pole fixes two cells of the annotated copy (leaving the red fill, as people do) and
+    adds a comment of its own; the next annotation shows only what is still wrong."""
+    data, issues = refused
+    first = load(annotated_workbook(data, "xlsx", issues))
+    original = load(data)
+    first["Indicateurs"]["F8"] = 80
+    first["Identité"]["C13"] = "Auvergne-Rhône-Alpes"
+    first["Identité"]["C20"].comment = openpyxl.comments.Comment("adresse à confirmer", "pôle")
+    buf = io.BytesIO()
+    first.save(buf)
+    fixed = buf.getvalue()
+    issues2 = validate(ref, fixed)
+    assert [(i.sheet, i.cell, i.code) for i in issues2] == [
+        ("Identité", "C20", "invalid-email"),
+        ("Indicateurs", "F29", "ambiguous-number"),
+        ("Critères", "E8", "justification-missing"),
+    ]
+    second = load(annotated_workbook(fixed, "xlsx", issues2))
+    assert second.sheetnames.count(L.SHEET_ANOMALIES) == 1
+    assert second.sheetnames.count(MARKS_SHEET) == 1
+    assert marked(second, RED) == {("Identité", "C20")}
+    assert marked(second, ORANGE) == {("Indicateurs", "F29"), ("Critères", "E8")}
+    assert set(our_comments(second)) == {
+        ("Identité", "C20"),
+        ("Indicateurs", "F29"),
+        ("Critères", "E8"),
+    }
+    for sheet, ref_ in (("Indicateurs", "F8"), ("Identité", "C13")):
+        # back to the template's own fill, no comment
+        assert fill_rgb(second[sheet][ref_]) == fill_rgb(original[sheet][ref_]) == "FFF9E5"
+        assert second[sheet][ref_].comment is None
+    assert "(Commentaire d'origine : adresse à confirmer)" in second["Identité"]["C20"].comment.text
+    assert len(list(second[L.SHEET_ANOMALIES].iter_rows(min_row=5))) == 3
+    # and once everything is fixed, the pole's own comment comes back as it was
+    second["Identité"]["C20"] = "contact@exemple.fr"
+    second["Indicateurs"]["F29"] = 1250
+    second["Critères"]["E8"] = "Stratégie votée en assemblée générale."
+    buf = io.BytesIO()
+    second.save(buf)
+    assert validate(ref, buf.getvalue()) == []
+    third = load(annotated_workbook(buf.getvalue(), "xlsx", []))
+    assert marked(third, RED) == marked(third, ORANGE) == set()
+    assert our_comments(third) == {}
+    assert third["Identité"]["C20"].comment.text == "adresse à confirmer"
+
+
+def test_a_header_cell_gets_its_own_fill_back(ref, make_workbook):
+    def rename(wb):
+        wb["Indicateurs"]["F4"] = "Montant"
+
+    data = make_workbook(edit=rename)
+    issues = validate(ref, data)
+    assert [(i.sheet, i.cell, i.code) for i in issues] == [("Indicateurs", "A4", "missing-column")]
+    header = fill_rgb(load(data)["Indicateurs"]["A4"])
+    first = load(annotated_workbook(data, "xlsx", issues))
+    assert fill_rgb(first["Indicateurs"]["A4"]) == RED
+    first["Indicateurs"]["F4"] = "Valeur"
+    buf = io.BytesIO()
+    first.save(buf)
+    again = load(annotated_workbook(buf.getvalue(), "xlsx", validate(ref, buf.getvalue())))
+    assert fill_rgb(again["Indicateurs"]["A4"]) == header == "1F3864"
+
+
+def test_an_unreadable_file_has_no_annotated_copy():
+    issue = I.make("not-a-workbook", detail="c'est un document PDF")
+    assert annotated_workbook(b"%PDF-1.7", None, [issue]) is None
+
+
+# --- receipt ------------------------------------------------------------------------------------
+def receipt(**overrides) -> str:
+    issue = I.make(
+        "not-a-number",
+        sheet=f"Feuille {SCRIPT}",
+        cell="F12",
+        value=f"{SCRIPT} {PAYLOAD}",
+        label=f"IND05 {SCRIPT}",
+    )
+    params = dict(
+        pole_id="PTCE-001",
+        original_name=f"{SCRIPT}{PAYLOAD}.xlsx",
+        sha256="ab" * 32,
+        received_at=dt.datetime(2025, 3, 1, 9, 0, tzinfo=dt.UTC),
+        decided_at=dt.datetime(2025, 3, 1, 9, 5, tzinfo=dt.UTC),
+        status="refusee",
+        outcome="nouvelle",
+        note=f"note {SCRIPT}",
+        issues=[issue],
+        submission_id=12,
+        annotated_name=f"20250301-100500_{SCRIPT}_annote.xlsx",
+    )
+    params.update(overrides)
+    return receipt_html(**params)
+
+
+def test_receipt_escapes_everything_the_pole_supplied():
+    page = receipt()
+    assert "<script" not in page.lower()
+    assert (
+        page.count("&lt;script&gt;") >= 5
+    )  # name (title and body), annotated name, note, sheet, value, label
+    assert "=HYPERLINK(&quot;http://exemple.invalid/vol&quot;" in page
+    assert 'href="http' not in page and "<a " not in page
+
+
+def test_receipt_fetches_nothing_from_outside():
+    page = receipt()
+    assert "Content-Security-Policy" in page and "default-src 'none'" in page
+    for pattern in (r"<link\b", r"<img\b", r"<script\b", r"<iframe\b", r"@import", r"url\("):
+        assert not re.search(pattern, page, flags=re.I), pattern
+    assert not re.search(r'(src|href)\s*=\s*"(https?:)?//', page, flags=re.I)
+
+
+def test_receipt_says_what_happened_and_what_next():
+    page = receipt()
+    assert "Refusé" in page and "1 erreur(s), 0 avertissement(s)" in page
+    assert "ab" * 32 in page and "01/03/2025 à 10:00" in page  # Paris time
+    assert "Ouvrez la copie annotée" in page
+    ok = receipt(status="acceptee", issues=[], annotated_name=None, note="")
+    assert "Accepté" in ok and "Aucune anomalie." in ok and "intégrées au suivi national" in ok
+    dup = receipt(status="acceptee", outcome="doublon", issues=[], annotated_name=None, note="")
+    assert "Déjà reçu" in dup
