@@ -7,7 +7,7 @@ LibreOffice-saved fixtures of tests/data when present), measures the CPU millise
 workbook of:
 
 1. openpyxl `load_workbook(read_only=True, data_only=True)`, every row of the five sheets the
-   reader needs (what the research notes recommended by default);
+   reader needs (the usual way to read .xlsx in Python);
 2. python-calamine, the same five sheets as Python lists (the reader we use);
 3. python-calamine behind our pre-flight (zip bounds, DTD refusal, sheet extent…);
 4. our whole `read_one` (sniff → pre-flight → calamine → extraction with cell addresses), and

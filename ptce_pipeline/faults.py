@@ -14,8 +14,8 @@ Kinds:
 A point may end with `@<n>`: the fault fires the n-th time this process reaches it (from the
 n-th time on for `enospc` and `error`; e.g. `kill:during_feedback@2` lets one file's feedback
 be written, then kills). `<dir>` is
-PTCE_FAULT_DIR (default: the system temporary folder). Points are listed in the README's
-"Guarantees" section; `read:<file name>` is the read of one inbox file.
+PTCE_FAULT_DIR (default: the system temporary folder). Points are listed in docs/guarantees.md
+("Faults"); `read:<file name>` is the read of one inbox file.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Validation issues are data: file, sheet, cell, column, code, severity, message, value.
 
 Codes are stable kebab-case English identifiers and are never renamed once shipped; their
-messages are French and say what is wrong and how to fix it. The README's issue-code table is
-checked against `CATALOGUE` by a test.
+messages are French and say what is wrong and how to fix it. The issue-code table of
+docs/conventions.md is checked against `CATALOGUE` by a test.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class Issue:
 @dataclass(frozen=True)
 class IssueType:
     severity: str
-    title: str  # short French label, used in tables and the README
+    title: str  # short French label, used in tables and the docs
     template: str  # French message; {placeholders} filled by `make`
 
 

@@ -1,6 +1,6 @@
-"""The corpus of hostile and messy inputs (issue 9, research note reliability.md §7), each with
-its expected outcome. Built by the test suite: the real filled template changed in one place,
-or hand-written parts where openpyxl cannot make the file.
+"""The corpus of hostile and messy inputs (docs/guarantees.md), each with its expected
+outcome. Built by the test suite: the real filled template changed in one place, or
+hand-written parts where openpyxl cannot make the file.
 
 Outcomes: `refused` (a submission refused, with these error issues), `loaded` (accepted, maybe
 with warnings), `duplicate` (already received: nothing new), `unknown-sender` (archived, never

@@ -241,8 +241,8 @@ def test_unopenable_warehouse_detected_at_start_up_and_rebuilt(history, make_wor
 
 
 def test_restore_from_a_backup_of_the_archive(history, tmp_path, capsys):
-    """README "Backup and recovery": a fresh home, the backed-up archive and configuration
-    files, `ptce init` then `ptce rebuild` give back the same warehouse."""
+    """docs/exploitation.md, "Sauvegarde et restauration": a fresh home, the backed-up archive
+    and configuration files, `ptce init` then `ptce rebuild` give back the same warehouse."""
     fresh = tmp_path / "restored"
     fresh.mkdir()
     for name in ("poles.csv", "campagnes.csv", "referentiel.toml"):

@@ -630,9 +630,11 @@ def test_closing_a_campaign_republishes_with_its_date(tmp_path, ref):
     assert f"Campagne 2024 close le {day.day}" in text and "chiffres définitifs" in text
 
 
-def test_readme_names_every_published_page(pub):
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Publications")[1].split("\n## ")[0]
+def test_docs_name_every_published_page(pub):
+    """docs/exploitation.md, "Publications", names every file a publication holds."""
+    root = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
+    doc = (root / "docs" / "exploitation.md").read_text(encoding="utf-8")
+    section = doc.split("\n## Publications\n")[1].split("\n## ")[0]
     for path in folder(pub).iterdir():
         name = path.name if path.is_file() else f"{path.name}/"
         if name == "poles/":
