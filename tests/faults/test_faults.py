@@ -640,13 +640,8 @@ def test_a_killed_cli_run_leaves_no_prefect_server_behind(world):
 
 
 def test_the_readme_lists_every_fault_point():
-<<<<<<< HEAD:tests/faults/test_faults.py
-    """The README's "Guarantees" names each point where a fault can be injected, no more."""
-    root = Path(__file__).resolve().parents[2]
-=======
     """docs/guarantees.md ("Faults") names each point where a fault can be injected, no more."""
     root = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
->>>>>>> docs:tests/test_faults.py
     code = "\n".join(
         p.read_text(encoding="utf-8")
         for folder in ("ptce_pipeline", "flows")
