@@ -18,8 +18,7 @@ os.environ.setdefault("PREFECT_LOGGING_SERVER_LEVEL", "CRITICAL")
 from ptce_pipeline.catalogue.referentiel import Referentiel, load_referentiel
 from ptce_pipeline.catalogue.registry import Pole, write_registry
 from ptce_pipeline.config import Settings, load_settings
-from ptce_pipeline.template import demo
-from ptce_pipeline.template.build import FilledData, build_template, fill_workbook, workbook_bytes
+from ptce_pipeline.template import FilledData, build_template, demo, fill_workbook, workbook_bytes
 
 DATA = Path(__file__).parent / "data"
 

@@ -120,7 +120,7 @@ def cmd_init(args) -> int:
 
 def cmd_template(args) -> int:
     from ptce_pipeline.catalogue.context import load_config
-    from ptce_pipeline.template.build import build_template, save_workbook
+    from ptce_pipeline.template import build_template, save_workbook
 
     settings = _settings(args)
     pole = None
