@@ -27,7 +27,7 @@ from ptce_pipeline.feedback.retours import (
 )
 from ptce_pipeline.reading.sandbox import read_one
 from ptce_pipeline.template import demo
-from ptce_pipeline.validation.batch import Context, Item, validate_batch
+from ptce_pipeline.validation import Context, Item, validate_batch
 
 TODAY = dt.date(2025, 6, 1)
 PAYLOAD = '=HYPERLINK("http://exemple.invalid/vol","clic")'

@@ -15,7 +15,7 @@ from ptce_pipeline.config import Limits
 from ptce_pipeline.errors import ReferentielError
 from ptce_pipeline.reading.sandbox import read_one
 from ptce_pipeline.template import build_template, fill_workbook, workbook_bytes
-from ptce_pipeline.validation.batch import Context, Item, validate_batch
+from ptce_pipeline.validation import Context, Item, validate_batch
 
 NEW_LABEL = "Emplois salariés équivalents temps plein (libellé modifié)"
 

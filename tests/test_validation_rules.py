@@ -15,7 +15,7 @@ from ptce_pipeline.catalogue.registry import Registry
 from ptce_pipeline.config import Limits
 from ptce_pipeline.reading.sandbox import read_one
 from ptce_pipeline.template import demo
-from ptce_pipeline.validation.batch import Context, Item, validate_batch
+from ptce_pipeline.validation import Context, Item, validate_batch
 
 TODAY = dt.date(2025, 6, 1)
 REGISTRY = Registry({p.pole_id: p for p in demo.registry()}, "t")
