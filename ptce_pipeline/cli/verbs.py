@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import os
 import sys
 import traceback
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +24,9 @@ def err(text: str) -> None:
 
 
 def dispatch(args) -> int:
-    import warnings
-
-    warnings.filterwarnings("ignore")
     handler = globals()[f"cmd_{args.verb}"]
     try:
-        return int(handler(args) or 0)
+        return _quietly(handler, args)
     except WarehouseBusy as exc:
         err(f"Occupé : {exc}")
         return 3
@@ -46,6 +43,15 @@ def dispatch(args) -> int:
             + (f" (détails : {log})" if log else "")
         )
         return 2
+
+
+def _quietly(handler, args) -> int:
+    """Run a verb with the libraries' warnings (pandas, pandera, openpyxl, Prefect) silenced:
+    a user reads French results and one `Erreur : …` line, not English library notes. The
+    filters are restored afterwards (`main` may run in-process, in tests)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return int(handler(args) or 0)
 
 
 def _log_crash(args) -> str | None:
@@ -77,13 +83,9 @@ def _require_home(settings: Settings) -> None:
         )
 
 
-def _by(args) -> str:
-    return (
-        getattr(args, "by", None)
-        or os.environ.get("PTCE_USER")
-        or os.environ.get("USER")
-        or "inconnu"
-    )
+def _by(args, settings: Settings) -> str:
+    """Who records a correction: --by, else the user of the settings (PTCE_USER, $USER…)."""
+    return getattr(args, "by", None) or settings.user
 
 
 # --------------------------------------------------------------------------------------------
@@ -319,7 +321,7 @@ def cmd_withdraw(args) -> int:
     from ptce_pipeline.ingestion.corrections import withdraw
 
     return _correction(
-        args, lambda s, **kw: withdraw(s, args.submission, reason=args.reason, by=_by(args))
+        args, lambda s, **kw: withdraw(s, args.submission, reason=args.reason, by=_by(args, s))
     )
 
 
@@ -337,7 +339,7 @@ def cmd_reprocess(args) -> int:
             period=args.period,
             in_error=args.in_error,
             reason=args.reason,
-            by=_by(args),
+            by=_by(args, s),
         ),
     )
 
@@ -348,7 +350,7 @@ def cmd_campaign(args) -> int:
     return _correction(
         args,
         lambda s: campaign(
-            s, args.period, close=args.action == "close", reason=args.reason, by=_by(args)
+            s, args.period, close=args.action == "close", reason=args.reason, by=_by(args, s)
         ),
     )
 
