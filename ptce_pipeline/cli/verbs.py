@@ -90,8 +90,7 @@ def _by(args, settings: Settings) -> str:
 
 # --------------------------------------------------------------------------------------------
 def cmd_init(args) -> int:
-    from ptce_pipeline.catalogue.context import load_config
-    from ptce_pipeline.catalogue.registry import write_registry_header
+    from ptce_pipeline.catalogue import load_config, write_registry_header
     from ptce_pipeline.ingestion.inbox import ensure_pole_folders
     from ptce_pipeline.store.configs import archive_current
     from ptce_pipeline.store.warehouse import create_empty
@@ -121,7 +120,7 @@ def cmd_init(args) -> int:
 
 
 def cmd_template(args) -> int:
-    from ptce_pipeline.catalogue.context import load_config
+    from ptce_pipeline.catalogue import load_config
     from ptce_pipeline.template import build_template, save_workbook
 
     settings = _settings(args)
@@ -153,7 +152,7 @@ def cmd_template(args) -> int:
 
 
 def _ref(settings: Settings):
-    from ptce_pipeline.catalogue.referentiel import load_referentiel
+    from ptce_pipeline.catalogue import load_referentiel
 
     return load_referentiel(settings.referentiel_path if settings.home.is_dir() else None)
 
@@ -246,7 +245,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from ptce_pipeline.catalogue.context import load_config
+    from ptce_pipeline.catalogue import load_config
     from ptce_pipeline.orchestration.runner import run_flow
     from ptce_pipeline.store.lock import warehouse_lock
     from ptce_pipeline.store.warehouse import create_empty
@@ -256,7 +255,7 @@ def cmd_demo(args) -> int:
     out(f"Démonstration dans {settings.home}")
     settings.home.mkdir(parents=True, exist_ok=True)
     with warehouse_lock(settings.lock_path, what="ptce demo", now=settings.clock()):
-        from ptce_pipeline.catalogue.referentiel import load_referentiel
+        from ptce_pipeline.catalogue import load_referentiel
 
         dropped = prepare(settings, load_referentiel(settings.referentiel_path), args.seed)
         cfg = load_config(settings)

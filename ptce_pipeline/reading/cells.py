@@ -8,10 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from ptce_pipeline.catalogue import Referentiel
 from ptce_pipeline.catalogue import issues as I
-from ptce_pipeline.catalogue.referentiel import Referentiel
+from ptce_pipeline.content import Cell, Content, addr
 from ptce_pipeline.content import values as V
-from ptce_pipeline.content.model import Cell, Content, addr
 from ptce_pipeline.reading.headers import cell_value, folded
 from ptce_pipeline.reading.workbook import RawSheet, RawWorkbook
 

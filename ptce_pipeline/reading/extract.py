@@ -16,10 +16,10 @@ An older template version is read through the mapping its layout declares
 from __future__ import annotations
 
 from ptce_pipeline import TEMPLATE_VERSION
+from ptce_pipeline.catalogue import Referentiel, fold
 from ptce_pipeline.catalogue import issues as I
 from ptce_pipeline.catalogue import layout as L
-from ptce_pipeline.catalogue.referentiel import Referentiel, fold
-from ptce_pipeline.content.model import Content
+from ptce_pipeline.content import Content
 from ptce_pipeline.reading.sheets import CRITERIA, INDICATORS, SheetReader
 from ptce_pipeline.reading.workbook import RawWorkbook
 

@@ -10,8 +10,8 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from ptce_pipeline.catalogue import fold
 from ptce_pipeline.catalogue import layout as L
-from ptce_pipeline.catalogue.referentiel import fold
 from ptce_pipeline.reading.workbook import RawSheet
 
 

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from ptce_pipeline.config import Limits
-from ptce_pipeline.content.model import col_letters, split_ref
+from ptce_pipeline.content import col_letters, split_ref
 
 MAX_COL = 16384  # XFD
 MAX_ROW = 1048576

@@ -17,7 +17,7 @@ import re
 from functools import lru_cache
 
 from ptce_pipeline.config import Limits
-from ptce_pipeline.content.model import col_letters, col_number
+from ptce_pipeline.content import col_letters, col_number
 from ptce_pipeline.reading.preflight_model import (
     MAX_COL,
     MAX_ROW,

@@ -107,7 +107,7 @@ def _limit_memory(mb: int) -> None:
 def _worker_main(
     conn, ref_bytes: bytes, ref_source: str, limits: Limits, fault: str | None
 ) -> None:
-    from ptce_pipeline.catalogue.referentiel import load_referentiel_bytes
+    from ptce_pipeline.catalogue import load_referentiel_bytes
 
     # Prefect's own environment, in this child process only: a worker never talks to an API.
     os.environ.pop("PREFECT_API_URL", None)

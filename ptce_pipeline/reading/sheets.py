@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass
 from operator import itemgetter
 
+from ptce_pipeline.catalogue import Referentiel
 from ptce_pipeline.catalogue import issues as I
 from ptce_pipeline.catalogue import layout as L
-from ptce_pipeline.catalogue.referentiel import Referentiel
-from ptce_pipeline.content.model import Cell, Content, addr, col_letter
+from ptce_pipeline.content import Cell, Content, addr, col_letter
 from ptce_pipeline.reading.cells import CellReader
 from ptce_pipeline.reading.headers import cell_value, find_header, folded, hkey, is_blank
 from ptce_pipeline.reading.workbook import RawSheet, RawWorkbook

@@ -20,9 +20,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ptce_pipeline import TEMPLATE_VERSION
+from ptce_pipeline.catalogue import Pole, Referentiel
 from ptce_pipeline.catalogue import layout as L
-from ptce_pipeline.catalogue.referentiel import Referentiel
-from ptce_pipeline.catalogue.registry import Pole
 from ptce_pipeline.template.readme import write_readme
 from ptce_pipeline.template.styles import (
     BOX,

@@ -11,8 +11,7 @@ from pathlib import Path
 
 from stdnum import luhn
 
-from ptce_pipeline.catalogue.referentiel import Referentiel
-from ptce_pipeline.catalogue.registry import Pole, write_registry
+from ptce_pipeline.catalogue import Pole, Referentiel, write_registry
 from ptce_pipeline.config import Settings
 from ptce_pipeline.template.build import build_template
 from ptce_pipeline.template.fill import FilledData, fill_workbook

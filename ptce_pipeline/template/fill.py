@@ -13,8 +13,8 @@ from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.utils import get_column_letter
 
+from ptce_pipeline.catalogue import Referentiel
 from ptce_pipeline.catalogue import layout as L
-from ptce_pipeline.catalogue.referentiel import Referentiel
 
 
 @dataclass

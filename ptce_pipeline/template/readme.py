@@ -9,8 +9,7 @@ import datetime as dt
 from openpyxl.styles import Alignment, Font
 
 from ptce_pipeline import TEMPLATE_VERSION
-from ptce_pipeline.catalogue.referentiel import Referentiel
-from ptce_pipeline.catalogue.registry import Pole
+from ptce_pipeline.catalogue import Pole, Referentiel
 from ptce_pipeline.template.styles import GROUP_FONT, TITLE_FONT, fit_row, print_setup
 
 

@@ -11,8 +11,8 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from ptce_pipeline.catalogue import Field, Referentiel
 from ptce_pipeline.catalogue import layout as L
-from ptce_pipeline.catalogue.referentiel import Field, Referentiel
 
 
 def input_prompt(title: str, text: str) -> tuple[str, str]:

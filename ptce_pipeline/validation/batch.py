@@ -14,8 +14,7 @@ from typing import Any
 
 from ptce_pipeline.catalogue import issues as I
 from ptce_pipeline.catalogue import layout as L
-from ptce_pipeline.content.model import Content
-from ptce_pipeline.content.values import display_number
+from ptce_pipeline.content import Content, display_number
 from ptce_pipeline.validation.failures import failures, field_issue, indicator_issue
 from ptce_pipeline.validation.model import Context, Item
 from ptce_pipeline.validation.rules import business_rules

@@ -8,10 +8,10 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from ptce_pipeline.catalogue import Field, Indicator, Referentiel
 from ptce_pipeline.catalogue import issues as I
 from ptce_pipeline.catalogue import layout as L
-from ptce_pipeline.catalogue.referentiel import Field, Indicator, Referentiel
-from ptce_pipeline.content.values import display_number
+from ptce_pipeline.content import display_number
 from ptce_pipeline.validation.model import Context
 from ptce_pipeline.validation.schemas import year_bounds
 

@@ -10,8 +10,7 @@ than its whole) → erreur; public-funding share (IND08) plus self-financing rat
 
 from __future__ import annotations
 
-from ptce_pipeline.catalogue.referentiel import Field, Referentiel
-from ptce_pipeline.catalogue.registry import POLE_ID_RE
+from ptce_pipeline.catalogue import POLE_ID_RE, Field, Referentiel
 from ptce_pipeline.validation.rules import COMMUNE_RE, PERIOD_MIN
 
 EMAIL_RE = r"^[^@\s<>\"']+@[^@\s<>\"']+\.[A-Za-z]{2,}$"
