@@ -39,7 +39,8 @@ class CellReader:
         self.pre = raw.preflight
         self.region_lookup = _region_lookup(ref)
 
-    def formula_problem(self, sheet: RawSheet, r: int, c: int, raw: Any) -> bool:
+    def _formula_problem(self, sheet: RawSheet, r: int, c: int, raw: Any) -> bool:
+        """Report an error cell or a formula without a cached value; → whether there was one."""
         if raw is not None and not isinstance(raw, str):
             return False
         scan = self.pre.sheets.get(sheet.name)
@@ -61,6 +62,7 @@ class CellReader:
     def text(
         self, sheet: RawSheet, a: str, raw: Any, label: str, column: str | None = None
     ) -> str | None:
+        """The cell as clean text (invisible characters removed, reported); too long → None."""
         if isinstance(raw, float) and raw.is_integer():
             raw = int(raw)
         if isinstance(raw, bool):
@@ -106,9 +108,10 @@ class CellReader:
         liste: str | None = None,
         column: str | None = None,
     ) -> Cell:
+        """The cell at (r, c) coerced to `kind`; what cannot be coerced is reported as an issue."""
         raw = cell_value(sheet, r, c)
         a = addr(r, c)
-        if self.formula_problem(sheet, r, c, raw):
+        if self._formula_problem(sheet, r, c, raw):
             return Cell(None, a, raw)
         value: Any = None
         problem = None

@@ -123,9 +123,11 @@ class SheetReader:
         return current
 
     def code(self, text: str) -> str:
+        """The current code of a code an older layout used."""
         return self.layout.codes.get(text, text)
 
     def sheet(self, template_name: str) -> RawSheet | None:
+        """The workbook's sheet for a template sheet (noted in the content; hidden → issue)."""
         sheet = self.by_template.get(template_name)
         if sheet is not None and template_name not in self.content.sheet_names:
             self.content.sheet_names[template_name] = sheet.name
@@ -133,7 +135,8 @@ class SheetReader:
                 self.content.add(I.make("hidden-sheet", sheet=sheet.name, expected=template_name))
         return sheet
 
-    def merged_in(self, sheet: RawSheet, rows: range, cols: set[int]) -> None:
+    def _merged_in(self, sheet: RawSheet, rows: range, cols: set[int]) -> None:
+        """Report the merged areas spanning several rows of the data read."""
         for (r0, c0), (r1, c1) in sheet.merged:
             if r1 > r0 and any(c0 <= c <= c1 for c in cols) and (r0 in rows or r1 in rows):
                 rng = f"{addr(r0, c0)}:{addr(r1, c1)}"
@@ -141,7 +144,7 @@ class SheetReader:
                     I.make("merged-cells", sheet=sheet.name, cell=addr(r0, c0), range=rng)
                 )
 
-    def outside(self, sheet: RawSheet, width: int) -> None:
+    def _outside(self, sheet: RawSheet, width: int) -> None:
         """Warn once about a value typed to the right of the table (it is ignored)."""
         rows = sheet.rows
         if not rows or len(rows[0]) <= width:  # calamine's rows all have the sheet's width
@@ -156,6 +159,7 @@ class SheetReader:
                     return
 
     def meta(self) -> None:
+        """The hidden metadata sheet, completed by the document's custom properties."""
         meta: dict[str, str] = {}
         sheet = self.by_template.get(L.SHEET_META)
         if sheet is not None:
@@ -172,6 +176,7 @@ class SheetReader:
         self.content.template_version = meta.get("template_version") or None
 
     def identity(self) -> None:
+        """One value per identity field, its row found by key (or, failing that, label)."""
         sheet = self.sheet(L.SHEET_IDENTITY)
         if sheet is None:
             return
@@ -225,10 +230,11 @@ class SheetReader:
                 )
         if found:
             rows = range(min(found.values()), max(found.values()) + 1)
-            self.merged_in(sheet, rows, {cols["value"]})
-        self.outside(sheet, max(cols.values()) + 2)
+            self._merged_in(sheet, rows, {cols["value"]})
+        self._outside(sheet, max(cols.values()) + 2)
 
     def members(self) -> None:
+        """One member per filled row, its columns found by header."""
         sheet = self.sheet(L.SHEET_MEMBERS)
         if sheet is None:
             return
@@ -285,18 +291,14 @@ class SheetReader:
             )
             self.content.member_rows.append(r + 1)
         if self.content.member_rows:
-            self.merged_in(sheet, range(hrow + 1, len(rows)), set(positions))
-        self.outside(sheet, max(cols.values()) + 2)
+            self._merged_in(sheet, range(hrow + 1, len(rows)), set(positions))
+        self._outside(sheet, max(cols.values()) + 2)
 
-    def coded_rows(
-        self,
-        sheet: RawSheet,
-        code_col: int,
-        start: int,
-        known: dict,
-        unknown_code: str,
-        duplicate_code: str,
+    def _coded_rows(
+        self, sheet: RawSheet, code_col: int, start: int, known: dict, table: CodedTable
     ) -> dict[str, int]:
+        """Code → row index of each known code; unknown codes (on a row with data) and
+        duplicates are issues."""
         rows: dict[str, int] = {}
         for r in range(start, len(sheet.rows)):
             raw = cell_value(sheet, r, code_col)
@@ -311,7 +313,7 @@ class SheetReader:
                     first, last = next(iter(known)), list(known)[-1]
                     self.content.add(
                         I.make(
-                            unknown_code,
+                            table.unknown,
                             sheet=sheet.name,
                             cell=addr(r, code_col),
                             value=raw,
@@ -323,7 +325,7 @@ class SheetReader:
             if code in rows:
                 self.content.add(
                     I.make(
-                        duplicate_code,
+                        table.duplicate,
                         sheet=sheet.name,
                         cell=addr(r, code_col),
                         code=code,
@@ -334,7 +336,8 @@ class SheetReader:
             rows[code] = r
         return rows
 
-    def missing_columns(self, sheet: RawSheet, hrow, cols, needed) -> bool:
+    def _missing_columns(self, sheet: RawSheet, hrow, cols, needed) -> bool:
+        """Report each needed column not found; → whether all were found."""
         ok = True
         for key, label in needed:
             if key not in cols:
@@ -348,16 +351,17 @@ class SheetReader:
         return ok
 
     def coded_table(self, table: CodedTable) -> None:
+        """One value (and its note) per code of the catalogue, found by its code."""
         sheet = self.sheet(table.sheet)
         if sheet is None:
             return
         wanted = {hkey(text): column for text, column in table.headers}
         hrow, cols = find_header(sheet, self.headers(table.sheet, wanted))
         needed = (("code", table.code_header), ("value", table.value_header))
-        if not self.missing_columns(sheet, hrow, cols, needed):
+        if not self._missing_columns(sheet, hrow, cols, needed):
             return
         known = getattr(self.ref, table.catalogue)
-        rows = self.coded_rows(sheet, cols["code"], hrow + 1, known, table.unknown, table.duplicate)
+        rows = self._coded_rows(sheet, cols["code"], hrow + 1, known, table)
         values: dict[str, Cell] = getattr(self.content, table.values)
         notes: dict[str, Cell] = getattr(self.content, table.notes)
         for code, item in known.items():
@@ -389,7 +393,7 @@ class SheetReader:
                 if text or table.keep_blank_notes:
                     notes[code] = Cell(text, a, raw)
         if rows:
-            self.merged_in(
+            self._merged_in(
                 sheet, range(min(rows.values()), max(rows.values()) + 1), {cols["value"]}
             )
-        self.outside(sheet, max(cols.values()) + 2)
+        self._outside(sheet, max(cols.values()) + 2)
