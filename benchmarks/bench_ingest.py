@@ -57,7 +57,7 @@ def base_workbook() -> tuple[bytes, dict[str, str]]:
     from ptce_pipeline.catalogue.registry import Pole
     from ptce_pipeline.config import Limits
     from ptce_pipeline.reading.sandbox import read_one
-    from ptce_pipeline.template.build import build_template, demo, fill_workbook, workbook_bytes
+    from ptce_pipeline.template import build_template, demo, fill_workbook, workbook_bytes
 
     ref = load_referentiel()
     dp = demo.POLES[0]

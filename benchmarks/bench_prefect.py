@@ -31,7 +31,7 @@ def build_homes(root: Path, n: int, copies: int) -> list[Path]:
     from ptce_pipeline.catalogue.referentiel import load_referentiel
     from ptce_pipeline.catalogue.registry import Pole, write_registry
     from ptce_pipeline.config import load_settings
-    from ptce_pipeline.template.build import build_template, demo, fill_workbook, workbook_bytes
+    from ptce_pipeline.template import build_template, demo, fill_workbook, workbook_bytes
 
     ref = load_referentiel()
     poles = []

@@ -40,7 +40,7 @@ SHEETS = ("Identité", "Membres", "Indicateurs", "Critères", "_ptce")
 def corpus(n: int) -> list[tuple[str, str, bytes]]:
     """[(label, format, bytes)]: N demo workbooks and the LibreOffice-saved fixtures."""
     from ptce_pipeline.catalogue.referentiel import load_referentiel
-    from ptce_pipeline.template.build import build_template, demo, fill_workbook, workbook_bytes
+    from ptce_pipeline.template import build_template, demo, fill_workbook, workbook_bytes
 
     ref = load_referentiel()
     reg = {p.pole_id: p for p in demo.registry()}

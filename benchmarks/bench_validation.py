@@ -29,7 +29,7 @@ def contents(n: int):
     from ptce_pipeline.config import Limits
     from ptce_pipeline.reading.sandbox import read_one
     from ptce_pipeline.template import demo
-    from ptce_pipeline.validation.batch import Item
+    from ptce_pipeline.validation import Item
 
     ref = load_referentiel()
     read = []
@@ -46,7 +46,7 @@ def main() -> None:
 
     from ptce_pipeline.catalogue.registry import Registry
     from ptce_pipeline.template import demo
-    from ptce_pipeline.validation.batch import Context, status_of, validate_batch
+    from ptce_pipeline.validation import Context, status_of, validate_batch
 
     ref, items = contents(args.n)
     registry = Registry({p.pole_id: p for p in demo.registry()}, "bench")

@@ -40,6 +40,7 @@ class Settings:
     referentiel_override: Path | None = None
     prefect_home: Path | None = None
     fault: str | None = None  # fault-injection point, for tests only (PTCE_FAULT)
+    fault_dir: Path | None = None  # where `pause` faults meet their test (PTCE_FAULT_DIR)
     user: str = "inconnu"
     now: dt.datetime | None = None  # PTCE_NOW: a fixed clock, for tests and demos only
 
@@ -217,6 +218,7 @@ def load_settings(
         referentiel_override=Path(ref) if ref else None,
         prefect_home=Path(prefect_home) if prefect_home else None,
         fault=environ.get("PTCE_FAULT") or None,
+        fault_dir=Path(environ["PTCE_FAULT_DIR"]) if environ.get("PTCE_FAULT_DIR") else None,
         user=environ.get("PTCE_USER")
         or environ.get("USER")
         or environ.get("LOGNAME")

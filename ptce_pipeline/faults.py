@@ -1,5 +1,6 @@
 """Fault injection for tests: `PTCE_FAULT=<kind>:<point>` makes the process fail at that point.
-Off unless the environment variable is set (read once, into `Settings.fault`).
+Off unless the environment variable is set (read once by `config.load_settings`, into
+`Settings.fault` and `Settings.fault_dir`, and passed down).
 
 Kinds:
 - `kill`: SIGKILL this process (nothing runs after: no `finally`, no hook, no flush).
@@ -14,7 +15,7 @@ Kinds:
 A point may end with `@<n>`: the fault fires the n-th time this process reaches it (from the
 n-th time on for `enospc` and `error`; e.g. `kill:during_feedback@2` lets one file's feedback
 be written, then kills). `<dir>` is
-PTCE_FAULT_DIR (default: the system temporary folder). Points are listed in docs/guarantees.md
+PTCE_FAULT_DIR (`Settings.fault_dir`; default: the system temporary folder). Points are listed in docs/guarantees.md
 ("Faults"); `read:<file name>` is the read of one inbox file.
 """
 
@@ -32,20 +33,21 @@ PAUSE_LIMIT_S = 600.0
 _counts: dict[str, int] = {}
 
 
-def fault_dir() -> Path:
-    return Path(os.environ.get("PTCE_FAULT_DIR") or tempfile.gettempdir())
+def fault_dir(directory: Path | None = None) -> Path:
+    """Where `pause` markers go: `Settings.fault_dir`, else the system temporary folder."""
+    return Path(directory) if directory else Path(tempfile.gettempdir())
 
 
 def _safe(point: str) -> str:
     return re.sub(r"[^\w.\-]+", "_", point)[:120]
 
 
-def reached_marker(point: str) -> Path:
-    return fault_dir() / f"ptce-fault-reached-{_safe(point)}"
+def reached_marker(point: str, directory: Path | None = None) -> Path:
+    return fault_dir(directory) / f"ptce-fault-reached-{_safe(point)}"
 
 
-def release_marker(point: str) -> Path:
-    return fault_dir() / f"ptce-fault-release-{_safe(point)}"
+def release_marker(point: str, directory: Path | None = None) -> Path:
+    return fault_dir(directory) / f"ptce-fault-release-{_safe(point)}"
 
 
 def fault_point(settings, name: str) -> None:
@@ -74,12 +76,12 @@ def fault_point(settings, name: str) -> None:
     elif kind == "kill":
         os.kill(os.getpid(), signal.SIGKILL)
     elif kind == "pause":
-        _pause(point)
+        _pause(point, getattr(settings, "fault_dir", None))
 
 
-def _pause(point: str) -> None:
-    reached_marker(point).write_text(str(os.getpid()))
-    release = release_marker(point)
+def _pause(point: str, directory: Path | None) -> None:
+    reached_marker(point, directory).write_text(str(os.getpid()))
+    release = release_marker(point, directory)
     deadline = time.monotonic() + PAUSE_LIMIT_S
     while not release.exists() and time.monotonic() < deadline:
         time.sleep(0.05)

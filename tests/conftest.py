@@ -18,8 +18,7 @@ from helpers.workbooks import filled, make_home, workbook
 from ptce_pipeline.catalogue.referentiel import Referentiel, load_referentiel
 from ptce_pipeline.catalogue.registry import Pole
 from ptce_pipeline.config import Settings
-from ptce_pipeline.template import demo
-from ptce_pipeline.template.build import FilledData
+from ptce_pipeline.template import FilledData, demo
 
 
 @pytest.fixture(scope="session")

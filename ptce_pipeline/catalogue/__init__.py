@@ -1,1 +1,62 @@
-"""catalogue"""
+"""What the pipeline checks against, read from `schemas/` and the home's files: the référentiel
+(indicators, criteria, code lists, bounds — `referentiel`), the registry of poles and the
+campaigns (`registry`), the layout of the template's sheets (`layout`), the French catalogue of
+issues (`issues`), and the configuration of a run with its versions (`context`).
+
+Standard library only: importing it stays cheap.
+"""
+
+from ptce_pipeline.catalogue import issues, layout
+from ptce_pipeline.catalogue.context import (
+    Config,
+    Versions,
+    load_config,
+    versions_dict,
+    versions_from,
+)
+from ptce_pipeline.catalogue.issues import Issue
+from ptce_pipeline.catalogue.referentiel import (
+    Field,
+    Indicator,
+    Referentiel,
+    fold,
+    load_referentiel,
+    load_referentiel_bytes,
+    referentiel_bytes,
+)
+from ptce_pipeline.catalogue.registry import (
+    POLE_ID_RE,
+    Campaigns,
+    Pole,
+    Registry,
+    load_campaigns,
+    load_registry,
+    write_registry,
+    write_registry_header,
+)
+
+__all__ = [
+    "POLE_ID_RE",
+    "Campaigns",
+    "Config",
+    "Field",
+    "Indicator",
+    "Issue",
+    "Pole",
+    "Referentiel",
+    "Registry",
+    "Versions",
+    "fold",
+    "issues",
+    "layout",
+    "load_campaigns",
+    "load_config",
+    "load_referentiel",
+    "load_referentiel_bytes",
+    "load_registry",
+    "referentiel_bytes",
+    "versions_dict",
+    "versions_from",
+    "write_registry",
+    "write_registry_header",
+]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import os
 import sys
 import traceback
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +24,9 @@ def err(text: str) -> None:
 
 
 def dispatch(args) -> int:
-    import warnings
-
-    warnings.filterwarnings("ignore")
     handler = globals()[f"cmd_{args.verb}"]
     try:
-        return int(handler(args) or 0)
+        return _quietly(handler, args)
     except WarehouseBusy as exc:
         err(f"Occupé : {exc}")
         return 3
@@ -46,6 +43,15 @@ def dispatch(args) -> int:
             + (f" (détails : {log})" if log else "")
         )
         return 2
+
+
+def _quietly(handler, args) -> int:
+    """Run a verb with the libraries' warnings (pandas, pandera, openpyxl, Prefect) silenced:
+    a user reads French results and one `Erreur : …` line, not English library notes. The
+    filters are restored afterwards (`main` may run in-process, in tests)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return int(handler(args) or 0)
 
 
 def _log_crash(args) -> str | None:
@@ -77,19 +83,14 @@ def _require_home(settings: Settings) -> None:
         )
 
 
-def _by(args) -> str:
-    return (
-        getattr(args, "by", None)
-        or os.environ.get("PTCE_USER")
-        or os.environ.get("USER")
-        or "inconnu"
-    )
+def _by(args, settings: Settings) -> str:
+    """Who records a correction: --by, else the user of the settings (PTCE_USER, $USER…)."""
+    return getattr(args, "by", None) or settings.user
 
 
 # --------------------------------------------------------------------------------------------
 def cmd_init(args) -> int:
-    from ptce_pipeline.catalogue.context import load_config
-    from ptce_pipeline.catalogue.registry import write_registry_header
+    from ptce_pipeline.catalogue import load_config, write_registry_header
     from ptce_pipeline.ingestion.inbox import ensure_pole_folders
     from ptce_pipeline.store.configs import archive_current
     from ptce_pipeline.store.warehouse import create_empty
@@ -119,8 +120,8 @@ def cmd_init(args) -> int:
 
 
 def cmd_template(args) -> int:
-    from ptce_pipeline.catalogue.context import load_config
-    from ptce_pipeline.template.build import build_template, save_workbook
+    from ptce_pipeline.catalogue import load_config
+    from ptce_pipeline.template import build_template, save_workbook
 
     settings = _settings(args)
     pole = None
@@ -151,7 +152,7 @@ def cmd_template(args) -> int:
 
 
 def _ref(settings: Settings):
-    from ptce_pipeline.catalogue.referentiel import load_referentiel
+    from ptce_pipeline.catalogue import load_referentiel
 
     return load_referentiel(settings.referentiel_path if settings.home.is_dir() else None)
 
@@ -244,7 +245,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from ptce_pipeline.catalogue.context import load_config
+    from ptce_pipeline.catalogue import load_config
     from ptce_pipeline.orchestration.runner import run_flow
     from ptce_pipeline.store.lock import warehouse_lock
     from ptce_pipeline.store.warehouse import create_empty
@@ -254,7 +255,7 @@ def cmd_demo(args) -> int:
     out(f"Démonstration dans {settings.home}")
     settings.home.mkdir(parents=True, exist_ok=True)
     with warehouse_lock(settings.lock_path, what="ptce demo", now=settings.clock()):
-        from ptce_pipeline.catalogue.referentiel import load_referentiel
+        from ptce_pipeline.catalogue import load_referentiel
 
         dropped = prepare(settings, load_referentiel(settings.referentiel_path), args.seed)
         cfg = load_config(settings)
@@ -319,7 +320,7 @@ def cmd_withdraw(args) -> int:
     from ptce_pipeline.ingestion.corrections import withdraw
 
     return _correction(
-        args, lambda s, **kw: withdraw(s, args.submission, reason=args.reason, by=_by(args))
+        args, lambda s, **kw: withdraw(s, args.submission, reason=args.reason, by=_by(args, s))
     )
 
 
@@ -337,7 +338,7 @@ def cmd_reprocess(args) -> int:
             period=args.period,
             in_error=args.in_error,
             reason=args.reason,
-            by=_by(args),
+            by=_by(args, s),
         ),
     )
 
@@ -348,7 +349,7 @@ def cmd_campaign(args) -> int:
     return _correction(
         args,
         lambda s: campaign(
-            s, args.period, close=args.action == "close", reason=args.reason, by=_by(args)
+            s, args.period, close=args.action == "close", reason=args.reason, by=_by(args, s)
         ),
     )
 

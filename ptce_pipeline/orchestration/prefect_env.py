@@ -37,6 +37,12 @@ SERVER_PID = "serveur-temporaire.pid"
 
 
 def configure(settings: Settings, *, verbose: bool = False) -> None:
+    """Set Prefect's own environment (PREFECT_*) for this process and its children, from our
+    settings; Prefect reads it at import. Our settings (PTCE_*) come from `load_settings`.
+
+    PTCE_PREFECT_HOME_FROM_PTCE is not a setting: it is a note left in the environment (so
+    child processes inherit it) that PREFECT_HOME was set by ptce, not by the user, and may
+    be set again for another home."""
     env = os.environ
     if "PREFECT_HOME" not in env or env.get("PTCE_PREFECT_HOME_FROM_PTCE") == "1":
         env["PREFECT_HOME"] = str(settings.prefect_dir)
@@ -135,6 +141,7 @@ def _start_server(settings: Settings) -> tuple[subprocess.Popen, str] | None:
         return None
     (settings.prefect_dir / SERVER_PID).write_text(str(proc.pid))
     url = f"http://127.0.0.1:{port}"
+    # Prefect's own setting (defaulted by `configure`), honoured for our temporary server too
     timeout = float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS") or 90)
     if not wait_healthy(url, timeout, proc):
         _stop(settings, proc)

@@ -44,6 +44,7 @@ def start_server(settings: Settings, port: int) -> subprocess.Popen:
     """`prefect server start` on 127.0.0.1:port (its database in the Prefect home)."""
     if not _port_free(port):
         raise ConfigError(f"Le port {port} est déjà utilisé : choisissez-en un autre avec --port.")
+    # Prefect's own environment for the child server process (ours reach it as settings)
     env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL",)}
     env["PREFECT_SERVER_LOGGING_LEVEL"] = env.get("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
     env.pop("PREFECT_SERVER_UI_ENABLED", None)  # the UI is the point of a real server
@@ -164,7 +165,7 @@ def _serve(
     port: int,
     ingest_interval: float | None,
 ) -> int:
-    env = os.environ
+    env = os.environ  # Prefect's own PREFECT_API_URL: where this process and its runs report
     server = None
     if not env.get("PREFECT_API_URL"):
         server = start_server(settings, port)

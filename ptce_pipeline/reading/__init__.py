@@ -1,1 +1,14 @@
-"""reading"""
+"""Reading received workbooks, safely, into the pole's data.
+
+`ReaderPool` reads many files in worker processes under a memory and a time limit; `read_one`
+reads one in this process; both give a `ReadOutcome` (the format and the `Content`, or the
+issues that refused the file). On the way: `sniff` (the format from magic bytes), `preflight`
+(bounds checked before any parser: `zipguard`, `preflight_xlsx`, `preflight_ods`), `workbook`
+(python-calamine grids), `extract` (grids → `Content`: `headers`, `sheets`, `cells`).
+
+Importing it loads no spreadsheet library: python-calamine is imported when a file is read.
+"""
+
+from ptce_pipeline.reading.sandbox import ReaderPool, ReadOutcome, check_xml_safety, read_one
+
+__all__ = ["ReadOutcome", "ReaderPool", "check_xml_safety", "read_one"]

@@ -34,6 +34,8 @@ def check_xml_safety(environ=None) -> None:
     at import; our own ODS scan uses expat, whose amplification limits appeared in 2.4.1.
     The pre-flight refuses every DTD anyway: these are the second line.
     """
+    # OPENPYXL_DEFUSEDXML is openpyxl's own variable, read by openpyxl from this process's
+    # environment at import: the check reads the same place (not one of our settings).
     environ = os.environ if environ is None else environ
     problems = []
     flag = environ.get("OPENPYXL_DEFUSEDXML")
@@ -105,8 +107,9 @@ def _limit_memory(mb: int) -> None:
 def _worker_main(
     conn, ref_bytes: bytes, ref_source: str, limits: Limits, fault: str | None
 ) -> None:
-    from ptce_pipeline.catalogue.referentiel import load_referentiel_bytes
+    from ptce_pipeline.catalogue import load_referentiel_bytes
 
+    # Prefect's own environment, in this child process only: a worker never talks to an API.
     os.environ.pop("PREFECT_API_URL", None)
     ref = load_referentiel_bytes(ref_bytes, ref_source)
     _limit_memory(limits.worker_memory_mb)

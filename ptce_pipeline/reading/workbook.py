@@ -11,11 +11,11 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
+from ptce_pipeline.catalogue import fold
 from ptce_pipeline.catalogue import issues as I
 from ptce_pipeline.catalogue import layout as L
-from ptce_pipeline.catalogue.referentiel import fold
 from ptce_pipeline.config import Limits
-from ptce_pipeline.content.model import split_ref
+from ptce_pipeline.content import split_ref
 from ptce_pipeline.reading.preflight import Preflight, PreflightRefusal, run_preflight
 from ptce_pipeline.reading.sniff import sniff
 

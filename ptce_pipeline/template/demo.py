@@ -11,10 +11,11 @@ from pathlib import Path
 
 from stdnum import luhn
 
-from ptce_pipeline.catalogue.referentiel import Referentiel
-from ptce_pipeline.catalogue.registry import Pole, write_registry
+from ptce_pipeline.catalogue import Pole, Referentiel, write_registry
 from ptce_pipeline.config import Settings
-from ptce_pipeline.template.build import FilledData, build_template, fill_workbook, workbook_bytes
+from ptce_pipeline.template.build import build_template
+from ptce_pipeline.template.fill import FilledData, fill_workbook
+from ptce_pipeline.xlsx_writer import workbook_bytes
 
 PERIODS = (2024, 2025)
 DEMO_DEADLINES = {2024: "2025-03-31", 2025: "2027-03-31"}

@@ -6,9 +6,8 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ptce_pipeline.catalogue.referentiel import Referentiel
-from ptce_pipeline.catalogue.registry import Campaigns, Registry
-from ptce_pipeline.content.model import Content
+from ptce_pipeline.catalogue import Campaigns, Referentiel, Registry
+from ptce_pipeline.content import Content
 
 
 @dataclass

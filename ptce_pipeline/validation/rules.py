@@ -18,10 +18,10 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable
 
+from ptce_pipeline.catalogue import POLE_ID_RE
 from ptce_pipeline.catalogue import issues as I
 from ptce_pipeline.catalogue import layout as L
-from ptce_pipeline.catalogue.registry import POLE_ID_RE
-from ptce_pipeline.content.values import display_number
+from ptce_pipeline.content import display_number
 from ptce_pipeline.validation.model import Context, Item
 
 COMMUNE_RE = re.compile(r"^(\d{5}|2[AB]\d{3})$")

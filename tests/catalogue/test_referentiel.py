@@ -14,8 +14,8 @@ from ptce_pipeline.catalogue.referentiel import load_referentiel, referentiel_by
 from ptce_pipeline.config import Limits
 from ptce_pipeline.errors import ReferentielError
 from ptce_pipeline.reading.sandbox import read_one
-from ptce_pipeline.template.build import build_template, fill_workbook, workbook_bytes
-from ptce_pipeline.validation.batch import Context, Item, validate_batch
+from ptce_pipeline.template import build_template, fill_workbook, workbook_bytes
+from ptce_pipeline.validation import Context, Item, validate_batch
 
 NEW_LABEL = "Emplois salariés équivalents temps plein (libellé modifié)"
 
@@ -101,7 +101,7 @@ def test_broken_catalogue_is_a_clear_french_error(tmp_path):
 
 
 def test_template_fill_helper_rejects_unknown_codes(ref):
-    from ptce_pipeline.template.build import FilledData
+    from ptce_pipeline.template import FilledData
 
     with pytest.raises(KeyError):
         fill_workbook(build_template(ref), ref, FilledData(indicators={"IND99": 1}))

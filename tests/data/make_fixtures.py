@@ -135,7 +135,7 @@ def source_merged(ref) -> bytes:
 def source_tiny() -> bytes:
     from openpyxl import Workbook
 
-    from ptce_pipeline.template.build import workbook_bytes
+    from ptce_pipeline.template import workbook_bytes
 
     wb = Workbook()
     wb.active.title = "Feuil1"

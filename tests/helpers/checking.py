@@ -9,7 +9,7 @@ from ptce_pipeline.catalogue.registry import Registry
 from ptce_pipeline.config import Limits
 from ptce_pipeline.reading.sandbox import read_one
 from ptce_pipeline.template import demo
-from ptce_pipeline.validation.batch import validate_batch
+from ptce_pipeline.validation import validate_batch
 from ptce_pipeline.validation.model import Context, Item
 from ptce_pipeline.validation.report import FileReport
 

@@ -130,11 +130,7 @@ def wait_until(predicate, timeout: float = 120.0, every: float = 0.1) -> bool:
 def release(fault_dir: Path, point: str) -> None:
     from ptce_pipeline.faults import release_marker
 
-    os.environ["PTCE_FAULT_DIR"] = str(fault_dir)
-    try:
-        release_marker(point).write_text("go")
-    finally:
-        del os.environ["PTCE_FAULT_DIR"]
+    release_marker(point, fault_dir).write_text("go")
 
 
 def reached(fault_dir: Path, point: str) -> Path:

@@ -11,8 +11,7 @@ from pathlib import Path
 from ptce_pipeline.catalogue.referentiel import Referentiel
 from ptce_pipeline.catalogue.registry import Pole, write_registry
 from ptce_pipeline.config import Settings, load_settings
-from ptce_pipeline.template import demo
-from ptce_pipeline.template.build import FilledData, build_template, fill_workbook, workbook_bytes
+from ptce_pipeline.template import FilledData, build_template, demo, fill_workbook, workbook_bytes
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

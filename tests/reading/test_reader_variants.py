@@ -427,7 +427,7 @@ def test_no_metadata_at_all_reads_as_the_current_layout(ref, base):
 def test_not_the_template(ref):
     from openpyxl import Workbook
 
-    from ptce_pipeline.template.build import workbook_bytes
+    from ptce_pipeline.template import workbook_bytes
 
     wb = Workbook()
     wb.active.title = "Données"

@@ -17,7 +17,7 @@ from ptce_pipeline.catalogue import layout as L
 from ptce_pipeline.catalogue.registry import Pole
 from ptce_pipeline.config import Limits
 from ptce_pipeline.reading.sandbox import read_one
-from ptce_pipeline.template.build import build_template, workbook_bytes
+from ptce_pipeline.template import build_template, workbook_bytes
 
 DATA = Path(__file__).parents[1] / "data"
 

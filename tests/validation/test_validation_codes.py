@@ -29,7 +29,7 @@ from ptce_pipeline.config import Limits
 from ptce_pipeline.reading.sandbox import ReaderPool, read_one
 from ptce_pipeline.reading.sniff import CFB_MAGIC
 from ptce_pipeline.template import demo
-from ptce_pipeline.validation.batch import Context, Item, validate_batch
+from ptce_pipeline.validation import Context, Item, validate_batch
 
 TODAY = dt.date(2025, 6, 1)
 REGISTRY = Registry({p.pole_id: p for p in demo.registry()}, sha256="tests")
