@@ -84,20 +84,20 @@ def _sub(ledger: Ledger, sid: int) -> dict[str, Any]:
 
 
 def withdraw(settings: Settings, sid: int, *, reason: str, by: str, now=None) -> CorrectionResult:
-    def body(run: UnitOfWork, result: CorrectionResult) -> None:
-        sub = _sub(run.ledger, sid)
+    def body(unit: UnitOfWork, result: CorrectionResult) -> None:
+        sub = _sub(unit.ledger, sid)
         if sub["status"] == "retiree":
             raise NotFound(f"Le dépôt n° {sid} est déjà retiré.")
         was_current = sub["status"] in ACCEPTED
-        seq = run.journal.next_seq()
-        reinstated = run.ledger.withdraw(seq, sid, reason, by, run.at)
-        run.journal.add(
+        seq = unit.journal.next_seq()
+        reinstated = unit.ledger.withdraw(seq, sid, reason, by, unit.at)
+        unit.journal.add(
             {
                 "type": "withdraw",
                 "submission": sid,
                 "reason": reason,
                 "by": by,
-                "at": run.at.isoformat(),
+                "at": unit.at.isoformat(),
             }
         )
         result.changed = True
@@ -105,7 +105,7 @@ def withdraw(settings: Settings, sid: int, *, reason: str, by: str, now=None) ->
             f"Dépôt n° {sid} ({sub['pole_id']}, {sub['period']}, « {sub['original_name']} ») retiré."
         )
         if reinstated is not None:
-            prev = run.ledger.subs[reinstated]
+            prev = unit.ledger.subs[reinstated]
             result.lines.append(
                 f"Le dépôt n° {reinstated} (« {prev['original_name']} ») redevient la version en vigueur."
             )
@@ -129,8 +129,8 @@ def reprocess(
     by: str,
     now=None,
 ) -> CorrectionResult:
-    def body(run: UnitOfWork, result: CorrectionResult) -> None:
-        ledger = run.ledger
+    def body(unit: UnitOfWork, result: CorrectionResult) -> None:
+        ledger = unit.ledger
         if sid is not None:
             if _sub(ledger, sid)["status"] == "retiree":
                 raise NotFound(
@@ -155,25 +155,25 @@ def reprocess(
         if not targets:
             result.lines.append("Aucun dépôt à retraiter.")
             return
-        versions = versions_dict(run.cfg.versions)
+        versions = versions_dict(unit.cfg.versions)
         for target in targets:
             before = ledger.subs[target]["status"]
-            seq = run.journal.next_seq()
-            outcome, previous = run.decider.reprocess(
-                run.cfg, target, run.at, by=by, reason=reason, seq=seq
+            seq = unit.journal.next_seq()
+            outcome, previous = unit.decider.reprocess(
+                unit.cfg, target, unit.at, by=by, reason=reason, seq=seq
             )
             if outcome is None:
                 result.lines.append(
                     f"Dépôt n° {target} : relecture impossible (incident de notre côté)."
                 )
                 continue
-            run.journal.add(
+            unit.journal.add(
                 {
                     "type": "reprocess",
                     "submission": target,
                     "reason": reason,
                     "by": by,
-                    "at": run.at.isoformat(),
+                    "at": unit.at.isoformat(),
                     "versions": versions,
                     "previous_submission": previous,
                 }
@@ -187,33 +187,33 @@ def reprocess(
 def campaign(
     settings: Settings, period: int, *, close: bool, reason: str | None, by: str, now=None
 ) -> CorrectionResult:
-    def body(run: UnitOfWork, result: CorrectionResult) -> None:
-        ledger = run.ledger
+    def body(unit: UnitOfWork, result: CorrectionResult) -> None:
+        ledger = unit.ledger
         if bool(ledger.closed.get(period)) == close:
             result.lines.append(f"La campagne {period} est déjà {'close' if close else 'ouverte'}.")
             return
-        seq = run.journal.next_seq()
-        deadline = run.cfg.campaigns.deadline(period)
+        seq = unit.journal.next_seq()
+        deadline = unit.cfg.campaigns.deadline(period)
         kind = "campaign_close" if close else "campaign_reopen"
         if close:
-            ledger.close_campaign(seq, period, by, run.at, reason, deadline)
+            ledger.close_campaign(seq, period, by, unit.at, reason, deadline)
             result.lines.append(
                 f"Campagne {period} close : les fichiers reçus pour cette période seront validés et "
                 "conservés, sans changer les données en vigueur jusqu'à la réouverture."
             )
         else:
-            held = ledger.reopen_campaign(seq, period, by, run.at, reason, deadline)
+            held = ledger.reopen_campaign(seq, period, by, unit.at, reason, deadline)
             result.lines.append(
                 f"Campagne {period} rouverte : {len(held)} dépôt(s) retenu(s) appliqué(s)."
             )
-        run.journal.add(
+        unit.journal.add(
             {
                 "type": kind,
                 "period": period,
                 "reason": reason,
                 "by": by,
-                "at": run.at.isoformat(),
-                "versions": versions_dict(run.cfg.versions),
+                "at": unit.at.isoformat(),
+                "versions": versions_dict(unit.cfg.versions),
             }
         )
         result.changed = True
