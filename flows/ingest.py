@@ -8,6 +8,7 @@ chunk k+1 is read and validated (reader worker processes) while chunk k is loade
 from __future__ import annotations
 
 import errno
+from typing import ClassVar
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
@@ -17,8 +18,9 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
 from ptce_pipeline.config import load_settings
-from ptce_pipeline.errors import PtceError, WarehouseBusy, describe_error
-from ptce_pipeline.ingestion.run import IngestRun
+from ptce_pipeline.errors import WarehouseBusy
+from ptce_pipeline.ingestion.ingest_run import IngestRun
+from ptce_pipeline.ingestion.steps import drive
 from ptce_pipeline.store.lock import warehouse_lock
 
 ARTIFACT_KEY = "ptce-ingestion"
@@ -65,7 +67,7 @@ def claim(run: IngestRun) -> list:
 )
 def claim_again(run: IngestRun, candidates: list) -> None:
     """The files that could not be read at claim time, again, with backoff (one task for all)."""
-    failed = run.claim(candidates)
+    failed = run.claim_again(candidates)
     if failed:
         candidates[:] = failed
         raise OSError(f"encore illisible(s) : {', '.join(c.name for c in failed)}")
@@ -97,39 +99,36 @@ def snapshot(run: IngestRun) -> None:
     run.snapshot()
 
 
-def run_steps(run: IngestRun) -> None:
-    """The flow body (the same steps as `ingest.run_ingest`, each a task). Arguments are
-    wrapped in `quote`: Prefect would otherwise walk the whole run state (thousands of
-    submissions and workbook contents) looking for futures, at every task call."""
-    if not discover(quote(run)):
-        return
-    try:
-        open_generation(quote(run))
-        failed = claim(quote(run))
-        if failed:
-            state = claim_again(quote(run), quote(failed), return_state=True)
-            if state.is_failed():
-                run.unclaimed(failed, "fichier momentanément illisible, repris au prochain passage")
-        chunks = run.plan()
-        if chunks:
-            # read and validate chunk k+1 while chunk k is loaded: both cores stay busy
-            future = read_validate.submit(quote(run), quote(chunks[0]))
-            for k, chunk in enumerate(chunks):
-                results = future.result()
-                if k + 1 < len(chunks):
-                    future = read_validate.submit(quote(run), quote(chunks[k + 1]))
-                load(quote(run), quote(chunk), quote(results))
-        commit(quote(run))
-    except PtceError:
-        run.abort()
-        raise
-    except Exception as exc:
-        run.fail(exc)
-        return
-    try:
-        snapshot(quote(run))
-    except Exception as exc:
-        run.report.errors.append("instantané des analystes non rafraîchi : " + describe_error(exc))
+class TaskSteps:
+    """Each step of `steps.drive` as its task. Arguments are wrapped in `quote`: Prefect would
+    otherwise walk the whole run state (thousands of submissions and workbook contents)
+    looking for futures, at every task call. `plan` is a plain call."""
+
+    TASKS: ClassVar[dict] = {
+        "discover": discover,
+        "open": open_generation,
+        "claim": claim,
+        "read_validate": read_validate,
+        "load": load,
+        "commit": commit,
+        "snapshot": snapshot,
+    }
+
+    def __init__(self, run: IngestRun):
+        self.run = run
+
+    def call(self, name: str, *args):
+        if name == "claim_again":
+            left = list(args[0])
+            state = claim_again(quote(self.run), quote(left), return_state=True)
+            return left if state.is_failed() else []
+        task_ = self.TASKS.get(name)
+        if task_ is None:
+            return getattr(self.run, name)(*args)
+        return task_(quote(self.run), *map(quote, args))
+
+    def submit(self, name: str, *args):
+        return self.TASKS[name].submit(quote(self.run), *map(quote, args))
 
 
 def finish(run: IngestRun):
@@ -160,7 +159,7 @@ def ingest_inbox(home: str | None = None, settle: float | None = None):
     try:
         with warehouse_lock(settings.lock_path, what="flux ingest-inbox", now=settings.clock()):
             run = IngestRun(settings, progress=PROGRESS["callback"])
-            run_steps(run)
+            drive(run, TaskSteps(run))
             return finish(run)
     except WarehouseBusy as exc:
         return busy(exc)

@@ -21,6 +21,7 @@ from ptce_pipeline.catalogue.registry import POLE_ID_RE
 from ptce_pipeline.config import Settings
 from ptce_pipeline.errors import ConfigError
 from ptce_pipeline.feedback.retours import annotated_workbook
+from ptce_pipeline.ingestion.readvalidate import contents_of, previous_periods, validate_outcomes
 from ptce_pipeline.validation.batch import status_of
 
 VERDICT = {
@@ -100,7 +101,7 @@ def check_files(
     from ptce_pipeline.catalogue.referentiel import load_referentiel, referentiel_bytes
     from ptce_pipeline.catalogue.registry import load_registry
     from ptce_pipeline.reading.sandbox import ReaderPool
-    from ptce_pipeline.validation.batch import Context, Item, validate_batch
+    from ptce_pipeline.validation.batch import Context
 
     notes = notes if notes is not None else []
     has_home = settings.registry_path.is_file()
@@ -122,26 +123,19 @@ def check_files(
         referentiel_bytes(ref_path), ref.source, settings.limits, settings.workers
     ) as pool:
         outcomes = pool.read([str(f) for f in files])
-    found: list[tuple[list[I.Issue], str | None]] = []
-    items, where = [], []
-    for k, o in enumerate(outcomes):
-        if o.crashed:
-            found.append(([I.make("corrupt-file", detail="lecture impossible")], None))
-        elif o.content is None:
-            found.append((list(o.issues), o.format))
-        else:
-            found.append(([], o.format))
-            items.append(Item(o.content, pole))
-            where.append(k)
-    if items:
-        ctx = Context(
-            ref=ref,
-            registry=registry,
-            today=settings.clock().date(),
-            previous=_previous(settings, [it.content for it in items]),
-        )
-        for k, issues in zip(where, validate_batch(items, ctx), strict=True):
-            found[k] = (issues, found[k][1])
+    contents = contents_of(outcomes)
+    previous = None
+    if contents and settings.snapshot_db.is_file():
+        # the previous period of each pole, from the analysts' snapshot (as an ingestion)
+        previous = previous_periods(settings, contents).lookup
+    ctx = Context(ref=ref, registry=registry, today=settings.clock().date(), previous=previous)
+    results = validate_outcomes(outcomes, [pole] * len(outcomes), ctx)
+    found: list[tuple[list[I.Issue], str | None]] = [
+        ([I.make("corrupt-file", detail="lecture impossible")], None)
+        if r is None
+        else (r.issues, r.file_format)
+        for r in results
+    ]
     checked = []
     for path, (issues, file_format), target in zip(files, found, targets, strict=True):
         c = Checked(str(path), status_of(issues), issues)
@@ -175,15 +169,3 @@ def _targets(files: list[Path], annotate: Path | None) -> list[Path | None]:
         used.add(name)
         out.append(annotate / name)
     return out
-
-
-def _previous(settings: Settings, contents: list):
-    """The previous period of each pole, from the analysts' snapshot (the same lookup as an
-    ingestion); None without a snapshot."""
-    if not settings.snapshot_db.is_file():
-        return None
-    from ptce_pipeline.ingestion.processing import Processor
-    from ptce_pipeline.ingestion.report import RunReport
-
-    processor = Processor(settings, None, None, None, RunReport())  # type: ignore[arg-type]
-    return processor.previous_lookup(contents)

@@ -18,18 +18,19 @@ from typing import Any
 from ptce_pipeline.catalogue.context import load_config, versions_dict
 from ptce_pipeline.config import Settings
 from ptce_pipeline.errors import ConfigError, NotFound, PtceError
-from ptce_pipeline.ingestion.processing import Processor
 from ptce_pipeline.ingestion.report import RunReport
-from ptce_pipeline.ingestion.run import IngestRun, _write_applied
-from ptce_pipeline.store.configs import ConfigStore
+from ptce_pipeline.ingestion.unit import UnitOfWork, machinery
 from ptce_pipeline.store.durable import fsync_dir, fsync_file
+from ptce_pipeline.store.health import write_applied
 from ptce_pipeline.store.journal import Journal
 from ptce_pipeline.store.ledger import ACCEPTED, FLUSH_ROWS, Ledger
 from ptce_pipeline.store.snapshot import publish_snapshot
 from ptce_pipeline.store.warehouse import (
     check_live,
+    checkpoint,
+    compare_files,
     connect,
-    dump,
+    count_rows,
     load_reference,
     migrate,
 )
@@ -45,26 +46,25 @@ class CorrectionResult:
 
 
 def _apply(settings: Settings, body, now=None) -> CorrectionResult:
-    """Open a generation (finishing any interrupted run first), apply `body`, swap, snapshot.
+    """Open a unit of work (finishing any interrupted run first), apply `body`, commit,
+    snapshot.
 
     `body` journals the correction (flushed before the live warehouse is replaced) and applies
     it through the ledger; when it changes nothing, nothing is written."""
-    run = IngestRun(settings, settle=float("inf"), **({"now": now} if now else {}))
-    result = CorrectionResult(report=run.report)
+    report = RunReport()
+    unit = UnitOfWork(
+        settings, load_config(settings), Journal(settings), report, (now or settings.clock)()
+    )
+    result = CorrectionResult(report=report)
     try:
-        run.open()
-        body(run, result)
-        if not (result.changed or run.report.recovered or run.ledger.pending()):
-            run.journal.discard()
-            run.gen.abort()
-            run.close()
+        unit.open()
+        body(unit, result)
+        if not (result.changed or report.recovered or unit.ledger.pending()):
+            unit.abort()
             return result
-        run.commit()
+        unit.commit()
     except BaseException:
-        run.journal.discard()
-        if run.gen is not None:
-            run.gen.abort()
-        run.close()
+        unit.abort()
         raise
     try:
         publish_snapshot(settings)
@@ -84,20 +84,20 @@ def _sub(ledger: Ledger, sid: int) -> dict[str, Any]:
 
 
 def withdraw(settings: Settings, sid: int, *, reason: str, by: str, now=None) -> CorrectionResult:
-    def body(run: IngestRun, result: CorrectionResult) -> None:
-        sub = _sub(run.ledger, sid)
+    def body(unit: UnitOfWork, result: CorrectionResult) -> None:
+        sub = _sub(unit.ledger, sid)
         if sub["status"] == "retiree":
             raise NotFound(f"Le dépôt n° {sid} est déjà retiré.")
         was_current = sub["status"] in ACCEPTED
-        seq = run.journal.next_seq()
-        reinstated = run.ledger.withdraw(seq, sid, reason, by, run.at)
-        run.journal.add(
+        seq = unit.journal.next_seq()
+        reinstated = unit.ledger.withdraw(seq, sid, reason, by, unit.at)
+        unit.journal.add(
             {
                 "type": "withdraw",
                 "submission": sid,
                 "reason": reason,
                 "by": by,
-                "at": run.at.isoformat(),
+                "at": unit.at.isoformat(),
             }
         )
         result.changed = True
@@ -105,7 +105,7 @@ def withdraw(settings: Settings, sid: int, *, reason: str, by: str, now=None) ->
             f"Dépôt n° {sid} ({sub['pole_id']}, {sub['period']}, « {sub['original_name']} ») retiré."
         )
         if reinstated is not None:
-            prev = run.ledger.subs[reinstated]
+            prev = unit.ledger.subs[reinstated]
             result.lines.append(
                 f"Le dépôt n° {reinstated} (« {prev['original_name']} ») redevient la version en vigueur."
             )
@@ -129,8 +129,8 @@ def reprocess(
     by: str,
     now=None,
 ) -> CorrectionResult:
-    def body(run: IngestRun, result: CorrectionResult) -> None:
-        ledger = run.ledger
+    def body(unit: UnitOfWork, result: CorrectionResult) -> None:
+        ledger = unit.ledger
         if sid is not None:
             if _sub(ledger, sid)["status"] == "retiree":
                 raise NotFound(
@@ -155,27 +155,27 @@ def reprocess(
         if not targets:
             result.lines.append("Aucun dépôt à retraiter.")
             return
-        versions = versions_dict(run.cfg.versions)
+        versions = versions_dict(unit.cfg.versions)
         for target in targets:
             before = ledger.subs[target]["status"]
-            seq = run.journal.next_seq()
-            outcome = run.processor.reprocess(
-                run.cfg, target, run.at, by=by, reason=reason, seq=seq
+            seq = unit.journal.next_seq()
+            outcome, previous = unit.decider.reprocess(
+                unit.cfg, target, unit.at, by=by, reason=reason, seq=seq
             )
             if outcome is None:
                 result.lines.append(
                     f"Dépôt n° {target} : relecture impossible (incident de notre côté)."
                 )
                 continue
-            run.journal.add(
+            unit.journal.add(
                 {
                     "type": "reprocess",
                     "submission": target,
                     "reason": reason,
                     "by": by,
-                    "at": run.at.isoformat(),
+                    "at": unit.at.isoformat(),
                     "versions": versions,
-                    "previous_submission": getattr(run.processor, "_last_previous", None),
+                    "previous_submission": previous,
                 }
             )
             result.changed = True
@@ -187,33 +187,33 @@ def reprocess(
 def campaign(
     settings: Settings, period: int, *, close: bool, reason: str | None, by: str, now=None
 ) -> CorrectionResult:
-    def body(run: IngestRun, result: CorrectionResult) -> None:
-        ledger = run.ledger
+    def body(unit: UnitOfWork, result: CorrectionResult) -> None:
+        ledger = unit.ledger
         if bool(ledger.closed.get(period)) == close:
             result.lines.append(f"La campagne {period} est déjà {'close' if close else 'ouverte'}.")
             return
-        seq = run.journal.next_seq()
-        deadline = run.cfg.campaigns.deadline(period)
+        seq = unit.journal.next_seq()
+        deadline = unit.cfg.campaigns.deadline(period)
         kind = "campaign_close" if close else "campaign_reopen"
         if close:
-            ledger.close_campaign(seq, period, by, run.at, reason, deadline)
+            ledger.close_campaign(seq, period, by, unit.at, reason, deadline)
             result.lines.append(
                 f"Campagne {period} close : les fichiers reçus pour cette période seront validés et "
                 "conservés, sans changer les données en vigueur jusqu'à la réouverture."
             )
         else:
-            held = ledger.reopen_campaign(seq, period, by, run.at, reason, deadline)
+            held = ledger.reopen_campaign(seq, period, by, unit.at, reason, deadline)
             result.lines.append(
                 f"Campagne {period} rouverte : {len(held)} dépôt(s) retenu(s) appliqué(s)."
             )
-        run.journal.add(
+        unit.journal.add(
             {
                 "type": kind,
                 "period": period,
                 "reason": reason,
                 "by": by,
-                "at": run.at.isoformat(),
-                "versions": versions_dict(run.cfg.versions),
+                "at": unit.at.isoformat(),
+                "versions": versions_dict(unit.cfg.versions),
             }
         )
         result.changed = True
@@ -237,22 +237,18 @@ def rebuild_into(settings: Settings, target: Path) -> dict[str, int]:
     con = connect(target)
     try:
         migrate(con)
-        ledger = Ledger(con, cfg.personal_fields)
-        store_ = ConfigStore(settings, cfg)
-        report = RunReport()
-        processor = Processor(
-            settings, ledger, None, store_, report, feedback=False, previous="recorded"
-        )
+        parts = machinery(settings, con, cfg, None, RunReport(), feedback=False)
+        ledger, replay = parts.ledger, parts.replayer.replay
         try:
             batch: list[dict] = []
             for rec in records:
                 if rec.get("type") == "config":
                     # a live run loads the reference tables after the previous run's flush
-                    processor.replay(batch, cfg)
+                    replay(batch, cfg)
                     batch = []
                     ledger.flush()
                     if not rec.get("at"):  # a config record of an older journal
-                        latest = store_.get(rec)
+                        latest = parts.configs.get(rec)
                         load_reference(
                             con,
                             latest.ref,
@@ -262,21 +258,17 @@ def rebuild_into(settings: Settings, target: Path) -> dict[str, int]:
                         )
                 batch.append(rec)
                 if len(batch) >= REPLAY_BATCH:
-                    processor.replay(batch, cfg)
+                    replay(batch, cfg)
                     batch = []
                     if ledger.buffered_rows() > FLUSH_ROWS:
                         ledger.flush()
-            processor.replay(batch, cfg)
+            replay(batch, cfg)
             ledger.last_seq = int(records[-1]["seq"])
             ledger.flush()
         finally:
-            processor.close()
-        con.execute("CHECKPOINT")
-        counts = {
-            "records": len(records),
-            "deliveries": con.execute("SELECT count(*) FROM deliveries").fetchone()[0],
-            "submissions": con.execute("SELECT count(*) FROM submissions").fetchone()[0],
-        }
+            parts.close()
+        checkpoint(con)
+        counts = {"records": len(records), **count_rows(con, "deliveries", "submissions")}
     finally:
         con.close()
     return counts
@@ -297,18 +289,6 @@ def _first_time(records: list[dict], default: dt.datetime) -> dt.datetime:
     return default
 
 
-def compare(a: Path, b: Path) -> list[str]:
-    """Tables whose sorted dumps differ between two warehouse files."""
-    ca = connect(a, read_only=True)
-    cb = connect(b, read_only=True)
-    try:
-        da, db = dump(ca), dump(cb)
-    finally:
-        ca.close()
-        cb.close()
-    return sorted(t for t in set(da) | set(db) if da.get(t) != db.get(t))
-
-
 def rebuild(settings: Settings, to: Path | None = None) -> CorrectionResult:
     result = CorrectionResult()
     if to is not None:
@@ -321,7 +301,7 @@ def rebuild(settings: Settings, to: Path | None = None) -> CorrectionResult:
         )
         if settings.live_db.exists():
             with contextlib.suppress(PtceError):
-                diff = compare(settings.live_db, target)
+                diff = compare_files(settings.live_db, target)
                 result.lines.append(
                     "Identique à l'entrepôt vivant."
                     if not diff
@@ -332,7 +312,7 @@ def rebuild(settings: Settings, to: Path | None = None) -> CorrectionResult:
     counts = rebuild_into(settings, target)
     con = connect(target, read_only=True)
     try:
-        n = con.execute("SELECT count(*) FROM deliveries").fetchone()[0]
+        n = count_rows(con, "deliveries")["deliveries"]
     finally:
         con.close()
     expected = sum(1 for r in Journal(settings).read() if r.get("type") == "delivery")
@@ -349,7 +329,7 @@ def rebuild(settings: Settings, to: Path | None = None) -> CorrectionResult:
         old_ok = False
     if settings.live_db.exists() and old_ok:
         try:
-            diff = compare(settings.live_db, target)
+            diff = compare_files(settings.live_db, target)
         except Exception:  # damaged beyond its header (a block cannot be read): nothing to compare
             diff = None
         result.lines.append(
@@ -374,7 +354,7 @@ def rebuild(settings: Settings, to: Path | None = None) -> CorrectionResult:
     fsync_file(target)
     os.replace(target, settings.live_db)
     fsync_dir(settings.warehouse_dir)
-    _write_applied(settings, int(list(Journal(settings).read())[-1]["seq"]))
+    write_applied(settings, int(list(Journal(settings).read())[-1]["seq"]))
     publish_snapshot(settings, full=True)
     result.changed = True
     result.lines.insert(

@@ -401,3 +401,23 @@ def dump(con, *, exclude: tuple[str, ...] = ("schema_migrations",)) -> dict[str,
         rows = con.execute(f'SELECT * FROM "{table}"').fetchall()
         out[table] = sorted(rows, key=lambda r: tuple((x is None, str(x)) for x in r))
     return out
+
+
+def compare_files(a: Path, b: Path) -> list[str]:
+    """Tables whose sorted dumps differ between two warehouse files."""
+    ca = connect(a, read_only=True)
+    cb = connect(b, read_only=True)
+    try:
+        da, db = dump(ca), dump(cb)
+    finally:
+        ca.close()
+        cb.close()
+    return sorted(t for t in set(da) | set(db) if da.get(t) != db.get(t))
+
+
+def count_rows(con, *tables: str) -> dict[str, int]:
+    return {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+
+
+def checkpoint(con) -> None:
+    con.execute("CHECKPOINT")

@@ -508,7 +508,7 @@ def test_a_really_full_disk(small_disk, tmp_path, books, expected, procs, room):
 
 
 def verify_opens(db: Path) -> None:
-    from ptce_pipeline.ingestion.run import verify_live
+    from ptce_pipeline.store.health import verify_live
 
     class S:
         live_db = db

@@ -16,12 +16,10 @@ import pytest
 from helpers.workbooks import drop, q, set_indicator
 
 from ptce_pipeline.catalogue.context import load_config
-from ptce_pipeline.ingestion.processing import Processor
 from ptce_pipeline.ingestion.report import RunReport
 from ptce_pipeline.ingestion.run import run_ingest
-from ptce_pipeline.store.configs import ConfigStore
-from ptce_pipeline.store.journal import store
-from ptce_pipeline.store.ledger import Ledger
+from ptce_pipeline.ingestion.unit import UnitOfWork
+from ptce_pipeline.store.journal import Journal, store
 from ptce_pipeline.store.snapshot import SNAPSHOT_VIEWS
 from ptce_pipeline.store.warehouse import (
     Generation,
@@ -154,27 +152,27 @@ def test_failure_in_the_middle_of_a_flush_rolls_back_every_table(home, make_work
     run_ingest(home)
     cfg = load_config(home)
     faulty = home.with_(fault="error:load_before_commit")
-    gen = Generation(faulty)
-    con = gen.open()
-    ledger = Ledger(con, cfg.personal_fields)
-    proc = Processor(faulty, ledger, None, ConfigStore(home, cfg), RunReport(), feedback=False)
+    at = dt.datetime(2025, 1, 10, 10, tzinfo=dt.UTC)
+    unit = UnitOfWork(faulty, cfg, Journal(faulty), RunReport(), at, feedback=False)
     try:
+        unit.open()
+        con, ledger = unit.gen.con, unit.ledger
         before = dump(con)
         for n, name in enumerate(["v2.xlsx", "v3.xlsx"]):
             claim_by_hand(
                 home, ledger, 1000 + n, name, make_workbook(change=set_indicator("IND22", 500 + n))
             )
-        at = dt.datetime(2025, 1, 10, 10, tzinfo=dt.UTC)
-        outcomes = proc.decide_new(cfg, [1000, 1001], at)
+        pend = unit.decider.plan(cfg, [1000, 1001])
+        results = unit.readvalidate.pending(cfg, pend, at)
+        outcomes = unit.decider.decide(cfg, pend, results, at)
         assert [o.status for o in outcomes] == ["acceptee", "acceptee"]
         assert ledger.buffered_rows() > 50
         with pytest.raises(RuntimeError, match="fault injection"):
             ledger.flush(faulty)
         assert dump(con) == before
     finally:
-        proc.close()
-        gen.abort()
-    assert not gen.path.exists()
+        unit.abort()
+    assert not unit.gen.path.exists()
 
 
 def test_failed_load_leaves_the_warehouse_as_it_was_then_next_run_finishes(home, make_workbook):

@@ -1,0 +1,117 @@
+"""The poles' feedback files of a run (receipt, annotated copy): built with each decision,
+written once the decisions are durable in the journal.
+
+A live run holds them (`hold()`) until its chunk's decisions are journaled, then `write()`s
+them: a crash can never leave a receipt for a decision the next run would take again under
+another name. Replays write them at once (the decisions are already journaled); `rebuild`
+and the degraded path write none."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ptce_pipeline.config import Settings
+from ptce_pipeline.errors import describe_error
+from ptce_pipeline.faults import fault_point
+from ptce_pipeline.feedback.retours import receipt_html, write_feedback
+from ptce_pipeline.ingestion.report import FileLine, RunReport
+from ptce_pipeline.store.ledger import Outcome, _ts
+
+# The annotated copy is built with openpyxl in this process: only for workbooks of a sane size
+# (a filled template is about 30 KB); the receipt lists every problem anyway.
+MAX_ANNOTATE_BYTES = 5 * 1024 * 1024
+
+
+def _small(path: Path) -> bool:
+    try:
+        return path.stat().st_size <= MAX_ANNOTATE_BYTES
+    except OSError:
+        return False
+
+
+class FeedbackJobs:
+    def __init__(self, settings: Settings, report: RunReport, *, enabled: bool = True):
+        self.settings = settings
+        self.report = report
+        self.enabled = enabled
+        self._held: list[Callable[[], None]] | None = None
+
+    def hold(self) -> None:
+        """From now on, queue the files until `write()`."""
+        self._held = []
+
+    def add(
+        self,
+        outcome: Outcome,
+        delivery: dict[str, Any],
+        sub: dict[str, Any] | None,
+        at: dt.datetime,
+        paths: dict[str, Path],
+        line: FileLine,
+    ) -> None:
+        """The feedback of one decision (if it needs one); `line` learns where it went."""
+        if not (
+            self.enabled and outcome.needs_feedback and outcome.outcome != "expediteur_inconnu"
+        ):
+            return
+        if sub is None:
+            return
+        home = self.settings.home
+        archived = Path(sub["archived_path"])
+        archived = archived if archived.is_absolute() else home / archived
+        annotatable = bool(outcome.issues and sub["file_format"]) and _small(archived)
+        html_text = receipt_html(
+            pole_id=outcome.folder,
+            original_name=outcome.name,
+            sha256=delivery["sha256"],
+            received_at=_ts(delivery["received_at"]),
+            decided_at=at,
+            status=outcome.status,
+            outcome=outcome.outcome,
+            note=outcome.note,
+            issues=outcome.issues,
+            submission_id=outcome.submission_id,
+            annotated_name=paths["annotated"].name if annotatable else None,
+            late=bool(sub.get("late")),
+        )
+        file_format = sub["file_format"]
+        rep = self.report
+
+        def job() -> None:
+            fault_point(self.settings, "during_feedback")
+            t = time.perf_counter()
+            written = write_feedback(
+                folder_path=self.settings.pole_inbox(outcome.folder),
+                paths=paths,
+                archived=archived,
+                file_format=file_format if annotatable else None,
+                issues=outcome.issues if annotatable else [],
+                receipt=html_text,
+            )
+            rep.time("retours", time.perf_counter() - t)
+            line.receipt = str(written["receipt"].relative_to(home)) if written["receipt"] else None
+            line.annotated = (
+                str(written["annotated"].relative_to(home)) if written["annotated"] else None
+            )
+
+        if self._held is not None:
+            self._held.append(job)
+        else:
+            job()
+
+    def write(self) -> None:
+        """Write the held files. A file that cannot be written (full disk) is reported; the
+        decision stands (it is journaled) and the run goes on."""
+        jobs, self._held = self._held or [], []
+        for job in jobs:
+            try:
+                job()
+            except OSError as exc:
+                self.report.errors.append(
+                    "retour au pôle non écrit (`ptce reprocess` le réécrira) : "
+                    + describe_error(exc)
+                )

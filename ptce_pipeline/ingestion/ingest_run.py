@@ -1,0 +1,311 @@
+"""The steps of one ingestion run, orchestrator-agnostic (`steps.drive` chains them).
+
+discover → claim (archive + journal, then leave the inbox) → read and validate → decide (one
+writer) → feedback → swap the new warehouse generation in → refresh the analysts' snapshot.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import time
+from collections.abc import Callable
+
+from ptce_pipeline.catalogue.context import load_config
+from ptce_pipeline.config import Settings
+from ptce_pipeline.errors import describe_error
+from ptce_pipeline.faults import fault_point
+from ptce_pipeline.ingestion.degraded import record_waiting
+from ptce_pipeline.ingestion.inbox import (
+    Candidate,
+    Scan,
+    ensure_pole_folders,
+    quarantine_symlink,
+    read_candidate,
+    remove_claimed,
+    scan_inbox,
+)
+from ptce_pipeline.ingestion.readvalidate import Pending
+from ptce_pipeline.ingestion.report import RunReport
+from ptce_pipeline.ingestion.unit import UnitOfWork
+from ptce_pipeline.store.health import applied_seq, snapshot_state, verify_live
+from ptce_pipeline.store.journal import Journal, store, sync_archive
+from ptce_pipeline.store.snapshot import publish_snapshot
+from ptce_pipeline.store.warehouse import check_openable, cleanup_leftovers
+
+MIN_CHUNK = 25  # files a task handles at least (a task costs ≈ 20 ms of orchestration)
+
+
+def undecided_deliveries(journal: Journal) -> list[int]:
+    """Deliveries journaled without a decision (nor a failure) after them: claimed by a run
+    that was killed, or whose load failed, before deciding them (a duplicate, an unknown
+    sender, the files of a chunk that never loaded)."""
+    delivered, decided = [], set()
+    for rec in journal.read():
+        kind = rec.get("type")
+        if kind == "delivery":
+            delivered.append(int(rec["seq"]))
+        elif kind in ("decision", "failure"):
+            decided.add(int(rec["delivery"]))
+    return [did for did in delivered if did not in decided]
+
+
+def sweep_feedback_temps(settings: Settings) -> None:
+    """Remove the temporary feedback files an interrupted run left in `retours/`."""
+    if not settings.inbox.is_dir():
+        return
+    for tmp in settings.inbox.glob("*/retours/.*.tmp"):
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def discover(settings: Settings, settle: float, report: RunReport) -> Scan:
+    t = time.perf_counter()
+    scan = scan_inbox(settings, settle)
+    for link in scan.symlinks:
+        try:
+            target = quarantine_symlink(settings, link)
+            report.quarantined.append(
+                f"{link.relative_to(settings.home)} → {target.relative_to(settings.home)}"
+            )
+        except OSError as exc:
+            report.errors.append(f"lien symbolique {link.name} : {exc.strerror}")
+    report.waiting = [str(p.relative_to(settings.home)) for p in scan.waiting]
+    report.unreadable = [f"{p.relative_to(settings.home)} ({why})" for p, why in scan.unreadable]
+    report.time("découverte", time.perf_counter() - t)
+    return scan
+
+
+def claim(
+    settings: Settings,
+    journal: Journal,
+    candidates: list[Candidate],
+    now: dt.datetime,
+    already: set[tuple],
+    failed: list[Candidate] | None = None,
+) -> list[dict]:
+    """Archive each file under its hash and journal its delivery, then take it out of the inbox."""
+    claimed: list[tuple[Candidate, dict]] = []
+    records = []
+    for c in candidates:
+        key = (c.folder, c.name, c.size, c.mtime_ns, c.ino)
+        if key in already:  # journaled by an interrupted run: only the removal was missing
+            remove_claimed(c)
+            continue
+        try:
+            fault_point(settings, f"read:{c.name}")
+            data = read_candidate(c)
+        except FileNotFoundError:
+            continue
+        except OSError:
+            if failed is not None:
+                failed.append(c)
+            continue
+        if data is None:
+            continue
+        sha = hashlib.sha256(data).hexdigest()
+        path = store(settings, data, sha, c.name)
+        claimed.append(
+            (
+                c,
+                {
+                    "type": "delivery",
+                    "at": now.isoformat(),
+                    "folder": c.folder,
+                    "name": c.name,
+                    "size": len(data),
+                    "sha256": sha,
+                    "archived_path": str(path.relative_to(settings.home)),
+                    "ino": c.ino,
+                    "mtime_ns": c.mtime_ns,
+                },
+            )
+        )
+    if not claimed:
+        return []
+    sync_archive(settings)
+    fault_point(settings, "after_archive")
+    for _c, rec in claimed:
+        records.append(journal.add(rec))
+    journal.flush()
+    fault_point(settings, "after_journal")
+    for c, _rec in claimed:
+        remove_claimed(c)
+    return records
+
+
+class IngestRun:
+    """The steps of one ingestion run (`steps.drive` chains them, for the plain runner and
+    for the Prefect flow alike). The caller holds the warehouse lock."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        settle: float | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        now: Callable[[], dt.datetime] | None = None,
+    ):
+        self.settings = settings
+        self.settle = settings.settle_seconds if settle is None else settle
+        self.progress = progress
+        self.report = RunReport()
+        self.cfg = load_config(settings)
+        self.journal = Journal(settings)
+        self.at = (now or settings.clock)()
+        self.unit: UnitOfWork | None = None
+        self.scan: Scan | None = None
+        self.backlog_dids: list[int] = []
+        self.already: set[tuple] = set()
+        self.new_records: list[dict] = []
+        self.retried: list[int] = []  # earlier failures tried again in this run
+        self.to_read = 0
+        self.read_so_far = 0
+        self.counted: tuple | None = None  # the report before the chunk being loaded
+
+    # 1 -------------------------------------------------------------------------------------------
+    def discover(self) -> bool:
+        """Look at the inbox; → whether there is anything to do."""
+        s = self.settings
+        ensure_pole_folders(s, self.cfg.registry.poles)
+        self.journal.repair_tail()
+        cleanup_leftovers(s)
+        sweep_feedback_temps(s)
+        # a warehouse that cannot be opened: say so now, point at `rebuild`
+        upgrade = check_openable(s)
+        verify_live(s)
+        self.scan = discover(s, self.settle, self.report)
+        last_seq = self.journal.next_seq() - 1
+        applied = applied_seq(s)
+        waiting, snapshot_seq = snapshot_state(s)
+        if (
+            not upgrade
+            and not self.scan.ready
+            and last_seq <= applied
+            and not waiting
+            and s.live_db.exists()
+        ):
+            if snapshot_seq is None or snapshot_seq < applied:
+                # an interrupted run swapped the warehouse in but not the analysts' snapshot
+                self.snapshot()
+            self.report.nothing_new = True
+            self.report.ended = time.time()
+            return False
+        return True
+
+    # 2 -------------------------------------------------------------------------------------------
+    def open(self) -> None:
+        """Open a new warehouse generation and finish what an interrupted run left."""
+        self.unit = UnitOfWork(self.settings, self.cfg, self.journal, self.report, self.at)
+        backlog = self.unit.open()
+        # claimed by a run that died or failed before deciding them: decide them now
+        self.backlog_dids = undecided_deliveries(self.journal)
+        self.already = {
+            (r.get("folder", ""), r["name"], r["size"], r.get("mtime_ns"), r.get("ino"))
+            for r in backlog
+            if r.get("type") == "delivery"
+        }
+
+    # 3 -------------------------------------------------------------------------------------------
+    def claim(self, candidates: list[Candidate] | None = None) -> list[Candidate]:
+        """Archive and journal the settled files, then take them out of the inbox.
+        → the candidates that could not be read now (transient: retried)."""
+        t = time.perf_counter()
+        todo = self.scan.ready if candidates is None else candidates
+        failed: list[Candidate] = []
+        records = claim(self.settings, self.journal, todo, self.at, self.already, failed=failed)
+        for rec in records:
+            self.unit.ledger.delivery(rec, registered=self.cfg.registered(rec.get("folder", "")))
+        self.new_records.extend(records)
+        self.report.time("archivage", time.perf_counter() - t)
+        return failed
+
+    def claim_again(self, candidates: list[Candidate]) -> list[Candidate]:
+        """The files that could not be read at claim time, once more → those still unreadable
+        (the Prefect flow retries this step with backoff)."""
+        return self.claim(candidates)
+
+    def unclaimed(self, failed: list[Candidate], why: str) -> None:
+        for c in failed:
+            self.report.unreadable.append(f"{c.path.relative_to(self.settings.home)} ({why})")
+
+    # 4 -------------------------------------------------------------------------------------------
+    def plan(self) -> list[list[Pending]]:
+        """The deliveries to decide, in delivery order: new ones, and what earlier runs left
+        (submissions waiting after our own failure, deliveries claimed but never decided by
+        an interrupted or failed run), in chunks: at least `MIN_CHUNK` files a chunk, and
+        enough chunks that reading chunk k+1 overlaps loading chunk k."""
+        new = {int(r["seq"]) for r in self.new_records}
+        subs = self.unit.ledger.subs
+        waiting = {sid for sid, sub in subs.items() if sub["status"] == "en_attente"}
+        self.retried = sorted((waiting | set(self.backlog_dids)) - new)
+        pend = self.unit.decider.plan(self.cfg, sorted(new | waiting | set(self.backlog_dids)))
+        self.to_read = sum(1 for p in pend if p.needs)
+        most = self.settings.chunk_size * max(1, self.settings.workers)
+        least = min(MIN_CHUNK, self.settings.chunk_size)
+        size = max(least, min(most, -(-len(pend) // 4)))
+        return [pend[i : i + size] for i in range(0, len(pend), size)]
+
+    def read_validate(self, chunk: list[Pending]) -> dict:
+        """Read (worker processes) and validate one chunk; progress counts across chunks."""
+        offset, total = self.read_so_far, self.to_read
+        progress = None
+        if self.progress is not None and total:
+
+            def progress(done: int, _n: int) -> None:
+                self.progress(offset + done, total)
+
+        results = self.unit.readvalidate.pending(self.cfg, chunk, self.at, progress)
+        self.read_so_far += sum(1 for p in chunk if p.needs)
+        return results
+
+    def load(self, chunk: list[Pending], results: dict) -> None:
+        """Decide and write one chunk (one transaction in the new generation), make its
+        decisions durable (journal), then write the poles' feedback files."""
+        feedback = self.unit.feedback
+        feedback.hold()
+        self.counted = self.report.checkpoint()
+        self.unit.decider.decide(self.cfg, chunk, results, self.at)
+        t = time.perf_counter()
+        self.unit.flush()
+        self.report.time("chargement", time.perf_counter() - t)
+        self.journal.flush()
+        self.counted = None
+        feedback.write()
+
+    # 5 -------------------------------------------------------------------------------------------
+    def commit(self) -> None:
+        self.unit.commit()
+
+    def snapshot(self) -> None:
+        t = time.perf_counter()
+        publish_snapshot(self.settings)
+        self.report.snapshot = str(self.settings.snapshot_db.relative_to(self.settings.home))
+        self.report.time("instantané", time.perf_counter() - t)
+
+    def fail(self, exc: BaseException) -> None:
+        """Our own failure during the load: the live warehouse stays as it was; the files
+        claimed by this run are recorded `en_attente` (retried by the next run)."""
+        self.abort()
+        if self.counted is not None:  # the failed chunk's decisions were never written
+            self.report.rollback(self.counted)
+        self.report.errors.append(describe_error(exc))
+        record_waiting(
+            self.settings,
+            self.cfg,
+            self.journal,
+            self.new_records,
+            self.report,
+            self.at,
+            retried=self.retried,
+        )
+
+    def abort(self) -> None:
+        """Drop the new generation (the live warehouse stays as it was) and the readers."""
+        if self.unit is not None:
+            self.unit.abort()
+
+    def finish(self) -> RunReport:
+        self.report.ended = time.time()
+        return self.report
