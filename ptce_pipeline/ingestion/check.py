@@ -12,9 +12,7 @@ from __future__ import annotations
 import re
 import shutil
 import textwrap
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ptce_pipeline.catalogue import issues as I
 from ptce_pipeline.catalogue.registry import POLE_ID_RE
@@ -22,36 +20,18 @@ from ptce_pipeline.config import Settings
 from ptce_pipeline.errors import ConfigError
 from ptce_pipeline.feedback.retours import annotated_workbook
 from ptce_pipeline.ingestion.readvalidate import contents_of, previous_periods, validate_outcomes
-from ptce_pipeline.validation.batch import status_of
+from ptce_pipeline.validation import FileReport, status_of
 
 VERDICT = {
     "acceptee": "acceptable",
     "acceptee_avec_avertissements": "acceptable avec avertissements",
     "refusee": "serait refusé",
 }
-JSON_KEYS = ("sheet", "cell", "column", "code", "severity", "message", "value")
 
 
-@dataclass
-class Checked:
-    file: str
-    status: str
-    issues: list[I.Issue] = field(default_factory=list)
-    annotated: str | None = None
-
-    @property
-    def refused(self) -> bool:
-        return self.status == "refusee"
-
-    def to_json(self, *, with_annotated: bool = False) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "file": self.file,
-            "status": self.status,
-            "issues": [{k: getattr(i, k) for k in JSON_KEYS} for i in self.issues],
-        }
-        if with_annotated:
-            out["annotated"] = self.annotated
-        return out
+class Checked(FileReport):
+    """One file's report: the compact view `--json` prints (`FileReport`), and its French lines
+    for the terminal."""
 
     def lines(self, width: int = 100) -> list[str]:
         errors, warns = I.counts(self.issues)
@@ -101,7 +81,7 @@ def check_files(
     from ptce_pipeline.catalogue.referentiel import load_referentiel, referentiel_bytes
     from ptce_pipeline.catalogue.registry import load_registry
     from ptce_pipeline.reading.sandbox import ReaderPool
-    from ptce_pipeline.validation.batch import Context
+    from ptce_pipeline.validation import Context
 
     notes = notes if notes is not None else []
     has_home = settings.registry_path.is_file()

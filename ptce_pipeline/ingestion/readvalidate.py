@@ -17,7 +17,7 @@ from ptce_pipeline.ingestion.report import RunReport
 from ptce_pipeline.reading.sandbox import ReaderPool, ReadOutcome
 from ptce_pipeline.store.ledger import Ledger, Result
 from ptce_pipeline.store.previous import PeriodValues, previous_values
-from ptce_pipeline.validation.batch import Context, Item, validate_batch
+from ptce_pipeline.validation import Context, Item, validate_batch
 
 # (pole_id, period) → (previous period, {indicator code: value}) or None
 Lookup = Callable[[str, int], tuple[int, dict[str, float]] | None]

@@ -6,5 +6,6 @@ batch is validated.
 
 from ptce_pipeline.validation.batch import status_of, validate_batch
 from ptce_pipeline.validation.model import Context, Item
+from ptce_pipeline.validation.report import FileReport
 
-__all__ = ["Context", "Item", "status_of", "validate_batch"]
+__all__ = ["Context", "FileReport", "Item", "status_of", "validate_batch"]

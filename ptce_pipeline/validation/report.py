@@ -7,17 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ptce_pipeline.catalogue import issues as I
+from ptce_pipeline.validation.batch import status_of
 
 JSON_KEYS = ("sheet", "cell", "column", "code", "severity", "message", "value")
 FLAT_KEYS = ("sheet", "cell", "code", "severity")
-
-
-def status_for(issues: list[I.Issue]) -> str:
-    """The verdict the issues give: refusee, acceptee_avec_avertissements or acceptee."""
-    errors, warnings_ = I.counts(issues)
-    if errors:
-        return "refusee"
-    return "acceptee_avec_avertissements" if warnings_ else "acceptee"
 
 
 @dataclass
@@ -29,7 +22,7 @@ class FileReport:
 
     @classmethod
     def of(cls, file: str, issues: list[I.Issue]) -> FileReport:
-        return cls(file, status_for(issues), list(issues))
+        return cls(file, status_of(issues), list(issues))
 
     @property
     def refused(self) -> bool:
