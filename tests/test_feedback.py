@@ -17,14 +17,8 @@ from ptce_pipeline.catalogue import issues as I
 from ptce_pipeline.catalogue import layout as L
 from ptce_pipeline.catalogue.registry import Registry
 from ptce_pipeline.config import Limits
-from ptce_pipeline.feedback.retours import (
-    AUTHOR,
-    MARKS_SHEET,
-    ORANGE,
-    RED,
-    annotated_workbook,
-    receipt_html,
-)
+from ptce_pipeline.feedback import annotated_workbook, receipt_html
+from ptce_pipeline.feedback.annotate import AUTHOR, MARKS_SHEET, ORANGE, RED
 from ptce_pipeline.reading.sandbox import read_one
 from ptce_pipeline.template import demo
 from ptce_pipeline.validation.batch import Context, Item, validate_batch

@@ -20,7 +20,7 @@ from ptce_pipeline.catalogue import issues as I
 from ptce_pipeline.catalogue.registry import POLE_ID_RE
 from ptce_pipeline.config import Settings
 from ptce_pipeline.errors import ConfigError
-from ptce_pipeline.feedback.retours import annotated_workbook
+from ptce_pipeline.feedback import annotated_workbook
 from ptce_pipeline.validation.batch import status_of
 
 VERDICT = {

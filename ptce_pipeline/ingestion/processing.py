@@ -16,7 +16,7 @@ from ptce_pipeline.config import Settings
 from ptce_pipeline.content.model import Content
 from ptce_pipeline.errors import describe_error
 from ptce_pipeline.faults import fault_point
-from ptce_pipeline.feedback.retours import feedback_paths, receipt_html, write_feedback
+from ptce_pipeline.feedback import feedback_paths, receipt_html, write_feedback
 from ptce_pipeline.ingestion.report import FileLine, RunReport
 from ptce_pipeline.reading.sandbox import ReaderPool, ReadOutcome
 from ptce_pipeline.store.configs import ConfigStore
