@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
 
 from ptce_pipeline.catalogue import issues as I
+from ptce_pipeline.feedback.notes import REINSTATED, fr_datetime, word
 
-PARIS = ZoneInfo("Europe/Paris")
+if TYPE_CHECKING:
+    from ptce_pipeline.store.ledger import Note
 
 STATUS_TEXT = {
     "acceptee": "Accepté",
@@ -33,7 +35,7 @@ def receipt_html(
     decided_at: dt.datetime,
     status: str | None,
     outcome: str,
-    note: str,
+    note: Note | None,
     issues: list[I.Issue],
     submission_id: int | None,
     annotated_name: str | None,
@@ -41,10 +43,11 @@ def receipt_html(
 ) -> str:
     e = html.escape
     errors, warns = I.counts(issues)
+    said = word(note)
     if (
         outcome == "doublon"
         and status in ("acceptee", "acceptee_avec_avertissements")
-        and "redevient" not in note
+        and (note is None or note.code != REINSTATED)
     ):
         headline, color = "Déjà reçu", "#555555"
     else:
@@ -85,7 +88,6 @@ def receipt_html(
         if issues
         else "<p>Aucune anomalie.</p>"
     )
-    fmt = "%d/%m/%Y à %H:%M"
     annotated = (
         (
             f"<p>Copie annotée de votre classeur : <strong>{e(annotated_name)}</strong> "
@@ -121,12 +123,12 @@ code {{ word-break: break-all; }}
 <main>
 <h1>Accusé de réception — suivi des PTCE</h1>
 <p class="status">{e(headline)}</p>
-{f"<p>{_prose(note[:1].upper() + note[1:])}.</p>" if note else ""}
+{f"<p>{_prose(said[:1].upper() + said[1:])}.</p>" if said else ""}
 <dl>
 <dt>Pôle</dt><dd>{e(pole_id)}</dd>
 <dt>Fichier</dt><dd>{e(original_name)}</dd>
-<dt>Reçu le</dt><dd>{e(received_at.astimezone(PARIS).strftime(fmt))}</dd>
-<dt>Traité le</dt><dd>{e(decided_at.astimezone(PARIS).strftime(fmt))}</dd>
+<dt>Reçu le</dt><dd>{e(fr_datetime(received_at))}</dd>
+<dt>Traité le</dt><dd>{e(fr_datetime(decided_at))}</dd>
 <dt>Empreinte (SHA-256)</dt><dd><code>{e(sha256)}</code></dd>
 <dt>Numéro de dépôt</dt><dd>{e(str(submission_id) if submission_id is not None else "—")}</dd>
 <dt>Anomalies</dt><dd>{errors} erreur(s), {warns} avertissement(s)</dd>

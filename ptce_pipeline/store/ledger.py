@@ -1,5 +1,6 @@
 """The submission state machine, applied to an in-memory mirror of the warehouse and written
-back in one DuckDB transaction per flush (all of a file's rows or none).
+back in one DuckDB transaction per flush (all of a file's rows or none). Its notes are codes
+(`Note`) that `feedback` words for the receipt.
 
 The same code serves a live run, the catch-up after a crash and `ptce rebuild`, so a warehouse
 derived from the journal takes the same decisions as the live one did.
@@ -86,6 +87,34 @@ AUDIT_COLUMNS = (
 TIME_COLUMNS = ("received_at", "decided_at", "last_received_at")
 MAX_ATTEMPTS = 3
 FLUSH_ROWS = 200_000  # `rebuild` flushes when this many rows are buffered
+# Stored in the audit trail when a pole's new drop of an older version reinstates it: warehouse
+# data (it must read the same as in existing warehouses), not receipt wording.
+REINSTATE_REASON = "le pôle a déposé de nouveau une version antérieure"
+# Every note code a decision can carry (`feedback.notes` words each one).
+NOTE_CODES = (
+    "unknown-sender",
+    "held-campaign-closed",
+    "superseded",
+    "validated-again",
+    "already-received",
+    "already-received-campaign-closed",
+    "already-received-reinstated",
+    "already-received-refused",
+    "already-received-withdrawn",
+    "already-received-held",
+    "reprocessed-held",
+    "reprocessed-superseded",
+    "reprocessed",
+)
+
+
+@dataclass(frozen=True)
+class Note:
+    """Why a decision reads as it does, for the receipt: a code of `NOTE_CODES` and its
+    parameters (`received`: a datetime or None, `period`: an int)."""
+
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -111,7 +140,7 @@ class Outcome:
     outcome: str  # nouvelle | doublon | expediteur_inconnu
     submission_id: int | None = None
     status: str | None = None
-    note: str = ""  # french explanation for the receipt (déjà reçu…, campagne close…)
+    note: Note | None = None  # why, for the receipt (déjà reçu…, campagne close…)
     changed: bool = False
     needs_feedback: bool = False
     period: int | None = None
@@ -269,9 +298,7 @@ class Ledger:
             d["outcome"] = "expediteur_inconnu"
             d["submission_id"] = None
             self.dirty_deliveries.add(did)
-            return Outcome(
-                did, folder, name, "expediteur_inconnu", note="dossier d'aucun pôle inscrit"
-            )
+            return Outcome(did, folder, name, "expediteur_inconnu", note=Note("unknown-sender"))
         sub = self.submission_for(d["sha256"], folder)
         if sub is None or d["outcome"] == "expediteur_inconnu":
             # the folder was registered after the delivery was recorded
@@ -317,57 +344,41 @@ class Ledger:
         out.changed = True
         out.needs_feedback = True
         if sub["status"] == "retenue":
-            out.note = (
-                f"la campagne {sub['period']} est close : ce classeur est enregistré et validé, mais il ne "
-                "remplacera les données en vigueur qu'à la réouverture de la campagne"
-            )
+            out.note = Note("held-campaign-closed", {"period": sub["period"]})
         elif sub["status"] == "remplacee":
-            out.note = (
-                "accepté, mais une version déposée plus récemment par le pôle reste la version en "
-                "vigueur"
-            )
+            out.note = Note("superseded")
         elif not first:
-            out.note = "déjà reçu auparavant ; validé de nouveau avec les règles en vigueur"
+            out.note = Note("validated-again")
         return out
 
     def _known_content(self, sub, did: int, at, out: Outcome) -> None:
         """A content already decided: nothing to validate again."""
         sid, status = sub["submission_id"], sub["status"]
-        received = _fr_datetime(sub["received_at"])
+        received = _ts_or_none(sub["received_at"])
         if status in ACCEPTED:
-            out.note = f"déjà reçu le {received} ; rien ne change"
+            out.note = Note("already-received", {"received": received})
         elif status == "remplacee":
             if self.closed.get(sub["period"]):
-                out.note = (
-                    f"déjà reçu le {received}. La campagne {sub['period']} est close : la version "
-                    "actuelle reste en place jusqu'à sa réouverture"
+                out.note = Note(
+                    "already-received-campaign-closed",
+                    {"received": received, "period": sub["period"]},
                 )
                 return
             self._make_current(sub, at)
             self.audit.append(
-                (
-                    did,
-                    at,
-                    "pôle",
-                    "reinstate",
-                    sid,
-                    sub["period"],
-                    "le pôle a déposé de nouveau une version antérieure",
-                    None,
-                )
+                (did, at, "pôle", "reinstate", sid, sub["period"], REINSTATE_REASON, None)
             )
-            out.note = f"déjà reçu le {received} ; cette version redevient la version en vigueur"
+            out.note = Note("already-received-reinstated", {"received": received})
             out.status = sub["status"]
             out.changed = True
         elif status == "refusee":
-            out.note = f"déjà reçu le {received} et refusé : le rapport ci-dessous est inchangé"
+            out.note = Note("already-received-refused", {"received": received})
             out.issues = self.issues_of(sid)
         elif status == "retiree":
-            out.note = f"déjà reçu le {received} ; ce classeur a été retiré par l'équipe nationale"
+            out.note = Note("already-received-withdrawn", {"received": received})
         elif status == "retenue":
-            out.note = (
-                f"déjà reçu le {received} ; la campagne {sub['period']} est close, il sera pris en "
-                "compte à sa réouverture"
+            out.note = Note(
+                "already-received-held", {"received": received, "period": sub["period"]}
             )
 
     def _apply_result(
@@ -561,16 +572,12 @@ class Ledger:
             )
         )
         self.last_seq = max(self.last_seq or 0, seq)
-        note = ""
         if sub["status"] == "retenue":
-            note = (
-                f"validé de nouveau ; la campagne {sub['period']} est close : il ne remplacera les "
-                "données en vigueur qu'à sa réouverture"
-            )
+            note = Note("reprocessed-held", {"period": sub["period"]})
         elif sub["status"] == "remplacee":
-            note = "validé de nouveau ; une version déposée plus récemment reste en vigueur"
+            note = Note("reprocessed-superseded")
         else:
-            note = "validé de nouveau par l'équipe nationale avec les règles en vigueur"
+            note = Note("reprocessed")
         return Outcome(
             sid,
             sub["inbox_folder"],
@@ -739,12 +746,3 @@ def _ts(value: Any) -> dt.datetime:
 
 def _ts_or_none(value: Any) -> dt.datetime | None:
     return None if value is None else _ts(value)
-
-
-def _fr_datetime(value: Any) -> str:
-    if value is None:
-        return "?"
-    from zoneinfo import ZoneInfo
-
-    ts = _ts(value).astimezone(ZoneInfo("Europe/Paris"))
-    return ts.strftime("%d/%m/%Y à %H:%M")
