@@ -21,7 +21,7 @@ from ptce_pipeline.feedback import annotated_workbook, receipt_html, word
 from ptce_pipeline.feedback.annotate import AUTHOR, MARKS_SHEET, ORANGE, RED
 from ptce_pipeline.feedback.notes import WORDINGS
 from ptce_pipeline.reading.sandbox import read_one
-from ptce_pipeline.store.ledger import NOTE_CODES, Note
+from ptce_pipeline.store.records import NOTE_CODES, Note
 from ptce_pipeline.template import demo
 from ptce_pipeline.validation.batch import Context, Item, validate_batch
 

@@ -21,7 +21,7 @@ from ptce_pipeline.ingestion.report import RunReport
 from ptce_pipeline.ingestion.run import run_ingest
 from ptce_pipeline.store.configs import ConfigStore
 from ptce_pipeline.store.journal import store
-from ptce_pipeline.store.ledger import Ledger
+from ptce_pipeline.store.mirror import Mirror
 from ptce_pipeline.store.snapshot import SNAPSHOT_VIEWS
 from ptce_pipeline.store.warehouse import (
     Generation,
@@ -156,8 +156,9 @@ def test_failure_in_the_middle_of_a_flush_rolls_back_every_table(home, make_work
     faulty = home.with_(fault="error:load_before_commit")
     gen = Generation(faulty)
     con = gen.open()
-    ledger = Ledger(con, cfg.personal_fields)
-    proc = Processor(faulty, ledger, None, ConfigStore(home, cfg), RunReport(), feedback=False)
+    mirror = Mirror(con, cfg.personal_fields, faults=faulty)
+    ledger = mirror.ledger
+    proc = Processor(faulty, mirror, None, ConfigStore(home, cfg), RunReport(), feedback=False)
     try:
         before = dump(con)
         for n, name in enumerate(["v2.xlsx", "v3.xlsx"]):
@@ -169,7 +170,7 @@ def test_failure_in_the_middle_of_a_flush_rolls_back_every_table(home, make_work
         assert [o.status for o in outcomes] == ["acceptee", "acceptee"]
         assert ledger.buffered_rows() > 50
         with pytest.raises(RuntimeError, match="fault injection"):
-            ledger.flush(faulty)
+            mirror.flush()
         assert dump(con) == before
     finally:
         proc.close()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
-    from ptce_pipeline.store.ledger import Note
+    from ptce_pipeline.store.records import Note
 
 PARIS = ZoneInfo("Europe/Paris")
 DATETIME = "%d/%m/%Y à %H:%M"

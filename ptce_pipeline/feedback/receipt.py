@@ -12,7 +12,7 @@ from ptce_pipeline.catalogue import issues as I
 from ptce_pipeline.feedback.notes import REINSTATED, fr_datetime, word
 
 if TYPE_CHECKING:
-    from ptce_pipeline.store.ledger import Note
+    from ptce_pipeline.store.records import Note
 
 STATUS_TEXT = {
     "acceptee": "Accepté",

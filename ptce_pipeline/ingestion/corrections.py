@@ -25,6 +25,7 @@ from ptce_pipeline.store.configs import ConfigStore
 from ptce_pipeline.store.durable import fsync_dir, fsync_file
 from ptce_pipeline.store.journal import Journal
 from ptce_pipeline.store.ledger import ACCEPTED, FLUSH_ROWS, Ledger
+from ptce_pipeline.store.mirror import Mirror
 from ptce_pipeline.store.snapshot import publish_snapshot
 from ptce_pipeline.store.warehouse import (
     check_live,
@@ -237,11 +238,12 @@ def rebuild_into(settings: Settings, target: Path) -> dict[str, int]:
     con = connect(target)
     try:
         migrate(con)
-        ledger = Ledger(con, cfg.personal_fields)
+        mirror = Mirror(con, cfg.personal_fields)
+        ledger = mirror.ledger
         store_ = ConfigStore(settings, cfg)
         report = RunReport()
         processor = Processor(
-            settings, ledger, None, store_, report, feedback=False, previous="recorded"
+            settings, mirror, None, store_, report, feedback=False, previous="recorded"
         )
         try:
             batch: list[dict] = []
@@ -250,7 +252,7 @@ def rebuild_into(settings: Settings, target: Path) -> dict[str, int]:
                     # a live run loads the reference tables after the previous run's flush
                     processor.replay(batch, cfg)
                     batch = []
-                    ledger.flush()
+                    mirror.flush()
                     if not rec.get("at"):  # a config record of an older journal
                         latest = store_.get(rec)
                         load_reference(
@@ -265,10 +267,10 @@ def rebuild_into(settings: Settings, target: Path) -> dict[str, int]:
                     processor.replay(batch, cfg)
                     batch = []
                     if ledger.buffered_rows() > FLUSH_ROWS:
-                        ledger.flush()
+                        mirror.flush()
             processor.replay(batch, cfg)
             ledger.last_seq = int(records[-1]["seq"])
-            ledger.flush()
+            mirror.flush()
         finally:
             processor.close()
         con.execute("CHECKPOINT")

@@ -21,7 +21,9 @@ from ptce_pipeline.ingestion.report import FileLine, RunReport
 from ptce_pipeline.reading.sandbox import ReaderPool, ReadOutcome
 from ptce_pipeline.store.configs import ConfigStore
 from ptce_pipeline.store.journal import Journal
-from ptce_pipeline.store.ledger import Ledger, Outcome, Result, _ts
+from ptce_pipeline.store.mirror import Mirror
+from ptce_pipeline.store.records import Outcome, Result
+from ptce_pipeline.store.records import as_datetime as _ts
 from ptce_pipeline.validation.batch import Context, Item, validate_batch
 
 
@@ -38,7 +40,7 @@ class Processor:
     def __init__(
         self,
         settings: Settings,
-        ledger: Ledger,
+        mirror: Mirror,
         journal: Journal | None,
         store: ConfigStore,
         report: RunReport,
@@ -48,7 +50,8 @@ class Processor:
         progress: Callable[[int, int], None] | None = None,
     ):
         self.settings = settings
-        self.ledger = ledger
+        self.mirror = mirror
+        self.ledger = mirror.ledger
         self.journal = journal
         self.store = store
         self.report = report
@@ -415,7 +418,11 @@ class Processor:
 
                     latest = self.store.latest
                     load_reference(
-                        ledger.con, latest.ref, latest.registry, latest.campaigns, _ts(rec["at"])
+                        self.mirror.con,
+                        latest.ref,
+                        latest.registry,
+                        latest.campaigns,
+                        _ts(rec["at"]),
                     )
                 ledger.last_seq = max(ledger.last_seq or 0, int(rec["seq"]))
             elif kind == "delivery":

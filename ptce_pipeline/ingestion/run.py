@@ -32,6 +32,7 @@ from ptce_pipeline.ingestion.report import RunReport
 from ptce_pipeline.store.configs import ConfigStore, record_config
 from ptce_pipeline.store.journal import Journal, store, sync_archive
 from ptce_pipeline.store.ledger import Ledger
+from ptce_pipeline.store.mirror import Mirror
 from ptce_pipeline.store.snapshot import publish_snapshot
 from ptce_pipeline.store.warehouse import (
     Generation,
@@ -267,6 +268,7 @@ class IngestRun:
         self.journal = Journal(settings)
         self.at = (now or settings.clock)()
         self.gen: Generation | None = None
+        self.mirror: Mirror | None = None
         self.ledger: Ledger | None = None
         self.processor: Processor | None = None
         self.scan: Scan | None = None
@@ -317,10 +319,11 @@ class IngestRun:
         s = self.settings
         self.gen = Generation(s)
         con = self.gen.open()
-        self.ledger = Ledger(con, self.cfg.personal_fields)
+        self.mirror = Mirror(con, self.cfg.personal_fields, faults=s)
+        self.ledger = self.mirror.ledger
         store_ = ConfigStore(s, self.cfg)
         self.processor = Processor(
-            s, self.ledger, self.journal, store_, self.report, progress=self.progress
+            s, self.mirror, self.journal, store_, self.report, progress=self.progress
         )
         applied = int(get_meta(con, "journal_seq") or 0)
         backlog = list(self.journal.read(after=applied))
@@ -392,7 +395,7 @@ class IngestRun:
         self.processor.decide(self.cfg, chunk, results, self.at)
         t = time.perf_counter()
         self.ledger.last_seq = self.journal.next_seq() - 1  # everything journaled is applied
-        self.ledger.flush(self.settings)
+        self.mirror.flush()
         self.report.time("chargement", time.perf_counter() - t)
         self.journal.flush()
         self.counted = None
@@ -402,7 +405,7 @@ class IngestRun:
     def commit(self) -> None:
         self.ledger.last_seq = self.journal.next_seq() - 1
         if self.ledger.pending() or self.ledger.last_seq is not None:
-            self.ledger.flush(self.settings)
+            self.mirror.flush()
         self.journal.flush()
         fault_point(self.settings, "before_commit")
         self.gen.commit()
@@ -500,12 +503,13 @@ def _degraded(
     gen = Generation(settings)
     try:
         con = gen.open()
-        ledger = Ledger(con, cfg.personal_fields)
+        mirror = Mirror(con, cfg.personal_fields)
+        ledger = mirror.ledger
         from ptce_pipeline.store.warehouse import get_meta
 
         applied = int(get_meta(con, "journal_seq") or 0)
         processor = Processor(
-            settings, ledger, journal, ConfigStore(settings, cfg), RunReport(), feedback=False
+            settings, mirror, journal, ConfigStore(settings, cfg), RunReport(), feedback=False
         )
         # everything journaled stays true: decisions of chunks flushed before the failure and
         # records caught up from an earlier run are applied, as `rebuild` would apply them
@@ -535,7 +539,7 @@ def _degraded(
                 report.count(sub["status"])
         ledger.last_seq = journal.next_seq() - 1
         journal.flush()
-        ledger.flush()
+        mirror.flush()
         gen.commit()
         _write_applied(settings, journal.next_seq() - 1)
         publish_snapshot(settings)
