@@ -25,12 +25,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 
 def build(root: Path, n: int):
-    from conftest import filled, make_home, workbook
+    from helpers.workbooks import filled, make_home, workbook
 
     from ptce_pipeline.catalogue.context import load_config
     from ptce_pipeline.catalogue.referentiel import load_referentiel
     from ptce_pipeline.reading.sandbox import read_one
-    from ptce_pipeline.store.ledger import Ledger, Result
+    from ptce_pipeline.store.mirror import Mirror
+    from ptce_pipeline.store.records import Result
     from ptce_pipeline.store.warehouse import Generation, load_reference
 
     ref = load_referentiel()
@@ -44,7 +45,8 @@ def build(root: Path, n: int):
     con = gen.open()
     at = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
     load_reference(con, cfg.ref, cfg.registry, cfg.campaigns, at)
-    ledger = Ledger(con, cfg.personal_fields)
+    mirror = Mirror(con, cfg.personal_fields)
+    ledger = mirror.ledger
     rng = random.Random(1)
     t = time.perf_counter()
     for i in range(n):
@@ -75,16 +77,17 @@ def build(root: Path, n: int):
             feedback_paths={"receipt": f"inbox/{pole}/retours/{i}_recu.html"},
         )
         if ledger.buffered_rows() > 200_000:
-            ledger.flush()
+            mirror.flush()
     ledger.last_seq = n
-    ledger.flush()
+    mirror.flush()
     gen.commit()
     print(f"built {n} submissions in {time.perf_counter() - t:.1f} s", flush=True)
     return settings, cfg, content, ref
 
 
 def measure(settings, cfg, content, n: int, rounds: int) -> dict[str, list[float]]:
-    from ptce_pipeline.store.ledger import Ledger, Result
+    from ptce_pipeline.store.mirror import Mirror
+    from ptce_pipeline.store.records import Result
     from ptce_pipeline.store.snapshot import publish_snapshot
     from ptce_pipeline.store.warehouse import Generation, check_openable
 
@@ -106,7 +109,8 @@ def measure(settings, cfg, content, n: int, rounds: int) -> dict[str, list[float
         con = gen.open()
         tick("open generation (copy + migrate)", t0)
         t0 = time.perf_counter()
-        ledger = Ledger(con, cfg.personal_fields)
+        mirror = Mirror(con, cfg.personal_fields)
+        ledger = mirror.ledger
         tick("load ledger", t0)
         t0 = time.perf_counter()
         at = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -136,7 +140,7 @@ def measure(settings, cfg, content, n: int, rounds: int) -> dict[str, list[float
                 feedback_paths={},
             )
         ledger.last_seq = seq
-        ledger.flush()
+        mirror.flush()
         tick("decide + flush 10 decisions", t0)
         t0 = time.perf_counter()
         gen.commit()

@@ -18,7 +18,7 @@ from ptce_pipeline.catalogue import issues as I
 from ptce_pipeline.catalogue.registry import POLE_ID_RE
 from ptce_pipeline.config import Settings
 from ptce_pipeline.errors import ConfigError
-from ptce_pipeline.feedback.retours import annotated_workbook
+from ptce_pipeline.feedback import annotated_workbook
 from ptce_pipeline.ingestion.readvalidate import contents_of, previous_periods, validate_outcomes
 from ptce_pipeline.validation import FileReport, status_of
 

@@ -23,7 +23,8 @@ from ptce_pipeline.ingestion.unit import UnitOfWork, machinery
 from ptce_pipeline.store.durable import fsync_dir, fsync_file
 from ptce_pipeline.store.health import write_applied
 from ptce_pipeline.store.journal import Journal
-from ptce_pipeline.store.ledger import ACCEPTED, FLUSH_ROWS, Ledger
+from ptce_pipeline.store.ledger import FLUSH_ROWS, Ledger
+from ptce_pipeline.store.records import ACCEPTED
 from ptce_pipeline.store.snapshot import publish_snapshot
 from ptce_pipeline.store.warehouse import (
     check_live,
@@ -238,7 +239,7 @@ def rebuild_into(settings: Settings, target: Path) -> dict[str, int]:
     try:
         migrate(con)
         parts = machinery(settings, con, cfg, None, RunReport(), feedback=False)
-        ledger, replay = parts.ledger, parts.replayer.replay
+        ledger, mirror, replay = parts.ledger, parts.mirror, parts.replayer.replay
         try:
             batch: list[dict] = []
             for rec in records:
@@ -246,7 +247,7 @@ def rebuild_into(settings: Settings, target: Path) -> dict[str, int]:
                     # a live run loads the reference tables after the previous run's flush
                     replay(batch, cfg)
                     batch = []
-                    ledger.flush()
+                    mirror.flush()
                     if not rec.get("at"):  # a config record of an older journal
                         latest = parts.configs.get(rec)
                         load_reference(
@@ -261,10 +262,10 @@ def rebuild_into(settings: Settings, target: Path) -> dict[str, int]:
                     replay(batch, cfg)
                     batch = []
                     if ledger.buffered_rows() > FLUSH_ROWS:
-                        ledger.flush()
+                        mirror.flush()
             replay(batch, cfg)
             ledger.last_seq = int(records[-1]["seq"])
-            ledger.flush()
+            mirror.flush()
         finally:
             parts.close()
         checkpoint(con)

@@ -13,12 +13,13 @@ from typing import Any
 from ptce_pipeline.catalogue import issues as I
 from ptce_pipeline.catalogue.context import Config, Versions, versions_dict
 from ptce_pipeline.config import Settings
-from ptce_pipeline.feedback.retours import feedback_paths
+from ptce_pipeline.feedback import feedback_paths
 from ptce_pipeline.ingestion.feedback_jobs import FeedbackJobs
 from ptce_pipeline.ingestion.readvalidate import Pending, ReadValidate, recorded_previous
 from ptce_pipeline.ingestion.report import FileLine, RunReport
 from ptce_pipeline.store.journal import Journal, archived_path
-from ptce_pipeline.store.ledger import Ledger, Outcome, Result
+from ptce_pipeline.store.ledger import Ledger
+from ptce_pipeline.store.records import Outcome, Result
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ def record_waiting(
         return
     reason = report.errors[-1] if report.errors else "échec du chargement"
     journal.discard()
-    unit = UnitOfWork(settings, cfg, journal, RunReport(), at, feedback=False)
+    unit = UnitOfWork(settings, cfg, journal, RunReport(), at, feedback=False, faults=False)
     try:
         # everything journaled stays true: decisions of chunks flushed before the failure and
         # records caught up from an earlier run are applied, as `rebuild` would apply them
@@ -63,7 +63,7 @@ def record_waiting(
                 report.count(sub["status"])
         ledger.last_seq = journal.next_seq() - 1
         journal.flush()
-        ledger.flush()
+        unit.mirror.flush()
         unit.gen.commit()
         write_applied(settings, journal.next_seq() - 1)
         publish_snapshot(settings)

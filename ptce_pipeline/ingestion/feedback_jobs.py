@@ -17,9 +17,10 @@ from typing import Any
 from ptce_pipeline.config import Settings
 from ptce_pipeline.errors import describe_error
 from ptce_pipeline.faults import fault_point
-from ptce_pipeline.feedback.retours import receipt_html, write_feedback
+from ptce_pipeline.feedback import receipt_html, write_feedback
 from ptce_pipeline.ingestion.report import FileLine, RunReport
-from ptce_pipeline.store.ledger import Outcome, _ts
+from ptce_pipeline.store.records import Outcome
+from ptce_pipeline.store.records import as_datetime as _ts
 
 # The annotated copy is built with openpyxl in this process: only for workbooks of a sane size
 # (a filled template is about 30 KB); the receipt lists every problem anyway.

@@ -15,8 +15,9 @@ from ptce_pipeline.config import Settings
 from ptce_pipeline.content.model import Content
 from ptce_pipeline.ingestion.report import RunReport
 from ptce_pipeline.reading.sandbox import ReaderPool, ReadOutcome
-from ptce_pipeline.store.ledger import Ledger, Result
+from ptce_pipeline.store.ledger import Ledger
 from ptce_pipeline.store.previous import PeriodValues, previous_values
+from ptce_pipeline.store.records import Result
 from ptce_pipeline.validation import Context, Item, validate_batch
 
 # (pole_id, period) → (previous period, {indicator code: value}) or None

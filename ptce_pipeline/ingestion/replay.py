@@ -11,7 +11,9 @@ from ptce_pipeline.catalogue.context import Config, versions_from
 from ptce_pipeline.ingestion.deciding import Decider
 from ptce_pipeline.ingestion.readvalidate import ReadValidate, recorded_previous
 from ptce_pipeline.store.configs import ConfigStore
-from ptce_pipeline.store.ledger import Ledger, Result, _ts
+from ptce_pipeline.store.ledger import Ledger
+from ptce_pipeline.store.records import Result
+from ptce_pipeline.store.records import as_datetime as _ts
 from ptce_pipeline.store.warehouse import load_reference
 
 
@@ -19,11 +21,13 @@ class Replayer:
     def __init__(
         self,
         ledger: Ledger,
+        con,  # the connection the reference tables of each `config` record are loaded into
         configs: ConfigStore,
         readvalidate: ReadValidate,
         decider: Decider,
     ):
         self.ledger = ledger
+        self.con = con
         self.configs = configs
         self.readvalidate = readvalidate
         self.decider = decider
@@ -41,7 +45,7 @@ class Replayer:
                 if rec.get("at"):
                     latest = self.configs.latest
                     load_reference(
-                        ledger.con, latest.ref, latest.registry, latest.campaigns, _ts(rec["at"])
+                        self.con, latest.ref, latest.registry, latest.campaigns, _ts(rec["at"])
                     )
                 ledger.last_seq = max(ledger.last_seq or 0, int(rec["seq"]))
             elif kind == "delivery":

@@ -25,17 +25,22 @@ from ptce_pipeline.store.configs import ConfigStore, record_config
 from ptce_pipeline.store.health import write_applied
 from ptce_pipeline.store.journal import Journal
 from ptce_pipeline.store.ledger import Ledger
+from ptce_pipeline.store.mirror import Mirror
 from ptce_pipeline.store.warehouse import Generation, get_meta, load_reference
 
 
 @dataclass
 class Machinery:
-    ledger: Ledger
+    mirror: Mirror  # the ledger loaded from the connection, and its writer
     configs: ConfigStore
     readvalidate: ReadValidate
     feedback: FeedbackJobs
     decider: Decider
     replayer: Replayer
+
+    @property
+    def ledger(self) -> Ledger:
+        return self.mirror.ledger
 
     def close(self) -> None:
         self.readvalidate.close()
@@ -49,13 +54,17 @@ def machinery(
     report: RunReport,
     *,
     feedback: bool = True,
+    faults: Settings | None = None,
 ) -> Machinery:
-    ledger = Ledger(con, cfg.personal_fields)
+    """`faults`: the settings whose fault points apply to the flushes (a live unit of work)."""
+    mirror = Mirror(con, cfg.personal_fields, faults=faults)
+    ledger = mirror.ledger
     configs = ConfigStore(settings, cfg)
     rv = ReadValidate(settings, report)
     jobs = FeedbackJobs(settings, report, enabled=feedback)
     decider = Decider(settings, ledger, journal, report, rv, jobs)
-    return Machinery(ledger, configs, rv, jobs, decider, Replayer(ledger, configs, rv, decider))
+    replayer = Replayer(ledger, con, configs, rv, decider)
+    return Machinery(mirror, configs, rv, jobs, decider, replayer)
 
 
 def last_config(journal: Journal) -> dict | None:
@@ -77,6 +86,7 @@ class UnitOfWork:
         at: dt.datetime,
         *,
         feedback: bool = True,
+        faults: bool = True,
     ):
         self.settings = settings
         self.cfg = cfg
@@ -84,12 +94,17 @@ class UnitOfWork:
         self.report = report
         self.at = at
         self.feedback_enabled = feedback
+        self.faults = faults  # fault points apply to this unit's flushes (not the degraded path)
         self.gen: Generation | None = None
         self.parts: Machinery | None = None
 
     @property
     def ledger(self) -> Ledger:
         return self.parts.ledger
+
+    @property
+    def mirror(self) -> Mirror:
+        return self.parts.mirror
 
     @property
     def decider(self) -> Decider:
@@ -111,7 +126,13 @@ class UnitOfWork:
         self.gen = Generation(s)
         con = self.gen.open()
         self.parts = machinery(
-            s, con, self.cfg, self.journal, self.report, feedback=self.feedback_enabled
+            s,
+            con,
+            self.cfg,
+            self.journal,
+            self.report,
+            feedback=self.feedback_enabled,
+            faults=s if self.faults else None,
         )
         applied = int(get_meta(con, "journal_seq") or 0)
         backlog = list(self.journal.read(after=applied))
@@ -131,13 +152,13 @@ class UnitOfWork:
         """Write the decisions taken so far into the generation (one transaction): everything
         journaled is applied."""
         self.ledger.last_seq = self.journal.next_seq() - 1
-        self.ledger.flush(self.settings)
+        self.mirror.flush()
 
     def commit(self) -> None:
         """Make the journal durable, then swap the new generation in."""
         self.ledger.last_seq = self.journal.next_seq() - 1
         if self.ledger.pending() or self.ledger.last_seq is not None:
-            self.ledger.flush(self.settings)
+            self.mirror.flush()
         self.journal.flush()
         fault_point(self.settings, "before_commit")
         self.gen.commit()

@@ -1,5 +1,7 @@
-"""The submission state machine, applied to an in-memory mirror of the warehouse and written
-back in one DuckDB transaction per flush (all of a file's rows or none).
+"""The submission state machine: what each delivery, failure and correction does to the
+submissions, deliveries, audit trail, campaigns and period versions. Pure: it works on its
+in-memory tables (`store.tables`), which `store.mirror` loads from DuckDB and writes back.
+It words nothing: a decision's note is a code (`Note`) that `feedback` words for the receipt.
 
 The same code serves a live run, the catch-up after a crash and `ptce rebuild`, so a warehouse
 derived from the journal takes the same decisions as the live one did.
@@ -13,109 +15,29 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 from ptce_pipeline.catalogue import issues as I
 from ptce_pipeline.catalogue.context import Versions
 from ptce_pipeline.content.model import Content
-from ptce_pipeline.faults import fault_point
-from ptce_pipeline.store.pole_rows import (
-    ROW_TABLES,
-    append_frame,
-    append_rows,
-    data_rows,
-    issue_rows,
+from ptce_pipeline.store.pole_rows import data_rows, issue_rows
+from ptce_pipeline.store.records import (
+    ACCEPTED,
+    DECIDED,
+    SUBMISSION_COLUMNS,
+    Note,
+    Outcome,
+    Result,
+    as_datetime,
+    as_datetime_or_none,
 )
-from ptce_pipeline.store.pole_rows import issues_from_rows as _issues_from_rows
+from ptce_pipeline.store.tables import Tables, Warehouse
 
-ACCEPTED = ("acceptee", "acceptee_avec_avertissements")
-DECIDED = (*ACCEPTED, "remplacee", "retiree", "retenue")  # never reset by our own failures
-SUBMISSION_COLUMNS = (
-    "submission_id",
-    "sha256",
-    "inbox_folder",
-    "pole_id",
-    "period",
-    "status",
-    "accepted_status",
-    "file_format",
-    "template_version",
-    "referentiel_version",
-    "referentiel_sha256",
-    "rules_version",
-    "registry_sha256",
-    "campaigns_sha256",
-    "n_errors",
-    "n_warnings",
-    "original_name",
-    "archived_path",
-    "feedback_annotated",
-    "feedback_receipt",
-    "received_at",
-    "decided_at",
-    "late",
-    "attempts",
-    "last_error",
-    "previous_submission_id",
-    "last_delivery_id",
-    "last_received_at",
-)
-DELIVERY_COLUMNS = (
-    "delivery_id",
-    "received_at",
-    "inbox_folder",
-    "original_name",
-    "size",
-    "sha256",
-    "outcome",
-    "submission_id",
-)
-AUDIT_COLUMNS = (
-    "audit_id",
-    "done_at",
-    "by_user",
-    "action",
-    "submission_id",
-    "period",
-    "reason",
-    "details",
-)
-# Loaded as epoch microseconds (converting 10 000 rows of TIMESTAMPTZ to Python objects costs
-# more than the rest of the load); `_ts` turns them into datetimes where they are used.
-TIME_COLUMNS = ("received_at", "decided_at", "last_received_at")
 MAX_ATTEMPTS = 3
 FLUSH_ROWS = 200_000  # `rebuild` flushes when this many rows are buffered
-
-
-@dataclass
-class Result:
-    """What reading and validating one archived file gave."""
-
-    issues: list[I.Issue]
-    content: Content | None = None
-    file_format: str | None = None
-
-    @property
-    def refused(self) -> bool:
-        return I.has_errors(self.issues)
-
-
-@dataclass
-class Outcome:
-    """What a decision did, for the receipt, the run report and the journal."""
-
-    delivery_id: int
-    folder: str
-    name: str
-    outcome: str  # nouvelle | doublon | expediteur_inconnu
-    submission_id: int | None = None
-    status: str | None = None
-    note: str = ""  # french explanation for the receipt (déjà reçu…, campagne close…)
-    changed: bool = False
-    needs_feedback: bool = False
-    period: int | None = None
-    issues: list[I.Issue] = field(default_factory=list)
+# Stored in the audit trail when a pole's new drop of an older version reinstates it: warehouse
+# data (it must read the same as in existing warehouses), not receipt wording.
+REINSTATE_REASON = "le pôle a déposé de nouveau une version antérieure"
 
 
 def _period_of(content: Content | None) -> int | None:
@@ -131,43 +53,26 @@ def _rank(sub: dict[str, Any]) -> int:
     return int(sub.get("last_delivery_id") or sub["submission_id"])
 
 
-class Ledger:
-    def __init__(self, con, personal_fields: frozenset[str] = frozenset()):
-        self.con = con
-        self.personal = personal_fields
-        cols = ", ".join(
-            f"epoch_us({c}) AS {c}" if c in TIME_COLUMNS else c for c in SUBMISSION_COLUMNS
-        )
-        self.subs: dict[int, dict[str, Any]] = {}
-        for row in con.execute(f"SELECT {cols} FROM submissions").fetchall():
-            self.subs[row[0]] = dict(zip(SUBMISSION_COLUMNS, row, strict=True))
-        self.by_key = {(s["sha256"], s["inbox_folder"]): sid for sid, s in self.subs.items()}
-        self.current: dict[tuple[str, int], int] = {}
+class Ledger(Tables):
+    """The submission state machine over the ledger's tables (see `Tables`)."""
+
+    def __init__(
+        self,
+        subs: dict[int, dict[str, Any]] | None = None,
+        closed: dict[int, bool] | None = None,
+        personal_fields: frozenset[str] = frozenset(),
+        warehouse: Warehouse | None = None,
+    ):
+        super().__init__(subs, closed, personal_fields, warehouse)
+        self.current: dict[tuple[str, int], int] = {}  # (pole, period) → version in force
         for sid, s in sorted(self.subs.items(), key=lambda kv: _rank(kv[1])):
             if s["status"] in ACCEPTED:
                 self.current[(s["pole_id"], s["period"])] = sid
-        self.deliveries: dict[int, dict[str, Any]] = {}
-        self.dirty_deliveries: set[int] = set()
-        self.closed = {
-            p: c for p, c in con.execute("SELECT period, closed FROM campaigns").fetchall()
-        }
-        self.dirty: set[int] = set()
-        self.replace_data: set[int] = set()
-        self.data: dict[int, dict[str, list[tuple]]] = {}  # buffered rows, per submission
-        self.audit: list[tuple] = []
-        self.bumps: dict[int, list] = {}  # period → [changes, last change time]
-        self._touched: set[int] = set()
-        self.new_campaigns: dict[int, tuple] = {}
-        self.last_seq: int | None = None
-
-    def _event(self) -> None:
-        """A new decision or correction starts: it counts once in each period it changes."""
-        self._touched = set()
 
     # -- deliveries -----------------------------------------------------------------------------
     def delivery(self, rec: dict[str, Any], *, registered: bool) -> None:
         did = int(rec["seq"])
-        at = _ts(rec["at"])
+        at = as_datetime(rec["at"])
         folder = rec.get("folder", "")
         key = (rec["sha256"], folder)
         row = {
@@ -213,21 +118,6 @@ class Ledger:
             self.dirty.add(sid)
         row.update(outcome="nouvelle" if sid == did else "doublon", submission_id=sid)
 
-    def get_delivery(self, did: int) -> dict[str, Any]:
-        if did not in self.deliveries:
-            cols = ", ".join(DELIVERY_COLUMNS)
-            row = self.con.execute(
-                f"SELECT {cols} FROM deliveries WHERE delivery_id = ?", [did]
-            ).fetchone()
-            if row is None:
-                raise KeyError(did)
-            self.deliveries[did] = dict(zip(DELIVERY_COLUMNS, row, strict=True))
-        return self.deliveries[did]
-
-    def submission_for(self, sha256: str, folder: str) -> dict[str, Any] | None:
-        sid = self.by_key.get((sha256, folder))
-        return None if sid is None else self.subs[sid]
-
     def needs_validation(
         self, sha256: str, folder: str, versions: Versions, registered: bool
     ) -> bool:
@@ -269,9 +159,7 @@ class Ledger:
             d["outcome"] = "expediteur_inconnu"
             d["submission_id"] = None
             self.dirty_deliveries.add(did)
-            return Outcome(
-                did, folder, name, "expediteur_inconnu", note="dossier d'aucun pôle inscrit"
-            )
+            return Outcome(did, folder, name, "expediteur_inconnu", note=Note("unknown-sender"))
         sub = self.submission_for(d["sha256"], folder)
         if sub is None or d["outcome"] == "expediteur_inconnu":
             # the folder was registered after the delivery was recorded
@@ -317,57 +205,41 @@ class Ledger:
         out.changed = True
         out.needs_feedback = True
         if sub["status"] == "retenue":
-            out.note = (
-                f"la campagne {sub['period']} est close : ce classeur est enregistré et validé, mais il ne "
-                "remplacera les données en vigueur qu'à la réouverture de la campagne"
-            )
+            out.note = Note("held-campaign-closed", {"period": sub["period"]})
         elif sub["status"] == "remplacee":
-            out.note = (
-                "accepté, mais une version déposée plus récemment par le pôle reste la version en "
-                "vigueur"
-            )
+            out.note = Note("superseded")
         elif not first:
-            out.note = "déjà reçu auparavant ; validé de nouveau avec les règles en vigueur"
+            out.note = Note("validated-again")
         return out
 
     def _known_content(self, sub, did: int, at, out: Outcome) -> None:
         """A content already decided: nothing to validate again."""
         sid, status = sub["submission_id"], sub["status"]
-        received = _fr_datetime(sub["received_at"])
+        received = as_datetime_or_none(sub["received_at"])
         if status in ACCEPTED:
-            out.note = f"déjà reçu le {received} ; rien ne change"
+            out.note = Note("already-received", {"received": received})
         elif status == "remplacee":
             if self.closed.get(sub["period"]):
-                out.note = (
-                    f"déjà reçu le {received}. La campagne {sub['period']} est close : la version "
-                    "actuelle reste en place jusqu'à sa réouverture"
+                out.note = Note(
+                    "already-received-campaign-closed",
+                    {"received": received, "period": sub["period"]},
                 )
                 return
             self._make_current(sub, at)
             self.audit.append(
-                (
-                    did,
-                    at,
-                    "pôle",
-                    "reinstate",
-                    sid,
-                    sub["period"],
-                    "le pôle a déposé de nouveau une version antérieure",
-                    None,
-                )
+                (did, at, "pôle", "reinstate", sid, sub["period"], REINSTATE_REASON, None)
             )
-            out.note = f"déjà reçu le {received} ; cette version redevient la version en vigueur"
+            out.note = Note("already-received-reinstated", {"received": received})
             out.status = sub["status"]
             out.changed = True
         elif status == "refusee":
-            out.note = f"déjà reçu le {received} et refusé : le rapport ci-dessous est inchangé"
+            out.note = Note("already-received-refused", {"received": received})
             out.issues = self.issues_of(sid)
         elif status == "retiree":
-            out.note = f"déjà reçu le {received} ; ce classeur a été retiré par l'équipe nationale"
+            out.note = Note("already-received-withdrawn", {"received": received})
         elif status == "retenue":
-            out.note = (
-                f"déjà reçu le {received} ; la campagne {sub['period']} est close, il sera pris en "
-                "compte à sa réouverture"
+            out.note = Note(
+                "already-received-held", {"received": received, "period": sub["period"]}
             )
 
     def _apply_result(
@@ -401,7 +273,7 @@ class Ledger:
             n_errors=errors,
             n_warnings=warnings,
             decided_at=at,
-            late=bool(late_fn(period, _ts(sub["received_at"]))),
+            late=bool(late_fn(period, as_datetime(sub["received_at"]))),
             last_error=None,
             previous_submission_id=previous_submission_id,
             feedback_annotated=feedback_paths.get("annotated") if result.issues else None,
@@ -468,15 +340,6 @@ class Ledger:
         self._make_current(best, at)
         return best["submission_id"]
 
-    def _bump(self, period: int | None, at: dt.datetime) -> None:
-        """Count a change of `period`'s figures (once per decision or correction)."""
-        if period is None or period in self._touched:
-            return
-        self._touched.add(period)
-        entry = self.bumps.setdefault(period, [0, at])
-        entry[0] += 1
-        entry[1] = at
-
     def failure(self, did: int, reason: str, at: dt.datetime) -> dict[str, Any] | None:
         """Our own failure to read a file: never a refusal. A submission not yet decided waits
         for the next run (`en_attente`), `en_erreur` after MAX_ATTEMPTS; a decided one (a
@@ -506,18 +369,8 @@ class Ledger:
         if self.current.get(key) == sid:
             del self.current[key]
             reinstated = self._reinstate_previous(sub["pole_id"], sub["period"], at, exclude=sid)
-        self.audit.append(
-            (
-                seq,
-                at,
-                by,
-                "withdraw",
-                sid,
-                sub["period"],
-                reason,
-                json.dumps({"before": before, "reinstated": reinstated}),
-            )
-        )
+        details = json.dumps({"before": before, "reinstated": reinstated})
+        self.audit.append((seq, at, by, "withdraw", sid, sub["period"], reason, details))
         self._bump(sub["period"], at)
         self.last_seq = max(self.last_seq or 0, seq)
         return reinstated
@@ -548,29 +401,15 @@ class Ledger:
             feedback_paths=feedback_paths,
             previous_submission_id=previous_submission_id,
         )
-        self.audit.append(
-            (
-                seq,
-                at,
-                by,
-                "reprocess",
-                sid,
-                sub["period"],
-                reason,
-                json.dumps({"before": before, "after": sub["status"]}),
-            )
-        )
+        details = json.dumps({"before": before, "after": sub["status"]})
+        self.audit.append((seq, at, by, "reprocess", sid, sub["period"], reason, details))
         self.last_seq = max(self.last_seq or 0, seq)
-        note = ""
         if sub["status"] == "retenue":
-            note = (
-                f"validé de nouveau ; la campagne {sub['period']} est close : il ne remplacera les "
-                "données en vigueur qu'à sa réouverture"
-            )
+            note = Note("reprocessed-held", {"period": sub["period"]})
         elif sub["status"] == "remplacee":
-            note = "validé de nouveau ; une version déposée plus récemment reste en vigueur"
+            note = Note("reprocessed-superseded")
         else:
-            note = "validé de nouveau par l'équipe nationale avec les règles en vigueur"
+            note = Note("reprocessed")
         return Outcome(
             sid,
             sub["inbox_folder"],
@@ -614,137 +453,3 @@ class Ledger:
         self._bump(period, at)
         self.last_seq = max(self.last_seq or 0, seq)
         return applied
-
-    # -- reading back -----------------------------------------------------------------------------
-    def indicator_values_of(self, sid: int) -> tuple[dict[str, float], int | None]:
-        """Indicator values of a submission (buffered rows first, then the database)."""
-        if sid in self.data:
-            rows = self.data[sid].get("indicator_values", [])
-            values = {r[1]: r[2] for r in rows if r[2] is not None}
-        else:
-            values = dict(
-                self.con.execute(
-                    "SELECT indicator_code, value FROM indicator_values WHERE submission_id = ? AND value IS NOT NULL",
-                    [sid],
-                ).fetchall()
-            )
-        sub = self.subs.get(sid)
-        return values, (sub["period"] if sub else None)
-
-    def issues_of(self, sid: int) -> list[I.Issue]:
-        if sid in self.data:
-            return _issues_from_rows(self.data[sid].get("validation_issues", []))
-        rows = self.con.execute(
-            "SELECT submission_id, seq, sheet, cell, column_name, code, severity, message, value "
-            "FROM validation_issues WHERE submission_id = ?",
-            [sid],
-        ).fetchall()
-        return _issues_from_rows(rows)
-
-    # -- writing --------------------------------------------------------------------------------
-    def buffered_rows(self) -> int:
-        return sum(len(rows) for tables in self.data.values() for rows in tables.values())
-
-    def pending(self) -> bool:
-        return bool(
-            self.dirty
-            or self.dirty_deliveries
-            or self.audit
-            or self.new_campaigns
-            or self.replace_data
-            or self.bumps
-        )
-
-    def flush(self, settings=None) -> None:
-        """Write everything decided since the last flush, in one transaction."""
-        import pandas as pd
-
-        con = self.con
-        if not self.pending() and self.last_seq is None:
-            return
-        con.execute("BEGIN")
-        try:
-            if self.dirty_deliveries:
-                ids = sorted(self.dirty_deliveries)
-                con.execute("DELETE FROM deliveries WHERE delivery_id IN (SELECT unnest(?))", [ids])
-                frame = pd.DataFrame(
-                    [self.deliveries[i] for i in ids], columns=list(DELIVERY_COLUMNS)
-                )
-                append_frame(con, "deliveries", frame)
-            if self.dirty:
-                ids = sorted(self.dirty)
-                con.execute(
-                    "DELETE FROM submissions WHERE submission_id IN (SELECT unnest(?))", [ids]
-                )
-                rows = [
-                    {**self.subs[i], **{c: _ts_or_none(self.subs[i][c]) for c in TIME_COLUMNS}}
-                    for i in ids
-                ]
-                frame = pd.DataFrame(rows, columns=list(SUBMISSION_COLUMNS))
-                append_frame(con, "submissions", frame)
-            if self.replace_data:
-                ids = sorted(self.replace_data)
-                for table in ROW_TABLES:
-                    con.execute(
-                        f"DELETE FROM {table} WHERE submission_id IN (SELECT unnest(?))", [ids]
-                    )
-            if settings is not None:
-                fault_point(settings, "load_before_commit")
-            for table in ROW_TABLES:
-                rows = [r for sid in sorted(self.data) for r in self.data[sid].get(table, ())]
-                if rows:
-                    append_rows(con, table, rows)
-            if self.audit:
-                append_frame(con, "audit", pd.DataFrame(self.audit, columns=list(AUDIT_COLUMNS)))
-            for p, deadline, closed, closed_at, by in self.new_campaigns.values():
-                con.execute(
-                    "INSERT INTO campaigns VALUES (?, ?, ?, ?, ?) ON CONFLICT (period) DO UPDATE SET "
-                    "closed = excluded.closed, closed_at = excluded.closed_at, closed_by = excluded.closed_by",
-                    [p, deadline, closed, closed_at, by],
-                )
-            for period, (n, at) in sorted(self.bumps.items()):
-                con.execute(
-                    "INSERT INTO period_versions VALUES (?, ?, ?) ON CONFLICT (period) DO UPDATE SET "
-                    "version = period_versions.version + excluded.version, changed_at = excluded.changed_at",
-                    [period, n, at],
-                )
-            if self.last_seq is not None:
-                con.execute(
-                    "INSERT INTO meta VALUES ('journal_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    [str(self.last_seq)],
-                )
-            if settings is not None:
-                fault_point(settings, "load_commit")
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        self.dirty.clear()
-        self.dirty_deliveries.clear()
-        self.replace_data.clear()
-        self.data.clear()
-        self.audit.clear()
-        self.bumps.clear()
-        self.new_campaigns.clear()
-
-
-def _ts(value: Any) -> dt.datetime:
-    if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    if isinstance(value, int):  # epoch microseconds, as loaded
-        return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=value)
-    parsed = dt.datetime.fromisoformat(str(value))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-
-
-def _ts_or_none(value: Any) -> dt.datetime | None:
-    return None if value is None else _ts(value)
-
-
-def _fr_datetime(value: Any) -> str:
-    if value is None:
-        return "?"
-    from zoneinfo import ZoneInfo
-
-    ts = _ts(value).astimezone(ZoneInfo("Europe/Paris"))
-    return ts.strftime("%d/%m/%Y à %H:%M")

@@ -16,14 +16,10 @@ from openpyxl.utils.cell import coordinate_from_string
 
 from ptce_pipeline.catalogue import issues as I
 from ptce_pipeline.catalogue import layout as L
-from ptce_pipeline.feedback.retours import (
-    AUTHOR,
-    MARKS_SHEET,
-    ORANGE,
-    RED,
-    annotated_workbook,
-    receipt_html,
-)
+from ptce_pipeline.feedback import annotated_workbook, receipt_html, word
+from ptce_pipeline.feedback.annotate import AUTHOR, MARKS_SHEET, ORANGE, RED
+from ptce_pipeline.feedback.notes import WORDINGS
+from ptce_pipeline.store.records import NOTE_CODES, Note
 
 TODAY = dt.date(2025, 6, 1)
 PAYLOAD = '=HYPERLINK("http://exemple.invalid/vol","clic")'
@@ -251,7 +247,7 @@ def receipt(**overrides) -> str:
         decided_at=dt.datetime(2025, 3, 1, 9, 5, tzinfo=dt.UTC),
         status="refusee",
         outcome="nouvelle",
-        note=f"note {SCRIPT}",
+        note=Note("already-received-held", {"received": None, "period": f"2025 {SCRIPT}"}),
         issues=[issue],
         submission_id=12,
         annotated_name=f"20250301-100500_{SCRIPT}_annote.xlsx",
@@ -283,7 +279,69 @@ def test_receipt_says_what_happened_and_what_next():
     assert "Refusé" in page and "1 erreur(s), 0 avertissement(s)" in page
     assert "ab" * 32 in page and "01/03/2025 à 10:00" in page  # Paris time
     assert "Ouvrez la copie annotée" in page
-    ok = receipt(status="acceptee", issues=[], annotated_name=None, note="")
+    ok = receipt(status="acceptee", issues=[], annotated_name=None, note=None)
     assert "Accepté" in ok and "Aucune anomalie." in ok and "intégrées au suivi national" in ok
-    dup = receipt(status="acceptee", outcome="doublon", issues=[], annotated_name=None, note="")
+    dup = receipt(status="acceptee", outcome="doublon", issues=[], annotated_name=None, note=None)
     assert "Déjà reçu" in dup
+
+
+def test_receipt_words_the_ledgers_note():
+    received = dt.datetime(2026, 4, 15, 8, 0, tzinfo=dt.UTC)
+    again = dict(status="acceptee", outcome="doublon", issues=[], annotated_name=None)
+    dup = receipt(**again, note=Note("already-received", {"received": received}))
+    assert "<p>Déjà reçu le 15/04/2026 à 10:00&nbsp;; rien ne change.</p>" in dup
+    assert '<p class="status">Déjà reçu</p>' in dup
+    back = receipt(**again, note=Note("already-received-reinstated", {"received": received}))
+    assert '<p class="status">Accepté</p>' in back
+    assert "cette version redevient la version en vigueur." in back
+
+
+# --- notes ----------------------------------------------------------------------------------------
+def test_every_note_code_has_a_wording():
+    assert set(WORDINGS) == set(NOTE_CODES)
+
+
+def test_notes_read_as_they_always_have():
+    """The wording the ledger wrote itself before its notes became codes, word for word."""
+    at = dt.datetime(2026, 4, 15, 8, 0, tzinfo=dt.UTC)  # 10:00 in Paris
+    said = {code: word(Note(code, {"received": at, "period": 2025})) for code in sorted(WORDINGS)}
+    assert said == {
+        "already-received": "déjà reçu le 15/04/2026 à 10:00 ; rien ne change",
+        "already-received-campaign-closed": (
+            "déjà reçu le 15/04/2026 à 10:00. La campagne 2025 est close : la version actuelle "
+            "reste en place jusqu'à sa réouverture"
+        ),
+        "already-received-held": (
+            "déjà reçu le 15/04/2026 à 10:00 ; la campagne 2025 est close, il sera pris en "
+            "compte à sa réouverture"
+        ),
+        "already-received-refused": (
+            "déjà reçu le 15/04/2026 à 10:00 et refusé : le rapport ci-dessous est inchangé"
+        ),
+        "already-received-reinstated": (
+            "déjà reçu le 15/04/2026 à 10:00 ; cette version redevient la version en vigueur"
+        ),
+        "already-received-withdrawn": (
+            "déjà reçu le 15/04/2026 à 10:00 ; ce classeur a été retiré par l'équipe nationale"
+        ),
+        "held-campaign-closed": (
+            "la campagne 2025 est close : ce classeur est enregistré et validé, mais il ne "
+            "remplacera les données en vigueur qu'à la réouverture de la campagne"
+        ),
+        "reprocessed": "validé de nouveau par l'équipe nationale avec les règles en vigueur",
+        "reprocessed-held": (
+            "validé de nouveau ; la campagne 2025 est close : il ne remplacera les données en "
+            "vigueur qu'à sa réouverture"
+        ),
+        "reprocessed-superseded": (
+            "validé de nouveau ; une version déposée plus récemment reste en vigueur"
+        ),
+        "superseded": (
+            "accepté, mais une version déposée plus récemment par le pôle reste la version en "
+            "vigueur"
+        ),
+        "unknown-sender": "dossier d'aucun pôle inscrit",
+        "validated-again": "déjà reçu auparavant ; validé de nouveau avec les règles en vigueur",
+    }
+    assert word(Note("already-received", {"received": None})) == "déjà reçu le ? ; rien ne change"
+    assert word(None) == ""

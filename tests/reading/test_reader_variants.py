@@ -17,7 +17,7 @@ from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from ptce_pipeline import TEMPLATE_VERSION
 from ptce_pipeline.catalogue import layout as L
 from ptce_pipeline.config import Limits
-from ptce_pipeline.feedback.retours import annotated_workbook
+from ptce_pipeline.feedback import annotated_workbook
 from ptce_pipeline.reading.sandbox import read_one
 
 NBSP, NNBSP = "\u00a0", "\u202f"

@@ -168,7 +168,7 @@ def test_failure_in_the_middle_of_a_flush_rolls_back_every_table(home, make_work
         assert [o.status for o in outcomes] == ["acceptee", "acceptee"]
         assert ledger.buffered_rows() > 50
         with pytest.raises(RuntimeError, match="fault injection"):
-            ledger.flush(faulty)
+            unit.mirror.flush()
         assert dump(con) == before
     finally:
         unit.abort()
