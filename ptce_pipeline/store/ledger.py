@@ -19,7 +19,6 @@ from typing import Any
 
 from ptce_pipeline.catalogue import issues as I
 from ptce_pipeline.catalogue.context import Versions
-from ptce_pipeline.content.model import Content
 from ptce_pipeline.store.pole_rows import data_rows, issue_rows
 from ptce_pipeline.store.records import (
     ACCEPTED,
@@ -30,6 +29,8 @@ from ptce_pipeline.store.records import (
     Result,
     as_datetime,
     as_datetime_or_none,
+    period_of,
+    rank,
 )
 from ptce_pipeline.store.tables import Tables, Warehouse
 
@@ -38,19 +39,6 @@ FLUSH_ROWS = 200_000  # `rebuild` flushes when this many rows are buffered
 # Stored in the audit trail when a pole's new drop of an older version reinstates it: warehouse
 # data (it must read the same as in existing warehouses), not receipt wording.
 REINSTATE_REASON = "le pôle a déposé de nouveau une version antérieure"
-
-
-def _period_of(content: Content | None) -> int | None:
-    if content is None:
-        return None
-    cell = content.identity.get("periode")
-    value = None if cell is None else cell.value
-    return value if isinstance(value, int) and 1900 <= value <= 2200 else None
-
-
-def _rank(sub: dict[str, Any]) -> int:
-    """The pole's latest drop of this content (journal sequence number)."""
-    return int(sub.get("last_delivery_id") or sub["submission_id"])
 
 
 class Ledger(Tables):
@@ -65,7 +53,7 @@ class Ledger(Tables):
     ):
         super().__init__(subs, closed, personal_fields, warehouse)
         self.current: dict[tuple[str, int], int] = {}  # (pole, period) → version in force
-        for sid, s in sorted(self.subs.items(), key=lambda kv: _rank(kv[1])):
+        for sid, s in sorted(self.subs.items(), key=lambda kv: rank(kv[1])):
             if s["status"] in ACCEPTED:
                 self.current[(s["pole_id"], s["period"])] = sid
 
@@ -113,7 +101,7 @@ class Ledger(Tables):
             self.by_key[key] = did
             self.dirty.add(did)
             sid = did
-        elif did > _rank(self.subs[sid]):
+        elif did > rank(self.subs[sid]):
             self.subs[sid].update(last_delivery_id=did, last_received_at=at)
             self.dirty.add(sid)
         row.update(outcome="nouvelle" if sid == did else "doublon", submission_id=sid)
@@ -260,7 +248,7 @@ class Ledger(Tables):
         # (deleting by id scans the row tables, which grow with the warehouse)
         had_rows = sub.get("decided_at") is not None
         errors, warnings = I.counts(result.issues)
-        period = _period_of(result.content)
+        period = period_of(result.content)
         sub.update(
             period=period,
             file_format=result.file_format,
@@ -306,7 +294,7 @@ class Ledger(Tables):
     def _install(self, sub, at) -> None:
         """An accepted submission takes effect, unless the pole dropped a newer version since."""
         cur = self.current.get((sub["pole_id"], sub["period"]))
-        if cur is not None and cur != sub["submission_id"] and _rank(self.subs[cur]) > _rank(sub):
+        if cur is not None and cur != sub["submission_id"] and rank(self.subs[cur]) > rank(sub):
             sub["status"] = "remplacee"
             self.dirty.add(sub["submission_id"])
             return
@@ -336,7 +324,7 @@ class Ledger(Tables):
         ]
         if not candidates:
             return None
-        best = max(candidates, key=_rank)
+        best = max(candidates, key=rank)
         self._make_current(best, at)
         return best["submission_id"]
 
@@ -442,7 +430,7 @@ class Ledger(Tables):
         self.new_campaigns[period] = (period, deadline, False, None, None)
         held = sorted(
             (s for s in self.subs.values() if s["period"] == period and s["status"] == "retenue"),
-            key=_rank,
+            key=rank,
         )
         for sub in held:
             self._install(sub, at)

@@ -135,3 +135,17 @@ def as_datetime(value: Any) -> dt.datetime:
 
 def as_datetime_or_none(value: Any) -> dt.datetime | None:
     return None if value is None else as_datetime(value)
+
+
+def period_of(content: Content | None) -> int | None:
+    """The period a content declares, when it is a plausible year."""
+    if content is None:
+        return None
+    cell = content.identity.get("periode")
+    value = None if cell is None else cell.value
+    return value if isinstance(value, int) and 1900 <= value <= 2200 else None
+
+
+def rank(sub: dict[str, Any]) -> int:
+    """The pole's latest drop of this content (journal sequence number)."""
+    return int(sub.get("last_delivery_id") or sub["submission_id"])
