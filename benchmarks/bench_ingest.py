@@ -113,7 +113,9 @@ def corpus(n: int) -> Path:
 
     key = hashlib.sha256(
         load_referentiel().sha256.encode()
-        + Path(ROOT / "ptce_pipeline" / "template.py").read_bytes()
+        + b"".join(
+            p.read_bytes() for p in sorted((ROOT / "ptce_pipeline" / "template").glob("*.py"))
+        )
     ).hexdigest()[:10]
     folder = CACHE / f"corpus-{key}"
     folder.mkdir(parents=True, exist_ok=True)
