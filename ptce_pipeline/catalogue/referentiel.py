@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ptce_pipeline.catalogue.referentiel_checks import check_referentiel
 from ptce_pipeline.errors import ReferentielError
 
 KINDS_NUMERIC = ("count", "euros", "fte", "percent", "m2", "scale")
@@ -216,17 +217,23 @@ def _read_source(path: Path | None) -> tuple[bytes, str]:
 
 
 def _parse(data: bytes, source: str) -> dict[str, Any]:
+    """The parsed référentiel, checked (`referentiel_checks`) before anything builds on it."""
+    text = None
     try:
         if source.endswith((".yaml", ".yml")):
             import yaml  # PyYAML comes with Prefect
 
             parsed = yaml.safe_load(io.BytesIO(data))
         else:
-            parsed = tomllib.loads(data.decode("utf-8"))
-    except Exception as exc:
+            text = data.decode("utf-8")
+            parsed = tomllib.loads(text)
+    except UnicodeDecodeError:
+        raise ReferentielError(f"Le référentiel {source} doit être enregistré en UTF-8.") from None
+    except Exception as exc:  # tomllib and yaml give the line in their message
         raise ReferentielError(f"Le référentiel {source} est illisible : {exc}") from None
     if not isinstance(parsed, dict):
         raise ReferentielError(f"Le référentiel {source} doit être une table (clé = valeur).")
+    check_referentiel(parsed, source, text)
     return parsed
 
 
