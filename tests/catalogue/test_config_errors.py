@@ -84,6 +84,11 @@ REFERENTIEL = {
         'liste = "formes"',
         ["ligne 573", ".liste", "liste inconnue « formes »"],
     ),
+    "liste obligatoire absente": (
+        "[listes.reponses_criteres]",
+        "[listes.reponses]",
+        ["la liste « reponses_criteres » est obligatoire"],
+    ),
     "syntaxe TOML cassée": (
         "[meta]\n",
         "[meta]\nversion 2026\n",
