@@ -17,6 +17,7 @@ from prefect.states import Cancelled, Completed, Failed
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
+from ptce_pipeline.catalogue import display
 from ptce_pipeline.config import load_settings
 from ptce_pipeline.errors import WarehouseBusy
 from ptce_pipeline.ingestion.ingest_run import IngestRun
@@ -141,9 +142,11 @@ def finish(run: IngestRun):
             description="Rapport d'ingestion ptce-pipeline",
         )
     except Exception as exc:  # the report must never fail the run
-        get_run_logger().warning("artefact non créé : %s", exc)
+        get_run_logger().warning("artefact non créé : %s", display.terminal(exc))
     if report.failures or report.errors:
-        return Failed(message="; ".join((report.failures + report.errors)[:3])[:500], data=data)
+        # the state message reaches Prefect's logs and terminal: file names shown, never obeyed
+        message = display.terminal("; ".join((report.failures + report.errors)[:3]))[:500]
+        return Failed(message=message, data=data)
     return Completed(message="toutes les décisions sont prises", data=data)
 
 

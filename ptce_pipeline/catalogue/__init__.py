@@ -1,12 +1,13 @@
 """What the pipeline checks against, read from `schemas/` and the home's files: the référentiel
 (indicators, criteria, code lists, bounds — `referentiel`), the registry of poles and the
 campaigns (`registry`), the layout of the template's sheets (`layout`), the French catalogue of
-issues (`issues`), and the configuration of a run with its versions (`context`).
+issues (`issues`), the neutralisers of text from a file for the terminal and Markdown
+(`display`), and the configuration of a run with its versions (`context`).
 
 Standard library only: importing it stays cheap.
 """
 
-from ptce_pipeline.catalogue import issues, layout
+from ptce_pipeline.catalogue import display, issues, layout
 from ptce_pipeline.catalogue.context import (
     Config,
     Versions,
@@ -46,6 +47,7 @@ __all__ = [
     "Referentiel",
     "Registry",
     "Versions",
+    "display",
     "fold",
     "issues",
     "layout",

@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ptce_pipeline.catalogue.referentiel_checks import check_referentiel
 from ptce_pipeline.errors import ReferentielError
 
 KINDS_NUMERIC = ("count", "euros", "fte", "percent", "m2", "scale")
@@ -216,17 +217,23 @@ def _read_source(path: Path | None) -> tuple[bytes, str]:
 
 
 def _parse(data: bytes, source: str) -> dict[str, Any]:
+    """The parsed référentiel, checked (`referentiel_checks`) before anything builds on it."""
+    text = None
     try:
         if source.endswith((".yaml", ".yml")):
             import yaml  # PyYAML comes with Prefect
 
             parsed = yaml.safe_load(io.BytesIO(data))
         else:
-            parsed = tomllib.loads(data.decode("utf-8"))
-    except Exception as exc:
+            text = data.decode("utf-8")
+            parsed = tomllib.loads(text)
+    except UnicodeDecodeError:
+        raise ReferentielError(f"Le référentiel {source} doit être enregistré en UTF-8.") from None
+    except Exception as exc:  # tomllib and yaml give the line in their message
         raise ReferentielError(f"Le référentiel {source} est illisible : {exc}") from None
     if not isinstance(parsed, dict):
         raise ReferentielError(f"Le référentiel {source} doit être une table (clé = valeur).")
+    check_referentiel(parsed, source, text)
     return parsed
 
 
@@ -241,7 +248,7 @@ def build_referentiel(raw: dict[str, Any], *, sha256: str, source: str) -> Refer
     kinds: dict[str, Kind] = {}
     for name, spec in raw.get("kinds", {}).items():
         if name not in KINDS_NUMERIC:
-            raise ReferentielError(f"Référentiel : type d'indicateur inconnu « {name} ».")
+            raise ReferentielError(f"Référentiel {source} : type d'indicateur inconnu « {name} ».")
         kinds[name] = Kind(
             name=name,
             unit=spec.get("unit", ""),
@@ -265,7 +272,7 @@ def build_referentiel(raw: dict[str, Any], *, sha256: str, source: str) -> Refer
         parent = _need(o, "parent", f"l'objectif {code}")
         if parent not in general_codes:
             raise ReferentielError(
-                f"Référentiel : l'objectif {code} a un parent inconnu « {parent} »."
+                f"Référentiel {source} : l'objectif {code} a un parent inconnu « {parent} »."
             )
         mains.append(
             Objective(code=code, label=_need(o, "label", f"l'objectif {code}"), parent=parent)
@@ -276,17 +283,19 @@ def build_referentiel(raw: dict[str, Any], *, sha256: str, source: str) -> Refer
     for spec in raw.get("indicateurs", []):
         code = _need(spec, "code", "indicateurs")
         if code in seen:
-            raise ReferentielError(f"Référentiel : l'indicateur {code} est défini deux fois.")
+            raise ReferentielError(
+                f"Référentiel {source} : l'indicateur {code} est défini deux fois."
+            )
         seen.add(code)
         objective = _need(spec, "objectif", f"l'indicateur {code}")
         if objective not in main_by_code:
             raise ReferentielError(
-                f"Référentiel : l'indicateur {code} vise un objectif inconnu « {objective} »."
+                f"Référentiel {source} : l'indicateur {code} vise un objectif inconnu « {objective} »."
             )
         kind_name = _need(spec, "kind", f"l'indicateur {code}")
         if kind_name not in kinds:
             raise ReferentielError(
-                f"Référentiel : l'indicateur {code} a un type inconnu « {kind_name} »."
+                f"Référentiel {source} : l'indicateur {code} a un type inconnu « {kind_name} »."
             )
         kind = kinds[kind_name]
         indicators.append(
@@ -316,7 +325,7 @@ def build_referentiel(raw: dict[str, Any], *, sha256: str, source: str) -> Refer
         ctype = _need(spec, "type", f"le critère {code}")
         if ctype not in ctypes:
             raise ReferentielError(
-                f"Référentiel : le critère {code} a un type inconnu « {ctype} »."
+                f"Référentiel {source} : le critère {code} a un type inconnu « {ctype} »."
             )
         criteria.append(
             Criterion(
@@ -344,12 +353,12 @@ def build_referentiel(raw: dict[str, Any], *, sha256: str, source: str) -> Refer
             kind = _need(spec, "kind", f"{section}.{key}")
             if kind not in IDENTITY_KINDS and kind not in KINDS_NUMERIC:
                 raise ReferentielError(
-                    f"Référentiel : le champ {key} a un type inconnu « {kind} »."
+                    f"Référentiel {source} : le champ {key} a un type inconnu « {kind} »."
                 )
             liste = spec.get("liste")
             if kind == "code" and liste not in lists:
                 raise ReferentielError(
-                    f"Référentiel : le champ {key} renvoie à une liste inconnue « {liste} »."
+                    f"Référentiel {source} : le champ {key} renvoie à une liste inconnue « {liste} »."
                 )
             out.append(
                 Field(
@@ -369,16 +378,16 @@ def build_referentiel(raw: dict[str, Any], *, sha256: str, source: str) -> Refer
 
     for needed in ("reponses_criteres", "categories_membres", "formes_juridiques"):
         if needed not in lists:
-            raise ReferentielError(f"Référentiel : la liste « {needed} » est obligatoire.")
+            raise ReferentielError(f"Référentiel {source} : la liste « {needed} » est obligatoire.")
     identity = fields("identite")
     for needed in ("pole_id", "periode"):
         if needed not in {f.key for f in identity}:
             raise ReferentielError(
-                f"Référentiel : le champ d'identité « {needed} » est obligatoire."
+                f"Référentiel {source} : le champ d'identité « {needed} » est obligatoire."
             )
     members = fields("membres")
     if not indicators:
-        raise ReferentielError("Référentiel : aucun indicateur n'est défini.")
+        raise ReferentielError(f"Référentiel {source} : aucun indicateur n'est défini.")
     return Referentiel(
         version=str(meta.get("version", "sans-version")),
         sha256=sha256,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from ptce_pipeline.catalogue.referentiel import load_geography
 from ptce_pipeline.errors import RegistryError
 
 REGISTRY_HEADER = ("pole_id", "nom", "departement", "premiere_periode", "derniere_periode")
@@ -87,6 +88,11 @@ def _read_rows(
     return out, data
 
 
+def departements() -> frozenset[str]:
+    """The codes of the départements (the packaged code list)."""
+    return frozenset(load_geography().departements)
+
+
 def _year(value: str, path: Path, lineno: int, column: str, *, optional=False) -> int | None:
     if value == "" and optional:
         return None
@@ -109,6 +115,13 @@ def load_registry(path: Path) -> Registry:
             )
         if pole_id in poles:
             raise RegistryError(f"{path}, ligne {lineno} : le pôle {pole_id} est déjà inscrit.")
+        if not row["nom"]:
+            raise RegistryError(f"{path}, ligne {lineno} : le nom du pôle {pole_id} est vide.")
+        if row["departement"] not in departements():
+            raise RegistryError(
+                f"{path}, ligne {lineno} : département « {row['departement']} » inconnu pour le "
+                f"pôle {pole_id} (attendu : un code comme 59, 2A ou 974)."
+            )
         first = _year(row["premiere_periode"], path, lineno, "premiere_periode")
         last = _year(row["derniere_periode"], path, lineno, "derniere_periode", optional=True)
         if last is not None and first is not None and last < first:
@@ -124,6 +137,11 @@ def load_campaigns(path: Path) -> Campaigns:
     deadlines = {}
     for lineno, row in rows:
         period = _year(row["periode"], path, lineno, "periode")
+        if period in deadlines:
+            raise RegistryError(
+                f"{path}, ligne {lineno} : la période {period} a déjà une date limite "
+                "(une seule ligne par période)."
+            )
         try:
             deadlines[period] = dt.date.fromisoformat(row["date_limite"])
         except ValueError:

@@ -11,16 +11,27 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from ptce_pipeline.catalogue import display
 from ptce_pipeline.config import Settings, load_settings
 from ptce_pipeline.errors import ConfigError, HomeError, NotFound, PtceError, WarehouseBusy
 
 
 def out(text: str = "") -> None:
-    print(text, flush=True)
+    """One line on stdout. Every line may quote a file name or a cell value: control and
+    bidi characters are shown visibly, so nothing from a file drives the terminal or forges a
+    line (`catalogue.display`)."""
+    print(display.terminal(text), flush=True)
+
+
+def out_json(data: Any) -> None:
+    """`--json`: raw JSON (JSON escapes C0 itself; DEL, C1 and bidi characters too here)."""
+    print(
+        display.json_text(json.dumps(data, ensure_ascii=False, indent=2, default=str)), flush=True
+    )
 
 
 def err(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    print(display.terminal(text), file=sys.stderr, flush=True)
 
 
 def dispatch(args) -> int:
@@ -174,7 +185,7 @@ def cmd_check(args) -> int:
         err(f"Note : {note}")
     if args.json:
         data = [r.to_json(with_annotated=annotate is not None) for r in results]
-        out(json.dumps(data, ensure_ascii=False, indent=2))
+        out_json(data)
     else:
         width = terminal_width()
         for r in results:
@@ -200,14 +211,14 @@ def _run_flow(args, name: str, **params) -> tuple[Any, bool]:
 def _print_report(data: dict[str, Any]) -> None:
     from ptce_pipeline.ingestion.report import RunReport
 
-    for line in RunReport.from_dict(data).summary_lines():
+    for line in RunReport.from_dict(data).terminal_lines():
         out(line)
 
 
 def cmd_ingest(args) -> int:
     data, failed = _run_flow(args, "ingest", settle=args.settle)
     if args.json:
-        out(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        out_json(data)
     else:
         _print_report(data)
     return 1 if failed or data.get("needs_attention") else 0
@@ -236,7 +247,7 @@ def cmd_run(args) -> int:
     data, failed = _run_flow(args, "run", settle=args.settle, periods=args.period)
     ingest, publication = data["ingest"], data["publication"]
     if args.json:
-        out(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        out_json(data)
     else:
         _print_report(ingest)
         _print_publication(publication)
@@ -297,7 +308,7 @@ def cmd_status(args) -> int:
     if status is None:
         raise HomeError("L'entrepôt n'existe pas encore : lancez `ptce init` puis `ptce ingest`.")
     if args.json:
-        out(json.dumps(status.to_json(), ensure_ascii=False, indent=2))
+        out_json(status.to_json())
         return 0
     for line in lines(status):
         out(line)

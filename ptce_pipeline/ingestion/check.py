@@ -14,6 +14,7 @@ import shutil
 import textwrap
 from pathlib import Path
 
+from ptce_pipeline.catalogue import display
 from ptce_pipeline.catalogue import issues as I
 from ptce_pipeline.catalogue.registry import POLE_ID_RE
 from ptce_pipeline.config import Settings
@@ -36,11 +37,16 @@ class Checked(FileReport):
     def lines(self, width: int = 100) -> list[str]:
         errors, warns = I.counts(self.issues)
         out = [
-            f"{self.file} — {VERDICT[self.status]} ({errors} erreur(s), {warns} avertissement(s))"
+            f"{display.terminal(self.file)} — {VERDICT[self.status]} ({errors} erreur(s), {warns} avertissement(s))"
         ]
         if self.issues:
+            # shown as the terminal will show them (`display`), so the columns line up
             rows = [
-                (i.sheet or "—", i.cell or "—", i.severity, i.code, i.message) for i in self.issues
+                tuple(
+                    display.terminal(t)
+                    for t in (i.sheet or "—", i.cell or "—", i.severity, i.code, i.message)
+                )
+                for i in self.issues
             ]
             head = ("Feuille", "Cellule", "Gravité", "Code", "Message")
             sizes = [max(len(r[c]) for r in [head, *rows]) for c in range(4)]
@@ -52,7 +58,7 @@ class Checked(FileReport):
                 out.append(f"  {cells}  {message[0]}")
                 out.extend(" " * indent + more for more in message[1:])
         if self.annotated:
-            out.append(f"  Copie annotée : {self.annotated}")
+            out.append(f"  Copie annotée : {display.terminal(self.annotated)}")
         return out
 
 

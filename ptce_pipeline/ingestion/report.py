@@ -7,6 +7,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ptce_pipeline.catalogue import display
+
 STATUS_KEYS = (
     "acceptee",
     "acceptee_avec_avertissements",
@@ -93,6 +95,7 @@ class RunReport:
         return report
 
     def summary_lines(self) -> list[str]:
+        """The French summary, raw: `terminal_lines` and `markdown` neutralise it."""
         s = self.statuses
         lines = []
         if self.nothing_new and not (self.waiting or self.quarantined or self.errors):
@@ -139,6 +142,10 @@ class RunReport:
         lines.append(f"Durée : {total:.1f} s.")
         return lines
 
+    def terminal_lines(self) -> list[str]:
+        """The summary for a terminal: one safe line each, whatever the file names hold."""
+        return [display.terminal(line) for line in self.summary_lines()]
+
     def markdown(self) -> str:
         s = self.statuses
         rows = [
@@ -167,12 +174,13 @@ class RunReport:
                 "|---|---|---|",
             ]
             out += [
-                f"| {_md(f.folder)} | {_md(f.name)} | {_md(f.first_problem)} |" for f in refused
+                f"| {_md(f.folder)} | {display.code(f.name, table=True)} | {_md(f.first_problem)} |"
+                for f in refused
             ]
         unknown = [f for f in self.files if f.outcome == "expediteur_inconnu"]
         if unknown:
             out += ["", "## Expéditeur inconnu", ""] + [
-                f"- {_md(f.folder or 'inbox')}/{_md(f.name)}" for f in unknown
+                f"- {_md(f.folder or 'inbox')}/{display.code(f.name)}" for f in unknown
             ]
         if self.failures or self.errors:
             out += ["", "## Incidents", ""] + [f"- {_md(x)}" for x in self.failures + self.errors]
@@ -183,10 +191,5 @@ class RunReport:
 
 
 def _md(text: str, limit: int = 200) -> str:
-    return (
-        (text or "")
-        .replace("|", "\\|")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace("\n", " ")[:limit]
-    )
+    """Text from a file as inert Markdown (see `catalogue.display`)."""
+    return display.markdown(text, limit)

@@ -67,7 +67,20 @@ def build_template(
     _indicators_sheet(wb, ref)
     _criteria_sheet(wb, ref, ranges)
     _metadata(wb, ref, pole, period)
+    _as_text(wb)
     return wb
+
+
+def _as_text(wb: Workbook) -> None:
+    """Every text the template writes (registry names, référentiel labels and help) is text:
+    openpyxl would otherwise store a string that starts with « = » as a live formula, which a
+    spreadsheet computes (or refuses) when the pole opens the file. The template holds no
+    formula of its own (list validations are not cells)."""
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f" and isinstance(cell.value, str):
+                    cell.data_type = "s"
 
 
 def _identity_sheet(

@@ -111,12 +111,14 @@ def test_mixed_inbox_one_run_decides_everything(home, make_workbook):
     text = artifact.data
     assert "| Nouveaux | 3 |" in text and "| Refusés | 1 |" in text
     assert "| Expéditeur inconnu | 2 |" in text
-    assert "mauvais.xlsx" in text and "Indicateurs!" in text  # the refused file, its cell
+    # the refused file (in a code span), its cell (Markdown-escaped: inert)
+    assert "`mauvais.xlsx`" in text and "Indicateurs\\!" in text
     assert "## Durées" in text and "| archivage |" in text
+    from ptce_pipeline.catalogue import display
     from ptce_pipeline.ingestion.report import RunReport
 
     for line in RunReport.from_dict(report).summary_lines():
-        assert line.strip() in text  # the same French summary as the terminal
+        assert display.markdown(line.strip(), 600) in text  # the terminal's summary
 
     # the same bytes again under another name: a duplicate; the finished copy: accepted
     drop(home, "PTCE-001", "bon (copie).xlsx", good)

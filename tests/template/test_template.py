@@ -204,3 +204,53 @@ def test_libreoffice_keeps_the_column_styles():
     ws = wb[L.SHEET_MEMBERS]
     assert ws.column_dimensions["B"].protection.locked is False
     assert ws["B40"].protection.locked is False
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        '=HYPERLINK("https://exemple.invalid/x","Cliquez")',
+        "=1+1",
+        "=cmd|' /C calc'!A0",
+        "==",
+    ],
+)
+def test_registry_text_starting_with_equals_is_written_as_text(tmp_path, ref, name):
+    """`ptce template --pole` types the registry's name as text, never as a live formula, and
+    the reader reads back the very same text."""
+    import subprocess
+    import sys
+
+    from helpers import tally
+    from helpers.workbooks import make_home
+
+    settings = make_home(tmp_path / "home", poles=[Pole("PTCE-001", name, "59", 2012, None)])
+    out = tmp_path / "modele.xlsx"
+    res = subprocess.run(
+        [sys.executable, "-m", "ptce_pipeline.cli.parser", "template", "--home",
+         str(settings.home), "--pole", "PTCE-001", "--period", "2025", "-o", str(out)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    with zipfile.ZipFile(out) as zf:
+        sheets = [n for n in zf.namelist() if n.startswith("xl/worksheets/")]
+        formulas = [n for n in sheets if b"<f>" in zf.read(n) or b"<f " in zf.read(n)]
+    ids = openpyxl.load_workbook(out)[L.SHEET_IDENTITY]
+    content = read_one(out.read_bytes(), ref, Limits()).content
+    held = not formulas and ids["C6"].value == name and ids["C6"].data_type == "s"
+    tally.case("configuration", f"nom du registre en formule {name[:12]}", held)
+    assert formulas == []
+    assert (ids["C6"].value, ids["C6"].data_type) == (name, "s")
+    assert content.identity["nom"].value == name
+
+
+def test_referentiel_labels_starting_with_equals_are_text(ref):
+    import dataclasses
+
+    first = ref.indicators[0]
+    hostile = dataclasses.replace(first, label="=1+1", help="=A1")
+    other = dataclasses.replace(ref, indicators=(hostile, *ref.indicators[1:]))
+    wb = openpyxl.load_workbook(io.BytesIO(workbook_bytes(build_template(other))))
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row]
+    assert [c.coordinate for c in cells if c.data_type == "f"] == []
+    assert any(c.value == "=1+1" for c in cells)
