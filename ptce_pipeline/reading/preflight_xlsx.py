@@ -8,6 +8,10 @@ C-speed regular-expression passes; anything unusual (cells without a reference, 
 prefixes, single quotes, attributes in another order) goes through an exact expat scan that
 places cells the way calamine does. Formulas without a cached value, external references and
 error cells are noted on the way.
+
+Total work is bounded too: two sheet entries naming one worksheet part are refused (each
+reader would parse it once per entry), and the sheets' extents may add up to at most
+`Limits.max_cells` cells.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from ptce_pipeline.reading.preflight_model import (
     MAX_COL,
     MAX_ROW,
     NS_PREFIX,
+    CellBudget,
     Preflight,
     PreflightRefusal,
     SheetScan,
@@ -41,6 +46,7 @@ _HAS_VALUE = re.compile(rb"<" + _P + rb"v>[^<]|<" + _P + rb"is[\s>]")
 _FORMULA_TAG = re.compile(rb"<" + _P + rb"f[\s/>]")
 _ERROR_TYPE = re.compile(rb"\bt\s*=\s*[\"']e[\"']")
 _FORMULA_TEXT = re.compile(rb"<" + _P + rb"f\b[^>]*>([^<]*)</" + _P + rb"f>")
+_OPEN_CELL = re.compile(rb'<c r="([A-Z]{1,3})([1-9]\d{0,6})"(?:[^>]*[^/>])?>')
 _DATE1904 = re.compile(rb"date1904\s*=\s*[\"'](?:1|true)[\"']")
 # One pass finds what needs a closer look: a cell or row tag that is not in the plain form
 # `<c r="B5"` / `<row r="5"` (well-formed reference first) → the exact scan; a formula → the
@@ -73,6 +79,22 @@ def sheet_targets(workbook: bytes, rels: bytes) -> list[tuple[str, str, str]]:
     return out
 
 
+def refuse_shared_parts(sheets: list[tuple[str, str, str]]) -> None:
+    """Refuse sheet entries that name the same worksheet part: every reader would parse that
+    part once per entry (twenty entries, twenty parses), and no spreadsheet program writes it."""
+    first: dict[str, str] = {}
+    for name, _state, path in sheets:
+        if not path:
+            continue
+        if path in first:
+            raise PreflightRefusal(
+                "unsafe-archive",
+                f"les feuilles « {first[path][:40]} » et « {name[:40]} » renvoient au même contenu",
+                sheet=name,
+            )
+        first[path] = name
+
+
 def preflight_xlsx(data: bytes, limits: Limits, fmt: str = "xlsx") -> Preflight:
     zf, infos = open_zip(data, limits)
     budget = Budget(limits)
@@ -88,6 +110,7 @@ def preflight_xlsx(data: bytes, limits: Limits, fmt: str = "xlsx") -> Preflight:
         raise PreflightRefusal("corrupt-file", "workbook.xml manquant")
     rels = read("xl/_rels/workbook.xml.rels", "workbook.xml.rels")
     sheets = sheet_targets(workbook, rels)
+    refuse_shared_parts(sheets)
     sheet_of = {path: name for name, _state, path in sheets if path}
     done = {"xl/workbook.xml", "xl/_rels/workbook.xml.rels"}
     kept: dict[str, bytes] = {}
@@ -113,6 +136,9 @@ def preflight_xlsx(data: bytes, limits: Limits, fmt: str = "xlsx") -> Preflight:
             scan = SheetScan(name=sheet_of.get(key, info.filename), path=key, xml=content)
             measure_sheet(scan, limits)
             scans[key] = scan
+    cells = CellBudget(limits)
+    for scan in scans.values():  # each part once: no part is named by two sheets
+        cells.add(scan)
     result.epoch1904 = bool(_DATE1904.search(workbook))
     result.styles_xml = kept.get("xl/styles.xml", b"")
     for name, state, path in sheets:
@@ -185,10 +211,24 @@ def measure_sheet(scan: SheetScan, limits: Limits) -> None:
             pos = m.end()
     if exact:
         _measure_exact(scan, limits)
+    else:
+        _extent(scan, body)
     if exact or b"f" in found:
         _formulas(scan)
     if exact or b'"e"' in body:
         _errors(scan)
+
+
+def _extent(scan: SheetScan, body: bytes) -> None:
+    """The sheet's extent from its cells that may carry a value (every reference is plain
+    here): a cell written `<c r="B5" …/>` is empty; any other counts, a little generously."""
+    rows = 0
+    letters: set[bytes] = set()
+    for col, row in _OPEN_CELL.findall(body):
+        letters.add(col)
+        rows = max(rows, int(row))
+    scan.max_row = rows
+    scan.max_col = max((col_number(c.decode()) for c in letters), default=0)
 
 
 def _cell_has_value(xml: bytes, pos: int) -> bool:
