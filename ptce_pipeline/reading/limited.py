@@ -45,6 +45,12 @@ class Limited:
 def _child_main(conn, limits: Limits) -> None:
     # Prefect's own environment, in this child process only: a child never talks to an API.
     os.environ.pop("PREFECT_API_URL", None)
+    # what a native library prints as it fails (a refused allocation, a panic) is not for the
+    # operator's terminal: the caller learns the limit hit from `Limited`
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
     limit_memory(limits.worker_memory_mb)
     while True:
         try:
