@@ -148,7 +148,7 @@ def refuse_far(scan: SheetScan, ref: str, limits: Limits) -> None:
 
 def grouped(n: int) -> str:
     """12000000 → "12 000 000" (French grouping)."""
-    return f"{n:,}".replace(",", "\u202f")
+    return f"{n:,}".replace(",", " ")
 
 
 class CellBudget:
