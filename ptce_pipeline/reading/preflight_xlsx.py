@@ -115,6 +115,7 @@ def preflight_xlsx(data: bytes, limits: Limits, fmt: str = "xlsx") -> Preflight:
     done = {"xl/workbook.xml", "xl/_rels/workbook.xml.rels"}
     kept: dict[str, bytes] = {}
     scans: dict[str, SheetScan] = {}
+    generous: list[SheetScan] = []  # extents counted from every non-empty cell tag
     for key, info in by_name.items():
         if key in done:
             continue
@@ -134,8 +135,12 @@ def preflight_xlsx(data: bytes, limits: Limits, fmt: str = "xlsx") -> Preflight:
         elif b"sheetData" in content:
             # anything calamine could read as a worksheet, wherever the relationships point
             scan = SheetScan(name=sheet_of.get(key, info.filename), path=key, xml=content)
-            measure_sheet(scan, limits)
+            if not measure_sheet(scan, limits):
+                generous.append(scan)
             scans[key] = scan
+    if sum(scan.max_row * scan.max_col for scan in scans.values()) > limits.max_cells:
+        for scan in generous:  # over the bound: count the cells that carry a value only
+            _extent(scan, exact=True)
     cells = CellBudget(limits)
     for scan in scans.values():  # each part once: no part is named by two sheets
         cells.add(scan)
@@ -185,9 +190,10 @@ def _beyond(top: str, lo: str, hi: str, longest: int) -> bytes:
     return "|".join(alts).encode() if alts else b"(?!)"
 
 
-def measure_sheet(scan: SheetScan, limits: Limits) -> None:
+def measure_sheet(scan: SheetScan, limits: Limits) -> bool:
     """Refuse a sheet whose value cells go beyond the caps (or outside the grid); note its
-    formulas without a cached value, error cells and external references.
+    formulas without a cached value, error cells and external references. → whether the
+    extent was measured exactly (else it counts every non-empty cell tag: `_extent`).
 
     calamine reads cells in the first `sheetData` only: the span from the first to the last
     mention of `sheetData` holds them all (the column settings before it and the validations
@@ -195,7 +201,7 @@ def measure_sheet(scan: SheetScan, limits: Limits) -> None:
     xml = scan.xml
     first = xml.find(b"sheetData")
     if first < 0:
-        return
+        return True
     body = xml[first : xml.rfind(b"sheetData")]
     found = {m.group(1) for m in _LOOK.finditer(body)}
     exact = b"c" in found or b"row" in found
@@ -212,21 +218,29 @@ def measure_sheet(scan: SheetScan, limits: Limits) -> None:
     if exact:
         _measure_exact(scan, limits)
     else:
-        _extent(scan, body)
+        _extent(scan)
     if exact or b"f" in found:
         _formulas(scan)
     if exact or b'"e"' in body:
         _errors(scan)
+    return exact
 
 
-def _extent(scan: SheetScan, body: bytes) -> None:
-    """The sheet's extent from its cells that may carry a value (every reference is plain
-    here): a cell written `<c r="B5" …/>` is empty; any other counts, a little generously."""
+def _extent(scan: SheetScan, *, exact: bool = False) -> None:
+    """The sheet's extent from its cells (every reference is plain here). A cell written
+    `<c r="B5" …/>` is empty; any other counts — generously, unless `exact`, which looks inside
+    each cell for a value (as calamine sees it): the generous count is one C-speed pass, and
+    the exact one only runs when the generous total is over the bound."""
+    xml = scan.xml
+    first = xml.find(b"sheetData")
+    body = xml[first : xml.rfind(b"sheetData")] if first >= 0 else b""
     rows = 0
     letters: set[bytes] = set()
-    for col, row in _OPEN_CELL.findall(body):
-        letters.add(col)
-        rows = max(rows, int(row))
+    for m in _OPEN_CELL.finditer(body):
+        if exact and not _cell_has_value(body, m.end() - 1):
+            continue
+        letters.add(m.group(1))
+        rows = max(rows, int(m.group(2)))
     scan.max_row = rows
     scan.max_col = max((col_number(c.decode()) for c in letters), default=0)
 
