@@ -25,7 +25,11 @@ class Limits:
     max_ratio: int = 200
     max_rows: int = 20_000
     max_cols: int = 200
-    worker_memory_mb: int = 1536
+    # cells across all sheets (each sheet counted to its farthest value cell, as the readers
+    # allocate it): bounds the total work one file can ask for
+    max_cells: int = 1_000_000
+    # every process parsing a pole's bytes (readers, annotated copies); the README's bound is 1 GB
+    worker_memory_mb: int = 1024
     parse_timeout_s: float = 30.0
     preflight: bool = True
 
@@ -201,6 +205,7 @@ def load_settings(
         max_ratio=_int(environ, "PTCE_MAX_RATIO", base.max_ratio),
         max_rows=_int(environ, "PTCE_MAX_ROWS", base.max_rows),
         max_cols=_int(environ, "PTCE_MAX_COLS", base.max_cols),
+        max_cells=_int(environ, "PTCE_MAX_CELLS", base.max_cells),
         worker_memory_mb=_int(environ, "PTCE_WORKER_MEMORY_MB", base.worker_memory_mb),
         parse_timeout_s=_float(environ, "PTCE_PARSE_TIMEOUT", base.parse_timeout_s),
         preflight=environ.get("PTCE_PREFLIGHT", "1") not in ("0", "false", "non"),

@@ -56,6 +56,8 @@ def _open(data: bytes, file_format: str | None, raw_sheets):
                 return load_workbook(
                     io.BytesIO(data), keep_vba=False, keep_links=False, rich_text=False
                 )
+            except MemoryError:
+                raise  # a limit hit, not a workbook openpyxl cannot open
             except Exception:
                 pass
         if raw_sheets is None and file_format in ("ods", "xlsx", "xlsm"):
@@ -88,6 +90,8 @@ def _grids(data: bytes) -> dict[str, list[list]] | None:
             name: book.get_sheet_by_name(name).to_python(skip_empty_area=False)
             for name in book.sheet_names
         }
+    except MemoryError:
+        raise  # a limit hit (`feedback.copies` says so), not an unreadable workbook
     except Exception:
         return None
 

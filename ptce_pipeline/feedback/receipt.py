@@ -40,7 +40,9 @@ def receipt_html(
     submission_id: int | None,
     annotated_name: str | None,
     late: bool = False,
+    annotated_skipped: str | None = None,
 ) -> str:
+    """`annotated_skipped`: why no annotated copy was made (French), when a limit stopped it."""
     e = html.escape
     errors, warns = I.counts(issues)
     said = word(note)
@@ -94,7 +96,7 @@ def receipt_html(
             "(dans ce même dossier « retours »).</p>"
         )
         if annotated_name
-        else ""
+        else (f"<p>{_prose(annotated_skipped)}</p>" if annotated_skipped else "")
     )
     late_text = "<p><strong>Dépôt après la date limite de la campagne.</strong></p>" if late else ""
     return f"""<!DOCTYPE html>

@@ -10,9 +10,7 @@ import re
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ptce_pipeline.catalogue import issues as I
 from ptce_pipeline.config import FEEDBACK_DIR
-from ptce_pipeline.feedback.annotate import annotated_workbook
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -43,23 +41,14 @@ def write_feedback(
     *,
     folder_path: Path,
     paths: dict[str, Path],
-    archived: Path,
-    file_format: str | None,
-    issues: list[I.Issue],
+    annotated: bytes | None,
     receipt: str,
-    raw_sheets=None,
 ) -> dict[str, Path | None]:
+    """Write the annotated copy (if one was built: `feedback.copies`) and the receipt."""
     written: dict[str, Path | None] = {"annotated": None, "receipt": None}
-    if issues and archived.exists():
-        try:
-            data = annotated_workbook(
-                archived.read_bytes(), file_format, issues, raw_sheets=raw_sheets
-            )
-        except Exception:
-            data = None
-        if data is not None:
-            _write_atomic(paths["annotated"], data)
-            written["annotated"] = paths["annotated"]
+    if annotated is not None:
+        _write_atomic(paths["annotated"], annotated)
+        written["annotated"] = paths["annotated"]
     _write_atomic(paths["receipt"], receipt.encode("utf-8"))
     written["receipt"] = paths["receipt"]
     return written

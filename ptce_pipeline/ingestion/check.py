@@ -19,8 +19,9 @@ from ptce_pipeline.catalogue import issues as I
 from ptce_pipeline.catalogue.registry import POLE_ID_RE
 from ptce_pipeline.config import Settings
 from ptce_pipeline.errors import ConfigError
-from ptce_pipeline.feedback import annotated_workbook
+from ptce_pipeline.feedback import annotated_copy
 from ptce_pipeline.ingestion.readvalidate import contents_of, previous_periods, validate_outcomes
+from ptce_pipeline.reading.limited import LimitedRunner
 from ptce_pipeline.validation import FileReport, status_of
 
 VERDICT = {
@@ -123,15 +124,18 @@ def check_files(
         for r in results
     ]
     checked = []
-    for path, (issues, file_format), target in zip(files, found, targets, strict=True):
-        c = Checked(str(path), status_of(issues), issues)
-        if target is not None and issues:
-            data = annotated_workbook(path.read_bytes(), file_format, issues)
-            if data is not None:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(data)
-                c.annotated = str(target)
-        checked.append(c)
+    with LimitedRunner(settings.limits) as runner:  # annotated copies: under the readers' limits
+        for path, (issues, file_format), target in zip(files, found, targets, strict=True):
+            c = Checked(str(path), status_of(issues), issues)
+            if target is not None and issues:
+                copy = annotated_copy(runner, path, file_format, issues)
+                if copy.data is not None:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(copy.data)
+                    c.annotated = str(target)
+                elif copy.skipped:
+                    notes.append(f"{path} : {copy.skipped}")
+            checked.append(c)
     return checked
 
 

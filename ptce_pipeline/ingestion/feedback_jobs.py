@@ -4,7 +4,11 @@ written once the decisions are durable in the journal.
 A live run holds them (`hold()`) until its chunk's decisions are journaled, then `write()`s
 them: a crash can never leave a receipt for a decision the next run would take again under
 another name. Replays write them at once (the decisions are already journaled); `rebuild`
-and the degraded path write none."""
+and the degraded path write none.
+
+The annotated copy is built in a child process under the readers' limits (`feedback.copies`,
+one child reused for the whole run and closed with it): a limit hit skips the copy, the
+receipt says so, and the run goes on."""
 
 from __future__ import annotations
 
@@ -17,21 +21,11 @@ from typing import Any
 from ptce_pipeline.config import Settings
 from ptce_pipeline.errors import describe_error
 from ptce_pipeline.faults import fault_point
-from ptce_pipeline.feedback import receipt_html, write_feedback
+from ptce_pipeline.feedback import annotated_copy, receipt_html, write_feedback
 from ptce_pipeline.ingestion.report import FileLine, RunReport
+from ptce_pipeline.reading.limited import LimitedRunner
 from ptce_pipeline.store.records import Outcome
 from ptce_pipeline.store.records import as_datetime as _ts
-
-# The annotated copy is built with openpyxl in this process: only for workbooks of a sane size
-# (a filled template is about 30 KB); the receipt lists every problem anyway.
-MAX_ANNOTATE_BYTES = 5 * 1024 * 1024
-
-
-def _small(path: Path) -> bool:
-    try:
-        return path.stat().st_size <= MAX_ANNOTATE_BYTES
-    except OSError:
-        return False
 
 
 class FeedbackJobs:
@@ -40,6 +34,18 @@ class FeedbackJobs:
         self.report = report
         self.enabled = enabled
         self._held: list[Callable[[], None]] | None = None
+        self._runner: LimitedRunner | None = None
+
+    def _annotator(self) -> LimitedRunner:
+        if self._runner is None:
+            self._runner = LimitedRunner(self.settings.limits)
+        return self._runner
+
+    def close(self) -> None:
+        """Stop the annotating child process, if one was started."""
+        if self._runner is not None:
+            self._runner.close()
+            self._runner = None
 
     def hold(self) -> None:
         """From now on, queue the files until `write()`."""
@@ -64,33 +70,40 @@ class FeedbackJobs:
         home = self.settings.home
         archived = Path(sub["archived_path"])
         archived = archived if archived.is_absolute() else home / archived
-        annotatable = bool(outcome.issues and sub["file_format"]) and _small(archived)
-        html_text = receipt_html(
-            pole_id=outcome.folder,
-            original_name=outcome.name,
-            sha256=delivery["sha256"],
-            received_at=_ts(delivery["received_at"]),
-            decided_at=at,
-            status=outcome.status,
-            outcome=outcome.outcome,
-            note=outcome.note,
-            issues=outcome.issues,
-            submission_id=outcome.submission_id,
-            annotated_name=paths["annotated"].name if annotatable else None,
-            late=bool(sub.get("late")),
-        )
+        annotatable = bool(outcome.issues and sub["file_format"])
         file_format = sub["file_format"]
+        late = bool(sub.get("late"))
+        received_at = _ts(delivery["received_at"])
+        sha256 = delivery["sha256"]
         rep = self.report
 
         def job() -> None:
             fault_point(self.settings, "during_feedback")
             t = time.perf_counter()
+            copy = (
+                annotated_copy(self._annotator(), archived, file_format, outcome.issues)
+                if annotatable and archived.exists()
+                else None
+            )
+            html_text = receipt_html(
+                pole_id=outcome.folder,
+                original_name=outcome.name,
+                sha256=sha256,
+                received_at=received_at,
+                decided_at=at,
+                status=outcome.status,
+                outcome=outcome.outcome,
+                note=outcome.note,
+                issues=outcome.issues,
+                submission_id=outcome.submission_id,
+                annotated_name=paths["annotated"].name if copy and copy.data else None,
+                late=late,
+                annotated_skipped=copy.skipped if copy else None,
+            )
             written = write_feedback(
                 folder_path=self.settings.pole_inbox(outcome.folder),
                 paths=paths,
-                archived=archived,
-                file_format=file_format if annotatable else None,
-                issues=outcome.issues if annotatable else [],
+                annotated=copy.data if copy else None,
                 receipt=html_text,
             )
             rep.time("retours", time.perf_counter() - t)

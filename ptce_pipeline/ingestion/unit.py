@@ -44,6 +44,7 @@ class Machinery:
 
     def close(self) -> None:
         self.readvalidate.close()
+        self.feedback.close()
 
 
 def machinery(

@@ -144,3 +144,27 @@ def refuse_far(scan: SheetScan, ref: str, limits: Limits) -> None:
             f"{col_letters(limits.max_cols)}"
         )
     raise PreflightRefusal("too-large", detail, sheet=scan.name, cell=ref[:12])
+
+
+def grouped(n: int) -> str:
+    """12000000 → "12 000 000" (French grouping)."""
+    return f"{n:,}".replace(",", " ")
+
+
+class CellBudget:
+    """Cells across all sheets, each sheet counted to its farthest value cell (the dense grid a
+    reader allocates for it): refused past `Limits.max_cells`, as soon as a sheet crosses it."""
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self.total = 0
+
+    def add(self, scan: SheetScan) -> None:
+        self.total += scan.max_row * scan.max_col
+        if self.total > self.limits.max_cells:
+            raise PreflightRefusal(
+                "too-large",
+                f"les feuilles couvrent {grouped(self.total)} cellules en tout, jusqu'à la "
+                f"feuille « {scan.name[:40]} » (au plus {grouped(self.limits.max_cells)})",
+                sheet=scan.name,
+            )

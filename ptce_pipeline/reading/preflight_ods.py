@@ -1,6 +1,7 @@
 """Pre-flight of an OpenDocument spreadsheet (.ods): every member streamed through the zip
 guard, then one expat pass over content.xml that places the cells (repeated rows and columns
-counted) and refuses value cells beyond the caps, noting merged areas, percent cells, formulas
+counted) and refuses value cells beyond the caps and sheets whose extents add up to more than
+`Limits.max_cells` (repeated rows and columns count as the cells they make), noting merged areas, percent cells, formulas
 without a value and error cells for the reader.
 """
 
@@ -13,6 +14,7 @@ from ptce_pipeline.config import Limits
 from ptce_pipeline.reading.preflight_model import (
     MAX_COL,
     MAX_ROW,
+    CellBudget,
     Preflight,
     PreflightRefusal,
     SheetScan,
@@ -72,6 +74,7 @@ class _OdsGrid:
         self.row = self.col = 0
         self.row_rep = 1
         self.row_has = False
+        self.cells = CellBudget(limits)
 
     def table_start(self, name: str) -> None:
         self.depth += 1  # a table inside a table (shapes…) is not part of the grid
@@ -83,6 +86,8 @@ class _OdsGrid:
     def table_end(self) -> None:
         self.depth -= 1
         if self.depth == 0:
+            if self.scan is not None:  # repeated rows and columns count as the cells they make
+                self.cells.add(self.scan)
             self.scan = None
 
     @property

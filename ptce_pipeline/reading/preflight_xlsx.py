@@ -8,6 +8,10 @@ C-speed regular-expression passes; anything unusual (cells without a reference, 
 prefixes, single quotes, attributes in another order) goes through an exact expat scan that
 places cells the way calamine does. Formulas without a cached value, external references and
 error cells are noted on the way.
+
+Total work is bounded too: two sheet entries naming one worksheet part are refused (each
+reader would parse it once per entry), and the sheets' extents may add up to at most
+`Limits.max_cells` cells.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from ptce_pipeline.reading.preflight_model import (
     MAX_COL,
     MAX_ROW,
     NS_PREFIX,
+    CellBudget,
     Preflight,
     PreflightRefusal,
     SheetScan,
@@ -41,6 +46,7 @@ _HAS_VALUE = re.compile(rb"<" + _P + rb"v>[^<]|<" + _P + rb"is[\s>]")
 _FORMULA_TAG = re.compile(rb"<" + _P + rb"f[\s/>]")
 _ERROR_TYPE = re.compile(rb"\bt\s*=\s*[\"']e[\"']")
 _FORMULA_TEXT = re.compile(rb"<" + _P + rb"f\b[^>]*>([^<]*)</" + _P + rb"f>")
+_OPEN_CELL = re.compile(rb'<c r="([A-Z]{1,3})([1-9]\d{0,6})"(?:[^>]*[^/>])?>')
 _DATE1904 = re.compile(rb"date1904\s*=\s*[\"'](?:1|true)[\"']")
 # One pass finds what needs a closer look: a cell or row tag that is not in the plain form
 # `<c r="B5"` / `<row r="5"` (well-formed reference first) → the exact scan; a formula → the
@@ -73,6 +79,22 @@ def sheet_targets(workbook: bytes, rels: bytes) -> list[tuple[str, str, str]]:
     return out
 
 
+def refuse_shared_parts(sheets: list[tuple[str, str, str]]) -> None:
+    """Refuse sheet entries that name the same worksheet part: every reader would parse that
+    part once per entry (twenty entries, twenty parses), and no spreadsheet program writes it."""
+    first: dict[str, str] = {}
+    for name, _state, path in sheets:
+        if not path:
+            continue
+        if path in first:
+            raise PreflightRefusal(
+                "unsafe-archive",
+                f"les feuilles « {first[path][:40]} » et « {name[:40]} » renvoient au même contenu",
+                sheet=name,
+            )
+        first[path] = name
+
+
 def preflight_xlsx(data: bytes, limits: Limits, fmt: str = "xlsx") -> Preflight:
     zf, infos = open_zip(data, limits)
     budget = Budget(limits)
@@ -88,10 +110,12 @@ def preflight_xlsx(data: bytes, limits: Limits, fmt: str = "xlsx") -> Preflight:
         raise PreflightRefusal("corrupt-file", "workbook.xml manquant")
     rels = read("xl/_rels/workbook.xml.rels", "workbook.xml.rels")
     sheets = sheet_targets(workbook, rels)
+    refuse_shared_parts(sheets)
     sheet_of = {path: name for name, _state, path in sheets if path}
     done = {"xl/workbook.xml", "xl/_rels/workbook.xml.rels"}
     kept: dict[str, bytes] = {}
     scans: dict[str, SheetScan] = {}
+    generous: list[SheetScan] = []  # extents counted from every non-empty cell tag
     for key, info in by_name.items():
         if key in done:
             continue
@@ -111,8 +135,15 @@ def preflight_xlsx(data: bytes, limits: Limits, fmt: str = "xlsx") -> Preflight:
         elif b"sheetData" in content:
             # anything calamine could read as a worksheet, wherever the relationships point
             scan = SheetScan(name=sheet_of.get(key, info.filename), path=key, xml=content)
-            measure_sheet(scan, limits)
+            if not measure_sheet(scan, limits):
+                generous.append(scan)
             scans[key] = scan
+    if sum(scan.max_row * scan.max_col for scan in scans.values()) > limits.max_cells:
+        for scan in generous:  # over the bound: count the cells that carry a value only
+            _extent(scan, exact=True)
+    cells = CellBudget(limits)
+    for scan in scans.values():  # each part once: no part is named by two sheets
+        cells.add(scan)
     result.epoch1904 = bool(_DATE1904.search(workbook))
     result.styles_xml = kept.get("xl/styles.xml", b"")
     for name, state, path in sheets:
@@ -159,9 +190,10 @@ def _beyond(top: str, lo: str, hi: str, longest: int) -> bytes:
     return "|".join(alts).encode() if alts else b"(?!)"
 
 
-def measure_sheet(scan: SheetScan, limits: Limits) -> None:
+def measure_sheet(scan: SheetScan, limits: Limits) -> bool:
     """Refuse a sheet whose value cells go beyond the caps (or outside the grid); note its
-    formulas without a cached value, error cells and external references.
+    formulas without a cached value, error cells and external references. → whether the
+    extent was measured exactly (else it counts every non-empty cell tag: `_extent`).
 
     calamine reads cells in the first `sheetData` only: the span from the first to the last
     mention of `sheetData` holds them all (the column settings before it and the validations
@@ -169,7 +201,7 @@ def measure_sheet(scan: SheetScan, limits: Limits) -> None:
     xml = scan.xml
     first = xml.find(b"sheetData")
     if first < 0:
-        return
+        return True
     body = xml[first : xml.rfind(b"sheetData")]
     found = {m.group(1) for m in _LOOK.finditer(body)}
     exact = b"c" in found or b"row" in found
@@ -185,10 +217,32 @@ def measure_sheet(scan: SheetScan, limits: Limits) -> None:
             pos = m.end()
     if exact:
         _measure_exact(scan, limits)
+    else:
+        _extent(scan)
     if exact or b"f" in found:
         _formulas(scan)
     if exact or b'"e"' in body:
         _errors(scan)
+    return exact
+
+
+def _extent(scan: SheetScan, *, exact: bool = False) -> None:
+    """The sheet's extent from its cells (every reference is plain here). A cell written
+    `<c r="B5" …/>` is empty; any other counts — generously, unless `exact`, which looks inside
+    each cell for a value (as calamine sees it): the generous count is one C-speed pass, and
+    the exact one only runs when the generous total is over the bound."""
+    xml = scan.xml
+    first = xml.find(b"sheetData")
+    body = xml[first : xml.rfind(b"sheetData")] if first >= 0 else b""
+    rows = 0
+    letters: set[bytes] = set()
+    for m in _OPEN_CELL.finditer(body):
+        if exact and not _cell_has_value(body, m.end() - 1):
+            continue
+        letters.add(m.group(1))
+        rows = max(rows, int(m.group(2)))
+    scan.max_row = rows
+    scan.max_col = max((col_number(c.decode()) for c in letters), default=0)
 
 
 def _cell_has_value(xml: bytes, pos: int) -> bool:

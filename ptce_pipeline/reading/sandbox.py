@@ -92,7 +92,8 @@ _WORKER_REF = None
 _WORKER_LIMITS: Limits | None = None
 
 
-def _limit_memory(mb: int) -> None:
+def limit_memory(mb: int) -> None:
+    """RLIMIT_AS of this process, in MiB (0: none)."""
     if mb <= 0:
         return
     try:
@@ -112,7 +113,7 @@ def _worker_main(
     # Prefect's own environment, in this child process only: a worker never talks to an API.
     os.environ.pop("PREFECT_API_URL", None)
     ref = load_referentiel_bytes(ref_bytes, ref_source)
-    _limit_memory(limits.worker_memory_mb)
+    limit_memory(limits.worker_memory_mb)
     while True:
         try:
             job = conn.recv()

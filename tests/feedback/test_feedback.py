@@ -12,6 +12,7 @@ import zipfile
 import openpyxl
 import pytest
 from helpers.checking import read_and_validate
+from helpers.costly import ods_repeated_sheets
 from openpyxl.utils.cell import coordinate_from_string
 
 from ptce_pipeline.catalogue import issues as I
@@ -345,3 +346,44 @@ def test_notes_read_as_they_always_have():
     }
     assert word(Note("already-received", {"received": None})) == "déjà reçu le ? ; rien ne change"
     assert word(None) == ""
+
+
+def test_a_copy_stopped_by_a_limit_is_skipped_and_the_receipt_says_why(tmp_path, refused):
+    """The copy is built in a child process under the readers' limits: one too small for it
+    gives no copy, and the receipt tells the pole why, in French, with every issue listed."""
+    import html
+
+    from ptce_pipeline.config import Limits
+    from ptce_pipeline.feedback import annotated_copy
+    from ptce_pipeline.reading import LimitedRunner
+
+    data, issues = refused
+    path = tmp_path / "suivi.xlsx"
+    path.write_bytes(data)
+    with LimitedRunner(Limits()) as runner:
+        assert annotated_copy(runner, path, "xlsx", issues).data is not None
+    costly = tmp_path / "suivi.ods"  # three sheets of 4 million repeated values: 50 KB
+    costly.write_bytes(ods_repeated_sheets())
+    with LimitedRunner(Limits()) as runner:
+        copy = annotated_copy(runner, costly, "ods", issues)
+    assert copy.data is None
+    assert copy.skipped.startswith("La copie annotée de votre classeur n'a pas été produite : ")
+    assert "limite de mémoire (1024 Mo)" in copy.skipped
+    text = html.unescape(
+        receipt_html(
+            pole_id="PTCE-001",
+            original_name="suivi.xlsx",
+            sha256="0" * 64,
+            received_at=dt.datetime(2025, 1, 6, 9, tzinfo=dt.UTC),
+            decided_at=dt.datetime(2025, 1, 6, 9, 5, tzinfo=dt.UTC),
+            status="refusee",
+            outcome="nouveau",
+            note=None,
+            issues=issues,
+            submission_id=4,
+            annotated_name=None,
+            annotated_skipped=copy.skipped,
+        )
+    ).replace("\xa0", " ")
+    assert copy.skipped in text
+    assert all(html.unescape(i.message) in text for i in issues[:3])
