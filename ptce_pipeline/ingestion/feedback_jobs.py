@@ -18,6 +18,7 @@ from ptce_pipeline.config import Settings
 from ptce_pipeline.errors import describe_error
 from ptce_pipeline.faults import fault_point
 from ptce_pipeline.feedback import receipt_html, write_feedback
+from ptce_pipeline.fsafe import UnsafePath
 from ptce_pipeline.ingestion.report import FileLine, RunReport
 from ptce_pipeline.store.records import Outcome
 from ptce_pipeline.store.records import as_datetime as _ts
@@ -65,34 +66,45 @@ class FeedbackJobs:
         archived = Path(sub["archived_path"])
         archived = archived if archived.is_absolute() else home / archived
         annotatable = bool(outcome.issues and sub["file_format"]) and _small(archived)
-        html_text = receipt_html(
-            pole_id=outcome.folder,
-            original_name=outcome.name,
-            sha256=delivery["sha256"],
-            received_at=_ts(delivery["received_at"]),
-            decided_at=at,
-            status=outcome.status,
-            outcome=outcome.outcome,
-            note=outcome.note,
-            issues=outcome.issues,
-            submission_id=outcome.submission_id,
-            annotated_name=paths["annotated"].name if annotatable else None,
-            late=bool(sub.get("late")),
-        )
+
+        def html_text(annotated_name: str | None) -> str:
+            return receipt_html(
+                pole_id=outcome.folder,
+                original_name=outcome.name,
+                sha256=delivery["sha256"],
+                received_at=_ts(delivery["received_at"]),
+                decided_at=at,
+                status=outcome.status,
+                outcome=outcome.outcome,
+                note=outcome.note,
+                issues=outcome.issues,
+                submission_id=outcome.submission_id,
+                annotated_name=annotated_name,
+                late=bool(sub.get("late")),
+            )
+
         file_format = sub["file_format"]
         rep = self.report
 
         def job() -> None:
             fault_point(self.settings, "during_feedback")
             t = time.perf_counter()
-            written = write_feedback(
-                folder_path=self.settings.pole_inbox(outcome.folder),
-                paths=paths,
-                archived=archived,
-                file_format=file_format if annotatable else None,
-                issues=outcome.issues if annotatable else [],
-                receipt=html_text,
-            )
+            try:
+                written = write_feedback(
+                    folder_path=self.settings.pole_inbox(outcome.folder),
+                    paths=paths,
+                    archived=archived,
+                    file_format=file_format if annotatable else None,
+                    issues=outcome.issues if annotatable else [],
+                    receipt=html_text,
+                )
+            except UnsafePath as exc:  # a link or a file where `retours` should be
+                rep.errors.append(
+                    f"retour au pôle {outcome.folder} non écrit pour {outcome.name} : {exc} "
+                    "(la décision est enregistrée ; remettez un vrai dossier, puis "
+                    "`ptce reprocess` le réécrira)"
+                )
+                return
             rep.time("retours", time.perf_counter() - t)
             line.receipt = str(written["receipt"].relative_to(home)) if written["receipt"] else None
             line.annotated = (
