@@ -223,3 +223,20 @@ def test_the_writer_refuses_a_folder_that_is_not_a_folder(home, tmp_path, how):
     held = files_under(outside) == before and "refusé, non suivi" in str(err.value)
     case("écritures", f"{how} à l'écriture", held)
     assert held, str(err.value)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="ensure_pole_folders (ingestion/inbox.py, outside this change) makes retours/ with "
+    "mkdir(parents=True) before discovery, through a pole folder that is a link; the fix: "
+    "fsafe.open_dir(settings.inbox, pole, FEEDBACK_DIR, create=True)",
+)
+def test_a_pole_folder_that_is_a_link_at_start_gets_nothing_through_it(home, tmp_path):
+    outside = tmp_path / "ailleurs"
+    outside.mkdir()
+    home.inbox.mkdir(exist_ok=True)
+    os.symlink(outside, home.inbox / "PTCE-001")
+    run_ingest(load_settings(home=home.home, settle=0))
+    held = files_under(outside) == []
+    case("écritures", "dossier du pôle déjà un lien au départ", held)
+    assert held, files_under(outside)
