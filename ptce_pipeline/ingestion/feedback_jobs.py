@@ -105,6 +105,12 @@ class FeedbackJobs:
                     "`ptce reprocess` le réécrira)"
                 )
                 return
+            except OSError as exc:  # a full disk, a folder not writable…: this pole only
+                rep.errors.append(
+                    f"retour au pôle {outcome.folder} non écrit pour {outcome.name} "
+                    f"(`ptce reprocess` le réécrira) : {describe_error(exc)}"
+                )
+                return
             rep.time("retours", time.perf_counter() - t)
             line.receipt = str(written["receipt"].relative_to(home)) if written["receipt"] else None
             line.annotated = (
