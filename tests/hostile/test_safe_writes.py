@@ -225,6 +225,26 @@ def test_the_writer_refuses_a_folder_that_is_not_a_folder(home, tmp_path, how):
     assert held, str(err.value)
 
 
+def test_a_retours_link_at_start_loses_nothing_where_it_points(home, make_workbook, tmp_path):
+    """The sweep of temporary files does not follow it; discovery moves it aside; the pole's
+    feedback goes to a new, real `retours/`."""
+    outside = tmp_path / "ailleurs"
+    outside.mkdir()
+    (outside / ".ancien.html.1.tmp").write_bytes(b"a moi")
+    (home.inbox / "PTCE-001").mkdir(parents=True)
+    os.symlink(outside, home.inbox / "PTCE-001" / "retours")
+    drop(home, "PTCE-001", "suivi.xlsx", make_workbook("PTCE-001"))
+    run_ingest(load_settings(home=home.home, settle=0))
+    retours = home.inbox / "PTCE-001" / "retours"
+    held = (
+        files_under(outside) == [".ancien.html.1.tmp"]
+        and not retours.is_symlink()
+        and len(list(retours.glob("*_recu.html"))) == 1
+    )
+    case("écritures", "retours déjà un lien au départ", held)
+    assert held, (files_under(outside), files_under(home.inbox))
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="ensure_pole_folders (ingestion/inbox.py, outside this change) makes retours/ with "
