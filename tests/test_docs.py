@@ -111,3 +111,15 @@ def test_no_doc_sends_analysts_to_a_duckdb_command_line_tool():
     for doc in documents():
         for block in re.findall(r"```sh\n(.+?)```", read(doc), flags=re.S):
             assert not re.search(r"^\s*duckdb\s", block, flags=re.M), doc.name
+
+
+def test_conventions_give_every_name_written_into_retours():
+    """The `retours/` table of docs/conventions.md gives the writer's names (issue 15)."""
+    from ptce_pipeline.feedback.retours import ANNOTATED_SUFFIX, RECEIPT_SUFFIX
+    from ptce_pipeline.fsafe import TEMP_SUFFIX
+
+    table = read(DOCS / "conventions.md").split("## Files written into `retours/`")[1]
+    table = table.split("\n## ")[0]
+    for suffix in (RECEIPT_SUFFIX, ANNOTATED_SUFFIX):
+        assert f"`<date-heure>_<n° de dépôt>_<nom>{suffix}`" in table
+    assert f"`.<name>.<process id>{TEMP_SUFFIX}`" in table

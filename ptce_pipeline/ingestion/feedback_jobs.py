@@ -22,6 +22,7 @@ from ptce_pipeline.config import Settings
 from ptce_pipeline.errors import describe_error
 from ptce_pipeline.faults import fault_point
 from ptce_pipeline.feedback import annotated_copy, receipt_html, write_feedback
+from ptce_pipeline.fsafe import UnsafePath
 from ptce_pipeline.ingestion.report import FileLine, RunReport
 from ptce_pipeline.reading.limited import LimitedRunner
 from ptce_pipeline.store.records import Outcome
@@ -85,27 +86,44 @@ class FeedbackJobs:
                 if annotatable and archived.exists()
                 else None
             )
-            html_text = receipt_html(
-                pole_id=outcome.folder,
-                original_name=outcome.name,
-                sha256=sha256,
-                received_at=received_at,
-                decided_at=at,
-                status=outcome.status,
-                outcome=outcome.outcome,
-                note=outcome.note,
-                issues=outcome.issues,
-                submission_id=outcome.submission_id,
-                annotated_name=paths["annotated"].name if copy and copy.data else None,
-                late=late,
-                annotated_skipped=copy.skipped if copy else None,
-            )
-            written = write_feedback(
-                folder_path=self.settings.pole_inbox(outcome.folder),
-                paths=paths,
-                annotated=copy.data if copy else None,
-                receipt=html_text,
-            )
+
+            def html_text(annotated_name: str | None) -> str:
+                return receipt_html(
+                    pole_id=outcome.folder,
+                    original_name=outcome.name,
+                    sha256=sha256,
+                    received_at=received_at,
+                    decided_at=at,
+                    status=outcome.status,
+                    outcome=outcome.outcome,
+                    note=outcome.note,
+                    issues=outcome.issues,
+                    submission_id=outcome.submission_id,
+                    annotated_name=annotated_name,
+                    late=late,
+                    annotated_skipped=copy.skipped if copy else None,
+                )
+
+            try:
+                written = write_feedback(
+                    folder_path=self.settings.pole_inbox(outcome.folder),
+                    paths=paths,
+                    annotated=copy.data if copy else None,
+                    receipt=html_text,
+                )
+            except UnsafePath as exc:  # a link or a file where `retours` should be
+                rep.errors.append(
+                    f"retour au pôle {outcome.folder} non écrit pour {outcome.name} : {exc} "
+                    "(la décision est enregistrée ; remettez un vrai dossier, puis "
+                    "`ptce reprocess` le réécrira)"
+                )
+                return
+            except OSError as exc:  # a full disk, a folder not writable…: this pole only
+                rep.errors.append(
+                    f"retour au pôle {outcome.folder} non écrit pour {outcome.name} "
+                    f"(`ptce reprocess` le réécrira) : {describe_error(exc)}"
+                )
+                return
             rep.time("retours", time.perf_counter() - t)
             line.receipt = str(written["receipt"].relative_to(home)) if written["receipt"] else None
             line.annotated = (

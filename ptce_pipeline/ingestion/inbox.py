@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ptce_pipeline import fsafe
 from ptce_pipeline.config import FEEDBACK_DIR, Settings
 
 _IGNORED_SUFFIXES = (
@@ -129,14 +130,20 @@ def read_candidate(c: Candidate) -> bytes | None:
         os.close(fd)
 
 
-def remove_claimed(c: Candidate) -> None:
-    """Remove a file from the inbox once it is archived and journaled (only if unchanged)."""
+def remove_claimed(c: Candidate, inbox: Path) -> None:
+    """Remove a file from the inbox once it is archived and journaled, only if the name still
+    holds that very file, never through a link: each folder from `inbox` down is opened
+    without following links (`fsafe`), and a folder swapped for a link or a file since the
+    scan leaves the file where it is (the journal knows it: the next run only removes it)."""
     try:
-        st = os.lstat(c.path)
-    except FileNotFoundError:
+        parts = c.path.relative_to(inbox).parts
+    except ValueError:
         return
-    if st.st_ino == c.ino and st.st_mtime_ns == c.mtime_ns and st.st_size == c.size:
-        os.unlink(c.path)
+    try:
+        with fsafe.open_dir(inbox, *parts[:-1]) as fd:
+            fsafe.unlink_same(fd, parts[-1], ino=c.ino, size=c.size, mtime_ns=c.mtime_ns)
+    except (FileNotFoundError, fsafe.UnsafePath):
+        return
 
 
 def quarantine_symlink(settings: Settings, link: Path) -> Path:

@@ -9,11 +9,13 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import os
 import time
 from collections.abc import Callable
 
+from ptce_pipeline import fsafe
 from ptce_pipeline.catalogue.context import load_config
-from ptce_pipeline.config import Settings
+from ptce_pipeline.config import FEEDBACK_DIR, Settings
 from ptce_pipeline.errors import describe_error
 from ptce_pipeline.faults import fault_point
 from ptce_pipeline.ingestion.degraded import record_waiting
@@ -52,12 +54,17 @@ def undecided_deliveries(journal: Journal) -> list[int]:
 
 
 def sweep_feedback_temps(settings: Settings) -> None:
-    """Remove the temporary feedback files an interrupted run left in `retours/`."""
-    if not settings.inbox.is_dir():
+    """Remove the temporary feedback files an interrupted run left in `retours/`: each pole
+    folder and its `retours` opened without following links (a link is left alone)."""
+    try:
+        poles = sorted(
+            e.name for e in os.scandir(settings.inbox) if e.is_dir(follow_symlinks=False)
+        )
+    except OSError:
         return
-    for tmp in settings.inbox.glob("*/retours/.*.tmp"):
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+    for pole in poles:
+        with contextlib.suppress(OSError), fsafe.open_dir(settings.inbox, pole, FEEDBACK_DIR) as fd:
+            fsafe.sweep_temps(fd)
 
 
 def discover(settings: Settings, settle: float, report: RunReport) -> Scan:
@@ -91,7 +98,7 @@ def claim(
     for c in candidates:
         key = (c.folder, c.name, c.size, c.mtime_ns, c.ino)
         if key in already:  # journaled by an interrupted run: only the removal was missing
-            remove_claimed(c)
+            remove_claimed(c, settings.inbox)
             continue
         try:
             fault_point(settings, f"read:{c.name}")
@@ -131,7 +138,7 @@ def claim(
     journal.flush()
     fault_point(settings, "after_journal")
     for c, _rec in claimed:
-        remove_claimed(c)
+        remove_claimed(c, settings.inbox)
     return records
 
 

@@ -108,7 +108,7 @@ def world(tmp_path, books, expected, procs):
 def receipts(settings) -> list[str]:
     """Feedback files, without their time stamp (comparable across homes)."""
     return sorted(
-        re.sub(r"^\d{8}-\d{6}_", "", p.name)
+        re.sub(r"^\d{8}-\d{6}_\d+_", "", p.name)
         for p in settings.inbox.glob("*/retours/*")
         if not p.name.startswith(".")
     )

@@ -164,9 +164,12 @@ def test_reprocess_one_submission_after_a_tighter_bound(two_versions, capsys):
     assert json.loads(row[5]) == {"before": "acceptee", "after": "refusee"}
     versions = q(home.live_db, "SELECT count(DISTINCT referentiel_sha256) FROM submissions")
     assert versions == [(2,)]  # each submission records the référentiel it was judged with
-    # the pole gets a new receipt, as if the file had just arrived
-    receipts = sorted((home.inbox / "PTCE-001" / "retours").glob("*_v2_recu.html"))
-    text = html.unescape(receipts[-1].read_text("utf-8"))
+    # the pole gets a new receipt, as if the file had just arrived; in the same second as the
+    # first decision the name is taken: the new one carries a suffix (`_v2_2_recu.html`)
+    receipts = list((home.inbox / "PTCE-001" / "retours").glob("*_v2*_recu.html"))
+    assert len(receipts) == 2
+    newest = max(receipts, key=lambda p: p.stat().st_mtime_ns)
+    text = html.unescape(newest.read_text("utf-8"))
     assert '<p class="status">Refusé</p>' in text and "validé de nouveau" in text.lower()
 
 

@@ -95,5 +95,5 @@ def test_a_file_changed_after_the_scan_is_not_read_nor_removed(home):
     (candidate,) = scan_inbox(home, 0).ready
     path.write_bytes(b"version 2, longer")
     assert read_candidate(candidate) is None
-    remove_claimed(candidate)
+    remove_claimed(candidate, home.inbox)
     assert path.read_bytes() == b"version 2, longer"
