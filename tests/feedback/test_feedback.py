@@ -364,7 +364,8 @@ def test_a_copy_stopped_by_a_limit_is_skipped_and_the_receipt_says_why(tmp_path,
         assert annotated_copy(runner, path, "xlsx", issues).data is not None
     costly = tmp_path / "suivi.ods"  # three sheets of 4 million repeated values: 50 KB
     costly.write_bytes(ods_repeated_sheets())
-    with LimitedRunner(Limits()) as runner:
+    # a generous time limit: on a loaded machine the memory limit must still be the one hit
+    with LimitedRunner(Limits(parse_timeout_s=600)) as runner:
         copy = annotated_copy(runner, costly, "ods", issues)
     assert copy.data is None
     assert copy.skipped.startswith("La copie annotée de votre classeur n'a pas été produite : ")
