@@ -40,6 +40,8 @@ class RunReport:
     waiting: list[str] = field(default_factory=list)
     quarantined: list[str] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
+    set_aside: list[str] = field(default_factory=list)  # outcome `ecartee`, one line each
+    not_removed: list[str] = field(default_factory=list)  # decided, but left in the inbox
     files: list[FileLine] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)  # our own faults
     errors: list[str] = field(default_factory=list)  # the run itself could not finish
@@ -60,6 +62,8 @@ class RunReport:
         return bool(
             self.failures
             or self.errors
+            or self.set_aside
+            or self.not_removed
             or self.statuses.get("en_erreur")
             or self.statuses.get("en_attente")
         )
@@ -95,7 +99,9 @@ class RunReport:
     def summary_lines(self) -> list[str]:
         s = self.statuses
         lines = []
-        if self.nothing_new and not (self.waiting or self.quarantined or self.errors):
+        if self.nothing_new and not (
+            self.waiting or self.quarantined or self.errors or self.set_aside
+        ):
             lines.append("Rien de nouveau dans les boîtes de dépôt : l'entrepôt n'a pas changé.")
             return lines
         lines.append(
@@ -129,6 +135,10 @@ class RunReport:
             lines.append(f"  En cours de copie, repris au prochain passage : {w}")
         for q in self.quarantined:
             lines.append(f"  Lien symbolique écarté vers warehouse/quarantine/ : {q}")
+        for a in self.set_aside:
+            lines.append(f"  Écarté (mis de côté, non chargé) : {a}")
+        for n in self.not_removed:
+            lines.append(f"  Traité mais impossible à retirer de la boîte de dépôt : {n}")
         for u in self.unreadable:
             lines.append(f"  Illisible pour l'instant (repris au prochain passage) : {u}")
         for failure in self.failures:
