@@ -46,8 +46,8 @@ def ignored(name: str) -> bool:
 @dataclass(frozen=True)
 class Candidate:
     path: Path
-    folder: str  # '' for the inbox root
-    name: str
+    folder: str  # '' for the inbox root; its display form (see `journal.display_name`)
+    name: str  # as the file system gives it (undecodable bytes as surrogates)
     size: int
     mtime_ns: int
     ino: int
@@ -67,11 +67,15 @@ def scan_inbox(settings: Settings, settle_seconds: float, *, now: float | None =
     if not root.is_dir():
         return result
     now = time.time() if now is None else now
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+
+    def unlistable(exc: OSError) -> None:  # a folder we may not list: said, never a stop
+        result.unreadable.append((Path(exc.filename or root), exc.strerror or str(exc)))
+
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=unlistable):
         here = Path(dirpath)
         rel = here.relative_to(root)
         parts = rel.parts
-        folder = parts[0] if parts else ""
+        folder = display_name(parts[0]) if parts else ""  # a folder name is never raw bytes
         # never descend into feedback folders, hidden folders or symlinked folders
         keep = []
         for d in sorted(dirnames):

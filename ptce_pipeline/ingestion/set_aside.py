@@ -3,7 +3,8 @@
 A file over the hard size bound (`Limits.max_file_bytes`, PTCE_MAX_FILE_BYTES), or an inbox entry in the wrong
 shape (`inbox` itself, a pole's folder or its `retours/` being a file), is moved whole to
 `warehouse/quarantine/`, archived when it is small enough to be read, and journaled once as a
-delivery whose outcome is `ecartee` (with its size, its hash when known and where it went).
+delivery whose outcome is `ecartee` (with its size, where it went, and its hash when it was
+archived; a file over the bound is never read, so it costs a rename whatever its size).
 The run report words it in French; the run then needs attention (exit 1).
 """
 
@@ -17,7 +18,7 @@ from typing import Any
 
 from ptce_pipeline.config import Settings
 from ptce_pipeline.ingestion.inbox import move_to_quarantine
-from ptce_pipeline.store.journal import display_name, hash_stream, name_fields, store_stream
+from ptce_pipeline.store.journal import display_name, name_fields, store_stream
 
 TOO_LARGE = "too-large"
 INBOX_IS_FILE = "inbox-is-file"
@@ -55,17 +56,9 @@ def set_aside(
                 archived = str(where.relative_to(settings.home))
         except OSError:  # unreadable: kept in the quarantine all the same
             pass
+    # over the bound: moved (a rename, whatever its size), never read nor hashed — a huge
+    # file must not cost the other poles' run its time either
     target = move_to_quarantine(settings, path)
-    if stat.S_ISREG(st.st_mode) and not sha:
-        # over the bound: hashed where it now lies, a chunk at a time, never archived
-        try:
-            fd = os.open(target, flags)
-            try:
-                sha, size = hash_stream(fd)
-            finally:
-                os.close(fd)
-        except OSError:
-            pass
     return {
         "type": "delivery",
         "at": at.isoformat(),

@@ -112,15 +112,6 @@ def store_stream(
     return sha, size, target
 
 
-def hash_stream(fd: int) -> tuple[str, int]:
-    """(sha256, size) of an open file, read `CHUNK` bytes at a time."""
-    digest, size = hashlib.sha256(), 0
-    while chunk := os.read(fd, CHUNK):
-        digest.update(chunk)
-        size += len(chunk)
-    return digest.hexdigest(), size
-
-
 def sweep_incoming(settings: Settings) -> None:
     """Remove the partial copies a killed run left in the archive (the caller holds the lock)."""
     if settings.archive_dir.is_dir():

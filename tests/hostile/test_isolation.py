@@ -25,6 +25,7 @@ from helpers.workbooks import drop, filled, make_home, q, workbook
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from ptce_pipeline.ingestion import corrections
 from ptce_pipeline.ingestion.inbox import ignored
 from ptce_pipeline.ingestion.run import run_ingest
 from ptce_pipeline.store.journal import Journal
@@ -121,6 +122,16 @@ def test_a_name_that_is_not_utf8_is_journaled_with_its_bytes(tmp_path, books):
         assert [p for p in (folder / "retours").iterdir() if p.name.endswith("_recu.html")]
         french(report.summary_lines())
         assert run_ingest(s).nothing_new
+        # a folder whose name is not UTF-8: an unknown sender, archived, the run goes on
+        odd = os.path.join(bytes(s.inbox), b"P\xf4le")
+        os.mkdir(odd)
+        with open(os.path.join(odd, b"suivi.xlsx"), "wb") as fh:
+            fh.write(books["PTCE-001"])
+        report = run_ingest(s)
+        assert [(f.folder, f.outcome) for f in report.files] == [
+            ("P\ufffdle", "expediteur_inconnu")
+        ]
+        french(report.summary_lines())
         only_home(tmp_path)
 
 
@@ -192,7 +203,9 @@ def test_an_entry_in_the_wrong_shape_is_set_aside(tmp_path, books, name, where):
             assert any(p.name.endswith("_recu.html") for p in bad.iterdir())
         again = run_ingest(s)  # reported once
         assert again.nothing_new and not again.set_aside and not again.needs_attention
-        only_home(tmp_path)
+        rebuilt = corrections.rebuild(s, tmp_path / "rebuilt")  # the journal says it all
+        assert "Identique à l'entrepôt vivant." in rebuilt.lines, rebuilt.lines
+        only_home(tmp_path, "rebuilt")
 
 
 def test_a_pole_folder_whose_files_cannot_be_removed(tmp_path, books):
@@ -281,6 +294,35 @@ def test_ptce_ingest_isolates_every_pole_and_exits_1(tmp_path, books):
         assert peak_mb < 1024, f"peak RSS of a child process: {peak_mb:.0f} MB"
         assert list(systmp.iterdir()) == []
         only_home(tmp_path, "systmp")
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_the_flow_of_scheduled_runs_isolates_too(tmp_path, books):
+    """The Prefect flow `ptce serve` schedules (`ingest-inbox`), in this process: a file named
+    `retours` and a name that is not UTF-8 beside two valid files; the artifact says it."""
+    from prefect.artifacts import Artifact
+
+    from ptce_pipeline.flows.ingest import ARTIFACT_KEY, ingest_inbox
+
+    with case("flux-planifie"):
+        s = world(tmp_path, books)
+        folder = s.inbox / "PTCE-001"
+        folder.mkdir()
+        (folder / "retours").write_bytes(b"pas un dossier")
+        with open(os.path.join(bytes(folder), b"r\xe9sum\xe9.xlsx"), "wb") as fh:
+            fh.write(books["PTCE-001"])
+        state = ingest_inbox(home=str(s.home), settle=0, return_state=True)
+        assert state.is_completed(), state.message
+        report = state.result()
+        assert report["needs_attention"] and report["new"] == 3, report
+        others_decided(s)
+        (line,) = report["set_aside"]
+        assert line.startswith("PTCE-001/retours : un fichier nommé « retours »"), line
+        text = Artifact.get(ARTIFACT_KEY).data
+        assert "Écarté (mis de côté, non chargé) : PTCE-001/retours" in text
+        assert "r\ufffdsum\ufffd.xlsx" in str(report["files"])
+        assert (folder / "retours").is_dir()
+        only_home(tmp_path)
 
 
 @pytest.mark.usefixtures("prefect_harness")
