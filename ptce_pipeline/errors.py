@@ -65,3 +65,17 @@ def _is_disk_full(exc: BaseException) -> bool:
         return True
     text = str(exc).lower()  # DuckDB reports a full disk as an IO Error with the OS message
     return "no space left on device" in text or "disk quota exceeded" in text
+
+
+_OS_REASONS = {
+    errno.EPERM: "opération non permise",
+    errno.EACCES: "permission refusée",
+    errno.EROFS: "système de fichiers en lecture seule",
+    errno.EBUSY: "fichier occupé",
+    errno.ENOSPC: "disque plein",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """Why the file system refused, in French (the OS's own words otherwise)."""
+    return _OS_REASONS.get(exc.errno or 0) or exc.strerror or type(exc).__name__

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ptce_pipeline import fsafe
 from ptce_pipeline.config import FEEDBACK_DIR, Settings
+from ptce_pipeline.store.journal import display_name, store_stream
 
 _IGNORED_SUFFIXES = (
     ".tmp",
@@ -35,7 +36,8 @@ _IGNORED_NAMES = {"thumbs.db", "desktop.ini", ".ds_store"}
 
 def ignored(name: str) -> bool:
     low = name.lower()
-    if name.startswith(("~$", ".~lock.", ".", "~")) or low in _IGNORED_NAMES:
+    # `~$…` is Office's owner file; any other name starting with `~` is a pole's file
+    if name.startswith(("~$", ".~lock.", ".")) or low in _IGNORED_NAMES:
         return True
     if low.endswith(_IGNORED_SUFFIXES) or (name.startswith(".~lock") and name.endswith("#")):
         return True
@@ -45,8 +47,8 @@ def ignored(name: str) -> bool:
 @dataclass(frozen=True)
 class Candidate:
     path: Path
-    folder: str  # '' for the inbox root
-    name: str
+    folder: str  # '' for the inbox root; its display form (see `journal.display_name`)
+    name: str  # as the file system gives it (undecodable bytes as surrogates)
     size: int
     mtime_ns: int
     ino: int
@@ -66,11 +68,15 @@ def scan_inbox(settings: Settings, settle_seconds: float, *, now: float | None =
     if not root.is_dir():
         return result
     now = time.time() if now is None else now
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+
+    def unlistable(exc: OSError) -> None:  # a folder we may not list: said, never a stop
+        result.unreadable.append((Path(exc.filename or root), exc.strerror or str(exc)))
+
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=unlistable):
         here = Path(dirpath)
         rel = here.relative_to(root)
         parts = rel.parts
-        folder = parts[0] if parts else ""
+        folder = display_name(parts[0]) if parts else ""  # a folder name is never raw bytes
         # never descend into feedback folders, hidden folders or symlinked folders
         keep = []
         for d in sorted(dirnames):
@@ -130,6 +136,24 @@ def read_candidate(c: Candidate) -> bytes | None:
         os.close(fd)
 
 
+def archive_candidate(settings: Settings, c: Candidate) -> tuple[str, int, Path] | None:
+    """Hash a settled file and copy it into the archive in one streaming pass, without
+    following links → (sha256, size, archived path); None if it changed while we looked."""
+    fd = os.open(c.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        st = os.fstat(fd)
+        if st.st_size != c.size or st.st_mtime_ns != c.mtime_ns or st.st_ino != c.ino:
+            return None
+
+        def unchanged(size: int) -> bool:
+            st2 = os.fstat(fd)
+            return size == c.size == st2.st_size and st2.st_mtime_ns == c.mtime_ns
+
+        return store_stream(settings, fd, c.name, unchanged=unchanged)
+    finally:
+        os.close(fd)
+
+
 def remove_claimed(c: Candidate, inbox: Path) -> None:
     """Remove a file from the inbox once it is archived and journaled, only if the name still
     holds that very file, never through a link: each folder from `inbox` down is opened
@@ -148,19 +172,57 @@ def remove_claimed(c: Candidate, inbox: Path) -> None:
 
 def quarantine_symlink(settings: Settings, link: Path) -> Path:
     """Move a symbolic link (the link itself, never its target) to warehouse/quarantine/."""
+    return move_to_quarantine(settings, link, "lien")
+
+
+def move_to_quarantine(settings: Settings, path: Path, default: str = "fichier") -> Path:
+    """Move an inbox entry, whole and as it is (a link is never followed), to
+    warehouse/quarantine/ under a stamped, safe name → where it now is."""
     target_dir = settings.quarantine_dir
     target_dir.mkdir(parents=True, exist_ok=True)
     stamp = settings.clock().strftime("%Y%m%d-%H%M%S")
-    safe = re.sub(r"[^\w.\-]+", "_", link.name)[:80] or "lien"
+    safe = re.sub(r"[^\w.\-]+", "_", display_name(path.name))[:80] or default
     target = target_dir / f"{stamp}_{safe}"
     n = 1
     while target.exists() or target.is_symlink():
         target = target_dir / f"{stamp}_{n}_{safe}"
         n += 1
-    os.rename(link, target)
+    os.rename(path, target)  # the home is one file system: the quarantine is beside the inbox
     return target
 
 
-def ensure_pole_folders(settings: Settings, pole_ids) -> None:
+def misshapen(settings: Settings, pole_ids) -> list[Path]:
+    """Inbox entries in the wrong shape, which stop folders from being made: `inbox` itself,
+    a registered pole's folder or its `retours/` being a file (or anything but a folder).
+    Symbolic links are left to the scan (moved aside, never followed)."""
+    found = []
+    paths = [settings.inbox]
     for pole_id in pole_ids:
-        (settings.inbox / pole_id / FEEDBACK_DIR).mkdir(parents=True, exist_ok=True)
+        paths += [settings.inbox / pole_id, settings.inbox / pole_id / FEEDBACK_DIR]
+    for path in paths:
+        try:
+            st = os.lstat(path)
+        except OSError:  # missing (made later), or its parent is itself misshapen
+            continue
+        if not stat.S_ISDIR(st.st_mode) and not stat.S_ISLNK(st.st_mode):
+            found.append(path)
+    return found
+
+
+def ensure_pole_folders(settings: Settings, pole_ids) -> list[tuple[str, str]]:
+    """Make each registered pole's inbox and `retours/` folders → those that could not be
+    made (pole id, reason): one pole's folder never stops the others'."""
+    failed = []
+    try:
+        settings.inbox.mkdir(parents=True, exist_ok=True)  # the inbox itself is ours
+    except OSError as exc:
+        return [(pole_id, exc.strerror or type(exc).__name__) for pole_id in pole_ids]
+    for pole_id in pole_ids:
+        try:  # never through a link the pole put in place of its folder or its retours/
+            with fsafe.open_dir(settings.inbox, pole_id, FEEDBACK_DIR, create=True):
+                pass
+        except fsafe.UnsafePath as exc:
+            failed.append((pole_id, str(exc)))
+        except OSError as exc:
+            failed.append((pole_id, exc.strerror or type(exc).__name__))
+    return failed

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import os
 import time
 from collections.abc import Callable
@@ -16,23 +15,37 @@ from collections.abc import Callable
 from ptce_pipeline import fsafe
 from ptce_pipeline.catalogue.context import load_config
 from ptce_pipeline.config import FEEDBACK_DIR, Settings
-from ptce_pipeline.errors import describe_error
+from ptce_pipeline.errors import WarehouseError, describe_error
+from ptce_pipeline.errors import os_reason as why
 from ptce_pipeline.faults import fault_point
 from ptce_pipeline.ingestion.degraded import record_waiting
 from ptce_pipeline.ingestion.inbox import (
     Candidate,
     Scan,
+    archive_candidate,
     ensure_pole_folders,
+    misshapen,
     quarantine_symlink,
-    read_candidate,
     remove_claimed,
     scan_inbox,
 )
 from ptce_pipeline.ingestion.readvalidate import Pending
 from ptce_pipeline.ingestion.report import RunReport
+from ptce_pipeline.ingestion.set_aside import (
+    TOO_LARGE,
+    reason_for,
+    set_aside,
+    set_aside_line,
+)
 from ptce_pipeline.ingestion.unit import UnitOfWork
 from ptce_pipeline.store.health import applied_seq, snapshot_state, verify_live
-from ptce_pipeline.store.journal import Journal, store, sync_archive
+from ptce_pipeline.store.journal import (
+    Journal,
+    display_name,
+    name_fields,
+    sweep_incoming,
+    sync_archive,
+)
 from ptce_pipeline.store.snapshot import publish_snapshot
 from ptce_pipeline.store.warehouse import check_openable, cleanup_leftovers
 
@@ -42,15 +55,45 @@ MIN_CHUNK = 25  # files a task handles at least (a task costs ≈ 20 ms of orche
 def undecided_deliveries(journal: Journal) -> list[int]:
     """Deliveries journaled without a decision (nor a failure) after them: claimed by a run
     that was killed, or whose load failed, before deciding them (a duplicate, an unknown
-    sender, the files of a chunk that never loaded)."""
+    sender, the files of a chunk that never loaded). Set-aside deliveries are never decided."""
     delivered, decided = [], set()
     for rec in journal.read():
         kind = rec.get("type")
-        if kind == "delivery":
+        if kind == "delivery" and not rec.get("set_aside"):
             delivered.append(int(rec["seq"]))
         elif kind in ("decision", "failure"):
             decided.add(int(rec["delivery"]))
     return [did for did in delivered if did not in decided]
+
+
+def candidate_key(c: Candidate) -> tuple:
+    return (c.folder, display_name(c.name), c.size, c.mtime_ns, c.ino)
+
+
+def not_removed_keys(journal: Journal) -> set[tuple]:
+    """The files archived, journaled and decided that could not be taken out of the inbox
+    (reported once, when it happened): later runs leave them be."""
+    return {
+        (r.get("folder", ""), r["name"], r["size"], r.get("mtime_ns"), r.get("ino"))
+        for r in journal.read()
+        if r.get("type") == "not_removed"
+    }
+
+
+def check_writable(settings: Settings) -> None:
+    """The warehouse and its archive take writes, or the run stops before claiming anything."""
+    for folder in (settings.warehouse_dir, settings.archive_dir):
+        if not folder.is_dir():
+            continue
+        probe = folder / f".ptce-ecriture-{os.getpid()}.tmp"
+        try:
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise WarehouseError(
+                f"impossible d'écrire dans {folder} ({why(exc)}) : rendez ce dossier "
+                "accessible en écriture à l'utilisateur qui lance ptce ; aucun fichier n'a été pris"
+            ) from None
 
 
 def sweep_feedback_temps(settings: Settings) -> None:
@@ -74,12 +117,16 @@ def discover(settings: Settings, settle: float, report: RunReport) -> Scan:
         try:
             target = quarantine_symlink(settings, link)
             report.quarantined.append(
-                f"{link.relative_to(settings.home)} → {target.relative_to(settings.home)}"
+                display_name(
+                    f"{link.relative_to(settings.home)} → {target.relative_to(settings.home)}"
+                )
             )
         except OSError as exc:
-            report.errors.append(f"lien symbolique {link.name} : {exc.strerror}")
-    report.waiting = [str(p.relative_to(settings.home)) for p in scan.waiting]
-    report.unreadable = [f"{p.relative_to(settings.home)} ({why})" for p, why in scan.unreadable]
+            report.errors.append(f"lien symbolique {display_name(link.name)} : {exc.strerror}")
+    report.waiting = [display_name(str(p.relative_to(settings.home))) for p in scan.waiting]
+    report.unreadable = [
+        display_name(f"{p.relative_to(settings.home)} ({why})") for p, why in scan.unreadable
+    ]
     report.time("découverte", time.perf_counter() - t)
     return scan
 
@@ -92,27 +139,31 @@ def claim(
     already: set[tuple],
     failed: list[Candidate] | None = None,
 ) -> list[dict]:
-    """Archive each file under its hash and journal its delivery, then take it out of the inbox."""
-    claimed: list[tuple[Candidate, dict]] = []
+    """Archive each file under its hash (streaming: never the whole file in memory) and
+    journal its delivery, then take it out of the inbox. A file over the hard size bound is
+    set aside whole (`set_aside`); one that cannot be removed is journaled `not_removed`."""
+    claimed: list[tuple[Candidate | None, dict]] = []
     records = []
     for c in candidates:
-        key = (c.folder, c.name, c.size, c.mtime_ns, c.ino)
-        if key in already:  # journaled by an interrupted run: only the removal was missing
-            remove_claimed(c, settings.inbox)
+        if candidate_key(c) in already:  # journaled by an interrupted run: only the removal
+            with contextlib.suppress(OSError):  # was missing (a failure was reported then)
+                remove_claimed(c, settings.inbox)
             continue
         try:
             fault_point(settings, f"read:{c.name}")
-            data = read_candidate(c)
+            if c.size > settings.limits.max_file_bytes:
+                claimed.append((None, set_aside(settings, c.path, c.folder, TOO_LARGE, now)))
+                continue
+            stored = archive_candidate(settings, c)
         except FileNotFoundError:
             continue
         except OSError:
             if failed is not None:
                 failed.append(c)
             continue
-        if data is None:
+        if stored is None:
             continue
-        sha = hashlib.sha256(data).hexdigest()
-        path = store(settings, data, sha, c.name)
+        sha, size, path = stored
         claimed.append(
             (
                 c,
@@ -120,8 +171,8 @@ def claim(
                     "type": "delivery",
                     "at": now.isoformat(),
                     "folder": c.folder,
-                    "name": c.name,
-                    "size": len(data),
+                    **name_fields(c.name),
+                    "size": size,
                     "sha256": sha,
                     "archived_path": str(path.relative_to(settings.home)),
                     "ino": c.ino,
@@ -137,9 +188,31 @@ def claim(
         records.append(journal.add(rec))
     journal.flush()
     fault_point(settings, "after_journal")
-    for c, _rec in claimed:
-        remove_claimed(c, settings.inbox)
-    return records
+    stuck = []
+    for (c, _rec), rec in zip(claimed, records, strict=True):
+        if c is None:
+            continue
+        try:
+            remove_claimed(c, settings.inbox)
+        except OSError as exc:  # a folder the pole locked: the others go on
+            stuck.append(
+                journal.add(
+                    {
+                        "type": "not_removed",
+                        "delivery": rec["seq"],
+                        "at": now.isoformat(),
+                        "folder": c.folder,
+                        "name": rec["name"],
+                        "size": c.size,
+                        "mtime_ns": c.mtime_ns,
+                        "ino": c.ino,
+                        "reason": why(exc),
+                    }
+                )
+            )
+    if stuck:
+        journal.flush()
+    return records + stuck
 
 
 class IngestRun:
@@ -167,6 +240,7 @@ class IngestRun:
         self.already: set[tuple] = set()
         self.new_records: list[dict] = []
         self.retried: list[int] = []  # earlier failures tried again in this run
+        self.misshapen: list = []  # inbox entries in the wrong shape, set aside at claim time
         self.to_read = 0
         self.read_so_far = 0
         self.counted: tuple | None = None  # the report before the chunk being loaded
@@ -175,20 +249,26 @@ class IngestRun:
     def discover(self) -> bool:
         """Look at the inbox; → whether there is anything to do."""
         s = self.settings
-        ensure_pole_folders(s, self.cfg.registry.poles)
+        check_writable(s)
+        poles = self.cfg.registry.poles
+        self.misshapen = misshapen(s, poles)
+        ensure_pole_folders(s, poles)  # those that cannot be made: misshapen, set aside below
         self.journal.repair_tail()
         cleanup_leftovers(s)
+        sweep_incoming(s)
         sweep_feedback_temps(s)
         # a warehouse that cannot be opened: say so now, point at `rebuild`
         upgrade = check_openable(s)
         verify_live(s)
         self.scan = discover(s, self.settle, self.report)
+        self._leave_stuck_and_misshapen()
         last_seq = self.journal.next_seq() - 1
         applied = applied_seq(s)
         waiting, snapshot_seq = snapshot_state(s)
         if (
             not upgrade
             and not self.scan.ready
+            and not self.misshapen
             and last_seq <= applied
             and not waiting
             and s.live_db.exists()
@@ -200,6 +280,58 @@ class IngestRun:
             self.report.ended = time.time()
             return False
         return True
+
+    def _leave_stuck_and_misshapen(self) -> None:
+        """Drop from the ready files those set aside below, and those decided but not
+        removable (reported once, when it happened: tried again silently)."""
+        bad = set(self.misshapen)
+        stuck = not_removed_keys(self.journal)
+        ready = []
+        for c in self.scan.ready:
+            if c.path in bad:
+                continue
+            if candidate_key(c) in stuck:
+                with contextlib.suppress(OSError):
+                    remove_claimed(c, self.settings.inbox)
+                continue
+            ready.append(c)
+        self.scan.ready = ready
+
+    def set_aside_misshapen(self) -> None:
+        """Set aside the inbox entries in the wrong shape (journaled `ecartee`), then make the
+        folders they stood in the way of."""
+        s, records = self.settings, []
+        for path in self.misshapen:
+            folder, reason = reason_for(s, path)
+            try:
+                records.append(set_aside(s, path, folder, reason, self.at))
+            except OSError as exc:
+                self.report.errors.append(
+                    display_name(
+                        f"{path.relative_to(s.home)} : impossible de mettre de côté ({why(exc)})"
+                    )
+                )
+        self.misshapen = []
+        if records:
+            sync_archive(s)
+            for rec in records:
+                self.record(self.journal.add(rec))
+            self.journal.flush()
+        for pole_id, reason in ensure_pole_folders(s, self.cfg.registry.poles):
+            self.report.errors.append(f"dossier inbox/{pole_id} impossible à créer : {reason}")
+
+    def record(self, rec: dict) -> None:
+        """Account one journaled record of the claim step into the ledger and the report."""
+        if rec.get("type") == "not_removed":
+            self.report.not_removed.append(
+                display_name(f"{rec['folder']}/{rec['name']} ({rec.get('reason', '')})")
+            )
+            return
+        self.unit.ledger.delivery(rec, registered=self.cfg.registered(rec.get("folder", "")))
+        if rec.get("set_aside"):
+            self.report.set_aside.append(set_aside_line(rec))
+        else:
+            self.new_records.append(rec)
 
     # 2 -------------------------------------------------------------------------------------------
     def open(self) -> None:
@@ -219,12 +351,13 @@ class IngestRun:
         """Archive and journal the settled files, then take them out of the inbox.
         → the candidates that could not be read now (transient: retried)."""
         t = time.perf_counter()
+        if candidates is None:
+            self.set_aside_misshapen()
         todo = self.scan.ready if candidates is None else candidates
         failed: list[Candidate] = []
         records = claim(self.settings, self.journal, todo, self.at, self.already, failed=failed)
         for rec in records:
-            self.unit.ledger.delivery(rec, registered=self.cfg.registered(rec.get("folder", "")))
-        self.new_records.extend(records)
+            self.record(rec)
         self.report.time("archivage", time.perf_counter() - t)
         return failed
 
@@ -235,7 +368,9 @@ class IngestRun:
 
     def unclaimed(self, failed: list[Candidate], why: str) -> None:
         for c in failed:
-            self.report.unreadable.append(f"{c.path.relative_to(self.settings.home)} ({why})")
+            self.report.unreadable.append(
+                display_name(f"{c.path.relative_to(self.settings.home)} ({why})")
+            )
 
     # 4 -------------------------------------------------------------------------------------------
     def plan(self) -> list[list[Pending]]:

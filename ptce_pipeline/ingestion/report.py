@@ -42,6 +42,8 @@ class RunReport:
     waiting: list[str] = field(default_factory=list)
     quarantined: list[str] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
+    set_aside: list[str] = field(default_factory=list)  # outcome `ecartee`, one line each
+    not_removed: list[str] = field(default_factory=list)  # decided, but left in the inbox
     files: list[FileLine] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)  # our own faults
     errors: list[str] = field(default_factory=list)  # the run itself could not finish
@@ -62,6 +64,8 @@ class RunReport:
         return bool(
             self.failures
             or self.errors
+            or self.set_aside
+            or self.not_removed
             or self.statuses.get("en_erreur")
             or self.statuses.get("en_attente")
         )
@@ -98,7 +102,9 @@ class RunReport:
         """The French summary, raw: `terminal_lines` and `markdown` neutralise it."""
         s = self.statuses
         lines = []
-        if self.nothing_new and not (self.waiting or self.quarantined or self.errors):
+        if self.nothing_new and not (
+            self.waiting or self.quarantined or self.errors or self.set_aside
+        ):
             lines.append("Rien de nouveau dans les boîtes de dépôt : l'entrepôt n'a pas changé.")
             return lines
         lines.append(
@@ -132,6 +138,10 @@ class RunReport:
             lines.append(f"  En cours de copie, repris au prochain passage : {w}")
         for q in self.quarantined:
             lines.append(f"  Lien symbolique écarté vers warehouse/quarantine/ : {q}")
+        for a in self.set_aside:
+            lines.append(f"  Écarté (mis de côté, non chargé) : {a}")
+        for n in self.not_removed:
+            lines.append(f"  Traité mais impossible à retirer de la boîte de dépôt : {n}")
         for u in self.unreadable:
             lines.append(f"  Illisible pour l'instant (repris au prochain passage) : {u}")
         for failure in self.failures:

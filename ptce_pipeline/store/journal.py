@@ -9,18 +9,43 @@ référentiel, registry and campaigns file in force — those files are archived
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from ptce_pipeline.config import Settings
 
 _EXT_RE = re.compile(r"^\.[A-Za-z0-9]{1,8}$")
+CHUNK = 1 << 20  # files are hashed and copied this many bytes at a time, never held whole
+_INCOMING = ".incoming"  # prefix of a file being copied into the archive
+
+
+def display_name(name: str) -> str:
+    """A file name as people see it: bytes that are not UTF-8 (an old Windows or Mac share)
+    shown as U+FFFD. Never raises."""
+    try:
+        return os.fsencode(name).decode("utf-8", "replace")
+    except (UnicodeError, TypeError):
+        return str(name).encode("utf-8", "replace").decode("utf-8")
+
+
+def name_fields(name: str) -> dict[str, str]:
+    """The journal fields for a file name: `name` in its display form, and `name_b64`, its
+    exact bytes, when they are not valid UTF-8."""
+    shown = display_name(name)
+    try:
+        raw = os.fsencode(name)
+    except UnicodeError:
+        raw = name.encode("utf-8", "surrogatepass")
+    if raw == shown.encode("utf-8"):
+        return {"name": shown}
+    return {"name": shown, "name_b64": base64.b64encode(raw).decode("ascii")}
 
 
 def safe_extension(name: str) -> str:
@@ -49,6 +74,50 @@ def store(
             os.fsync(fh.fileno())
     os.replace(tmp, target)
     return target
+
+
+def store_stream(
+    settings: Settings,
+    fd: int,
+    original_name: str,
+    *,
+    unchanged: Callable[[int], bool] = lambda _size: True,
+) -> tuple[str, int, Path] | None:
+    """Copy an open file into the archive under its hash, `CHUNK` bytes at a time (never the
+    whole file in memory) → (sha256, size, path); None, and nothing kept, when `unchanged(size)`
+    says the file changed while it was copied."""
+    archive = settings.archive_dir
+    archive.mkdir(parents=True, exist_ok=True)
+    tmp = archive / f"{_INCOMING}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
+    digest, size = hashlib.sha256(), 0
+    try:
+        with open(tmp, "wb") as out:
+            while chunk := os.read(fd, CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
+                size += len(chunk)
+        if not unchanged(size):
+            tmp.unlink()
+            return None
+        sha = digest.hexdigest()
+        target = archive / archive_name(sha, original_name)
+        if target.exists() and target.stat().st_size == size:
+            tmp.unlink()
+        else:
+            os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    return sha, size, target
+
+
+def sweep_incoming(settings: Settings) -> None:
+    """Remove the partial copies a killed run left in the archive (the caller holds the lock)."""
+    if settings.archive_dir.is_dir():
+        for tmp in settings.archive_dir.glob(f"{_INCOMING}.*.tmp"):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
 
 
 def archived_path(settings: Settings, sha256: str, original_name: str) -> Path:
@@ -100,7 +169,12 @@ class Journal:
         seq = self.next_seq()
         record = {"seq": seq, **record}
         self._next = seq + 1
-        self._pending.append(json.dumps(record, ensure_ascii=False, sort_keys=True, default=str))
+        line = json.dumps(record, ensure_ascii=False, sort_keys=True, default=str)
+        try:
+            line.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate (a name's undecodable byte): escape it
+            line = json.dumps(record, ensure_ascii=True, sort_keys=True, default=str)
+        self._pending.append(line)
         return record
 
     def flush(self) -> None:

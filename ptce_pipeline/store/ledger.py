@@ -69,15 +69,15 @@ class Ledger(Tables):
             "inbox_folder": folder,
             "original_name": rec["name"],
             "size": int(rec["size"]),
-            "sha256": rec["sha256"],
-            "outcome": "expediteur_inconnu",
+            "sha256": rec.get("sha256") or "",
+            "outcome": "ecartee" if rec.get("set_aside") else "expediteur_inconnu",
             "submission_id": None,
             "archived_path": rec.get("archived_path", ""),  # not a column: for a late registration
         }
         self.deliveries[did] = row
         self.dirty_deliveries.add(did)
         self.last_seq = max(self.last_seq or 0, did)
-        if not registered:
+        if not registered or rec.get("set_aside"):  # set aside: never read, never decided
             return
         sid = self.by_key.get(key)
         if sid is None:

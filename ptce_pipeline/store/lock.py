@@ -11,7 +11,7 @@ import os
 import threading
 from pathlib import Path
 
-from ptce_pipeline.errors import WarehouseBusy
+from ptce_pipeline.errors import WarehouseBusy, WarehouseError, os_reason
 
 _held: dict[str, tuple[int, int]] = {}  # path → (fd, depth)
 _guard = threading.Lock()
@@ -36,8 +36,15 @@ def warehouse_lock(path: Path, what: str | None = None, now: dt.datetime | None 
             _held[key] = (fd, depth + 1)
             acquired_here = False
         else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as exc:  # a read-only warehouse: say so, before anything is taken
+                raise WarehouseError(
+                    f"impossible d'écrire dans {path.parent} ({os_reason(exc)}) : rendez ce "
+                    "dossier accessible en écriture à l'utilisateur qui lance ptce ; aucun "
+                    "fichier n'a été pris"
+                ) from None
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:

@@ -113,7 +113,7 @@ class Outcome:
     delivery_id: int
     folder: str
     name: str
-    outcome: str  # nouvelle | doublon | expediteur_inconnu
+    outcome: str  # nouvelle | doublon | expediteur_inconnu | ecartee
     submission_id: int | None = None
     status: str | None = None
     note: Note | None = None  # why, for the receipt (déjà reçu…, campagne close…)

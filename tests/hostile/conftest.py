@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 from helpers.workbooks import filled, workbook
 
 from .builders import GIB, zip_bomb
+
+_HYPOTHESIS_HOME: list[Path] = []
+
+
+def pytest_configure(config):
+    """Hypothesis writes its caches (even while collecting) under a temporary folder removed
+    at the end, never into the current directory."""
+    from hypothesis import configuration
+
+    home = Path(tempfile.mkdtemp(prefix="ptce-hypothesis-"))
+    _HYPOTHESIS_HOME.append(home)
+    configuration.set_hypothesis_home_dir(home)
+
+
+def pytest_unconfigure(config):
+    for home in _HYPOTHESIS_HOME:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

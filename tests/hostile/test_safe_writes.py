@@ -245,12 +245,6 @@ def test_a_retours_link_at_start_loses_nothing_where_it_points(home, make_workbo
     assert held, (files_under(outside), files_under(home.inbox))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ensure_pole_folders (ingestion/inbox.py, outside this change) makes retours/ with "
-    "mkdir(parents=True) before discovery, through a pole folder that is a link; the fix: "
-    "fsafe.open_dir(settings.inbox, pole, FEEDBACK_DIR, create=True)",
-)
 def test_a_pole_folder_that_is_a_link_at_start_gets_nothing_through_it(home, tmp_path):
     outside = tmp_path / "ailleurs"
     outside.mkdir()

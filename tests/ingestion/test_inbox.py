@@ -38,7 +38,15 @@ def test_junk_names_are_ignored(name):
 
 
 @pytest.mark.parametrize(
-    "name", ["suivi.xlsx", "Suivi 2025 (v2).xlsx", "suivi.ods", "tmp_suivi.xlsx", "lock.xlsx"]
+    "name",
+    [
+        "suivi.xlsx",
+        "Suivi 2025 (v2).xlsx",
+        "suivi.ods",
+        "tmp_suivi.xlsx",
+        "lock.xlsx",
+        "~suivi_2025.xlsx",  # a `~` name is not Office's `~$` owner file
+    ],
 )
 def test_real_names_are_not(name):
     assert not ignored(name)
