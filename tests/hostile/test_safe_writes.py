@@ -22,7 +22,7 @@ from helpers.workbooks import drop
 
 from ptce_pipeline.catalogue import issues as I
 from ptce_pipeline.config import load_settings
-from ptce_pipeline.feedback import feedback_paths, write_feedback
+from ptce_pipeline.feedback import annotated_workbook, feedback_paths, write_feedback
 from ptce_pipeline.fsafe import UnsafePath
 from ptce_pipeline.ingestion.run import run_ingest
 
@@ -153,9 +153,7 @@ def _write(home, name="suivi.xlsx", seq=7, receipt=None):
     return paths, write_feedback(
         folder_path=home.pole_inbox("PTCE-001"),
         paths=paths,
-        archived=home.home / "absent.xlsx",
-        file_format=None,
-        issues=[],
+        annotated=None,
         receipt=receipt or (lambda annotated: f"<p>reçu {annotated}</p>"),
     )
 
@@ -184,9 +182,7 @@ def test_a_name_taken_by_the_pole_is_not_overwritten_the_pair_moves_to_a_suffix(
     written = write_feedback(
         folder_path=home.pole_inbox("PTCE-001"),
         paths=paths,
-        archived=archived,
-        file_format="xlsx",
-        issues=[issue],
+        annotated=annotated_workbook(archived.read_bytes(), "xlsx", [issue]),
         receipt=lambda annotated: f"<p>voir {annotated}</p>",
     )
     receipt = written["receipt"]
