@@ -276,9 +276,13 @@ def cmd_demo(args) -> int:
     if status and status["period"]:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(status["counts"].items()))
         out(f"Complétude {status['period']} : {status['expected']} pôles attendus ({counts}).")
-    pubs = sorted(p.name for p in settings.publications_dir.glob("[0-9]*"))
-    for period in pubs:
-        out(f"Tableaux nationaux : {settings.publications_dir / period / 'index.html'}")
+    for audience, label in (
+        ("public", "Données ouvertes (tout public)"),
+        ("interne", "Tableaux nationaux (diffusion restreinte)"),
+    ):
+        root = settings.publications_for(audience)
+        for period in sorted((p.name for p in root.glob("[0-9]*")), key=int):
+            out(f"{label} : {root / period / 'index.html'}")
     snapshot = str(settings.snapshot_db).replace("'", "\\'")
     out(
         "Interroger l'entrepôt : python -c \"import duckdb; print(duckdb.connect("

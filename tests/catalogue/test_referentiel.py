@@ -77,7 +77,8 @@ def test_label_change_flows_to_template_messages_and_tables(tmp_path, make_workb
     run_ingest(settings)
     publish(settings, [2024])
     html = "".join(
-        p.read_text(encoding="utf-8") for p in (settings.publications_dir / "2024").glob("*.html")
+        p.read_text(encoding="utf-8")
+        for p in (settings.publications_for("interne") / "2024").glob("*.html")
     )
     assert NEW_LABEL in html
     assert "Emplois directs<" not in html
