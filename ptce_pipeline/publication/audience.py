@@ -151,7 +151,12 @@ def _membership(ref: Referentiel, table: Table, column: str, masked: set[str]) -
 
 
 def _distribution(
-    ref: Referentiel, data: PeriodData, table: Table, masked: set[str], codes_col: str
+    ref: Referentiel,
+    data: PeriodData,
+    table: Table,
+    masked: set[str],
+    codes_col: str,
+    secret: bool = True,
 ) -> Table:
     """Rows of indicators: totals and means under the secret, quartiles over ≥ 10 poles."""
     frame = table.frame.copy()
@@ -163,7 +168,7 @@ def _distribution(
             quantiles.append(False)
             continue
         ind = ref.indicator_by_code[code]
-        if ind.public:
+        if ind.public or not secret:
             totals.append(False)
             quantiles.append(False)
             continue
@@ -174,7 +179,7 @@ def _distribution(
     frame["_secret_q"] = quantiles
     if "_secret_prev" in frame:
         prev = frame[f"Pôles répondants {data.period - 1}"]
-        frame["_secret_prev"] = [int(n or 0) < QUANTILE_MIN for n in prev]
+        frame["_secret_prev"] = [secret and int(n or 0) < QUANTILE_MIN for n in prev]
         frame["_secret_evol"] = frame["_secret_q"] | frame["_secret_prev"]
     cols = []
     for c in table.cols:
@@ -223,8 +228,11 @@ def directory(ref: Referentiel, data: PeriodData) -> Table:
     )
 
 
-def public_tables(ref: Referentiel, data: PeriodData, tables: list[Table]) -> list[Table]:
-    masked = masks(ref, data)
+def public_tables(
+    ref: Referentiel, data: PeriodData, tables: list[Table], *, secret: bool = True
+) -> list[Table]:
+    """The open-data tables; `secret=False` gives the same cells unmasked (for audits)."""
+    masked = masks(ref, data) if secret else set()
     by_key = {t.key: t for t in tables}
     out = []
     for key in PUBLIC_KEYS:
@@ -238,7 +246,7 @@ def public_tables(ref: Referentiel, data: PeriodData, tables: list[Table]) -> li
         elif key == "recensement_formes":
             table = _membership(ref, table, "forme_juridique", masked)
         elif key in ("recensement_emplois_budgets", "capitalisation"):
-            table = _distribution(ref, data, table, masked, "Code")
+            table = _distribution(ref, data, table, masked, "Code", secret)
         out.append(table)
     out.append(directory(ref, data))
     return out

@@ -189,7 +189,8 @@ def build_period(
             tmp / "poles" / f"{pole_id}.html",
             H.page(str(name), body, period=period, current="fiches", depth=1, footer=fiche_notes),
         )
-        own = H.page(str(name), body, period=period, current="", footer=fiche_notes, nav=False, audience=POLE)  # fmt: skip
+        alone = body.split("\n", 1)[1] if body.startswith('<p class="fil">') else body  # no links
+        own = H.page(str(name), alone, period=period, current="", footer=fiche_notes, nav=False, audience=POLE)  # fmt: skip
         if deliver_fiche(settings, str(pole_id), period, own):
             delivered.append(str(pole_id))
         count += 1
