@@ -635,12 +635,15 @@ def test_docs_name_every_published_page(pub):
     root = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
     doc = (root / "docs" / "exploitation.md").read_text(encoding="utf-8")
     section = doc.split("\n## Publications\n")[1].split("\n## ")[0]
-    for path in folder(pub).iterdir():
+    public = pub.publications_for("public") / "2025"
+    for path in [*folder(pub).iterdir(), *public.iterdir(), *(public / "donnees").iterdir()]:
         name = path.name if path.is_file() else f"{path.name}/"
         if name == "poles/":
             name = "poles/<pole_id>.html"
         elif name == "donnees/":
             name = "donnees/<table>.csv"
+        elif path.parent.name == "donnees":
+            name = "donnees/<table>" + "".join(path.suffixes[-2:] if ".schema" in path.suffixes else path.suffixes)  # fmt: skip
         assert f"`{name}`" in section, name
 
 
