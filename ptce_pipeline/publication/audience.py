@@ -228,6 +228,46 @@ def directory(ref: Referentiel, data: PeriodData) -> Table:
     )
 
 
+def members_directory(ref: Referentiel, data: PeriodData) -> Table | None:
+    """Members of each pole, their public columns only; a person's name is never shown."""
+    from .fiches import HIDDEN_NAME, person_forms
+
+    m = data.members
+    frame = pd.DataFrame({"Pôle": m["pole_id"].tolist(), "N°": m["member_no"].tolist()})
+    cols = [Col("Pôle"), Col("N°", "int")]
+    labels = {"nom": "Organisation membre", "categorie": "Catégorie", "forme_juridique": "Forme juridique"}  # fmt: skip
+    for key, header in labels.items():
+        spec = ref.member_by_key.get(key)
+        if spec is None or not spec.public or key not in m:
+            continue
+        values = m[key]
+        if key == "nom":
+            values = values.where(~m["forme_juridique"].isin(person_forms(ref)), HIDDEN_NAME)
+        elif spec.liste:
+            names = ref.lists[spec.liste]
+            values = [names.label_of(v) or v for v in values]
+        frame[header] = list(values)
+        cols.append(Col(header))
+    if len(cols) == 2:
+        return None
+    return Table(
+        key="annuaire_membres",
+        page="index",
+        title=f"Les organisations membres des pôles, {data.period}",
+        subtitle="Colonnes publiques de la feuille Membres",
+        frame=frame,
+        cols=cols,
+        sheet="Membres des pôles",
+        stub="Pôle",
+        notes=[
+            "Une entreprise individuelle est listée sans son nom (c'est le nom d'une personne)."
+        ],
+        masking=False,
+        in_html=False,
+        fast=True,
+    )
+
+
 def public_tables(
     ref: Referentiel, data: PeriodData, tables: list[Table], *, secret: bool = True
 ) -> list[Table]:
@@ -249,6 +289,9 @@ def public_tables(
             table = _distribution(ref, data, table, masked, "Code", secret)
         out.append(table)
     out.append(directory(ref, data))
+    members = members_directory(ref, data)
+    if members is not None:
+        out.append(members)
     return out
 
 

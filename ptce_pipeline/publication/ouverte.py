@@ -71,7 +71,7 @@ def _index(ref: Referentiel, data: PeriodData, tables: list[Table], footer: str)
         ]
         for t in tables
     ]
-    directory = [t for t in tables if t.page == "index"]
+    directory = [t for t in tables if t.key == "annuaire_poles"]
     body = [
         f"<h1>Données ouvertes des PTCE — {data.period}</h1>",
         '<p class="chapo">Agrégats nationaux et territoriaux des déclarations annuelles des pôles '

@@ -24,7 +24,8 @@ DEMO_LINES = (
     "Tableaux 2024 publiés : ",
     "Tableaux 2025 publiés : ",
     "Complétude 2025 : ",
-    "Tableaux nationaux : ",
+    "Données ouvertes (tout public) : ",
+    "Tableaux nationaux (diffusion restreinte) : ",
     "Interroger l'entrepôt : ",
 )
 

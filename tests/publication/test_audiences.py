@@ -327,3 +327,22 @@ def test_changing_a_diffusion_level_republishes_both(demo_home, tmp_path):
     finally:
         path.unlink()
         publish(demo_home, now=NOW)
+
+
+def test_public_per_pole_fields_follow_the_referentiel(demo_home, ref):
+    rows = auditor.read_csv(public(demo_home) / "donnees" / "annuaire_poles.csv")
+    headers = set(rows[0])
+    public_labels = {f.label for f in ref.identity if f.public and f.key in D.PUBLIC_IDENTITY}
+    assert (
+        {"Nom du pôle", "Région", "Année de création"}
+        <= headers
+        <= public_labels
+        | {
+            "Pôle",
+            "Membres",
+        }
+    )
+    members = auditor.read_csv(public(demo_home) / "donnees" / "annuaire_membres.csv")
+    assert members and "ETP" not in members[0] and "SIRET" not in members[0]
+    hidden = [m for m in members if m["Forme juridique"] == "Entreprise individuelle"]
+    assert all(m["Organisation membre"].startswith("Entreprise individuelle") for m in hidden)
