@@ -224,8 +224,11 @@ def _print_publication(data: dict[str, Any]) -> None:
         out(f"Publication non faite : {data['error']}")
         return
     paths = {str(k): v for k, v in data.get("paths", {}).items()}
+    public = {str(k): v for k, v in data.get("public_paths", {}).items()}
     for period in data.get("published", []):
-        out(f"Tableaux {period} publiés : {paths[str(period)]}")
+        out(f"Tableaux {period} publiés : {paths[str(period)]} (diffusion restreinte)")
+        if str(period) in public:
+            out(f"Données ouvertes {period} publiées : {public[str(period)]}")
     if not data.get("published"):
         out(
             "Aucune période à republier : les données n'ont pas changé depuis la dernière publication."

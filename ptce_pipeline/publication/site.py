@@ -47,7 +47,8 @@ FORMAT = 3  # bump when the layout of a publication changes: every period is pub
 class PublishResult:
     published: list[int] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
-    paths: dict[int, str] = field(default_factory=dict)
+    paths: dict[int, str] = field(default_factory=dict)  # the internal release's index
+    public_paths: dict[int, str] = field(default_factory=dict)  # the open-data release's
     nothing: bool = False
     durations: dict[str, float] = field(default_factory=dict)  # seconds, summed over periods
 
@@ -382,6 +383,8 @@ def publish(
             path = build_period(settings, con, ref, period, generated, result)
             result.published.append(period)
             result.paths[period] = str(path.relative_to(settings.home) / "index.html")
+            public = settings.publications_for(PUBLIC) / str(period) / "index.html"
+            result.public_paths[period] = str(public.relative_to(settings.home))
     finally:
         con.close()
     if result.published:

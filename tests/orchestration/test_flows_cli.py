@@ -23,6 +23,8 @@ DEMO_LINES = (
     "Durée : ",
     "Tableaux 2024 publiés : ",
     "Tableaux 2025 publiés : ",
+    "Données ouvertes 2024 publiées : ",
+    "Données ouvertes 2025 publiées : ",
     "Complétude 2025 : ",
     "Données ouvertes (tout public) : ",
     "Tableaux nationaux (diffusion restreinte) : ",
