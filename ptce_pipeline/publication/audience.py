@@ -60,6 +60,8 @@ def _cells(ref: Referentiel, data: PeriodData) -> tuple[dict[str, Cell], list[Gr
     cells: dict[str, Cell] = {}
     groups: list[Group] = []
     for ind in ref.indicators:
+        if ind.public:  # public pole by pole: nothing to protect in its aggregates
+            continue
         values = _pole_values(data, ind.code)
         cell = Cell.of(values.tolist())
         if cell is not None:
@@ -67,13 +69,17 @@ def _cells(ref: Referentiel, data: PeriodData) -> tuple[dict[str, Cell], list[Gr
     jobs = _pole_values(data, "IND22")
     regions = _region_labels(ref, data)
     parts = []
-    for name in sorted(set(regions.values())):
+    jobs_public = "IND22" not in ref.indicator_by_code or ref.indicator_by_code["IND22"].public
+    for name in sorted(set(regions.values()) if not jobs_public else ()):
         ids = [p for p, r in regions.items() if r == name]
         cell = Cell.of(jobs.reindex(ids).tolist())
         if cell is not None:
             cells[f"IND22.region.{name}"] = cell
             parts.append(f"IND22.region.{name}")
     groups.append(Group(tuple(parts), _total("IND22")))
+    etp = ref.member_by_key.get("etp")
+    if etp is not None and etp.public:
+        return cells, groups
     per_pole = data.members.groupby("pole_id")["etp"].sum(min_count=1)
     cell = Cell.of(per_pole.tolist())
     if cell is not None:
@@ -107,8 +113,22 @@ def masks(ref: Referentiel, data: PeriodData) -> set[str]:
     return suppress(cells, groups)
 
 
+SECRET_NOTE = (
+    f"Secret statistique (données ouvertes) : « {F.SECRET} » masque un agrégat d'un champ à "
+    f"diffusion restreinte portant sur moins de {F.SECRET_MIN} pôles ou dont un pôle dépasse "
+    f"85 %, et les cases qui permettraient de le retrouver par différence ; quartiles et "
+    f"médianes sur au moins {QUANTILE_MIN} pôles."
+)
+
+
 def _retitle(table: Table, frame: pd.DataFrame, cols: list[Col]) -> Table:
-    return dataclasses.replace(table, frame=frame, cols=cols, link_poles=frozenset())
+    return dataclasses.replace(
+        table,
+        frame=frame,
+        cols=cols,
+        link_poles=frozenset(),
+        notes=[*table.notes, SECRET_NOTE],
+    )
 
 
 def _regions(ref: Referentiel, data: PeriodData, table: Table, masked: set[str]) -> Table:

@@ -324,6 +324,8 @@ def test_changing_a_diffusion_level_republishes_both(demo_home, tmp_path):
         rows = auditor.read_csv(public(demo_home) / "donnees" / "recensement_emplois_budgets.csv")
         jobs = next(r for r in rows if r["Code"] == "IND22")
         assert jobs["Total"] != F.SECRET  # a public field is not masked in aggregates
+        regions = auditor.read_csv(public(demo_home) / "donnees" / "recensement_regions.csv")
+        assert F.SECRET not in {r["Emplois directs (ETP)"] for r in regions}
     finally:
         path.unlink()
         publish(demo_home, now=NOW)
