@@ -273,18 +273,25 @@ def deliver_fiche(settings: Settings, pole_id: str, period: int, page: str) -> P
     """Write a pole's own fiche into its retours/ folder (only when its inbox folder exists:
     a fiche never creates a folder nor lands anywhere else)."""
     folder = settings.inbox / pole_id
-    if not folder.is_dir() or folder.is_symlink():
-        return None
-    path = folder / FEEDBACK_DIR / FICHE_NAME.format(period=period)
+    retours = folder / FEEDBACK_DIR
+    if not folder.is_dir() or folder.is_symlink() or retours.is_symlink():
+        return None  # a link planted in the inbox is never followed
+    path = retours / FICHE_NAME.format(period=period)
     write_retour(path, page.encode("utf-8"))
     return path
 
 
 def write_retour(path: Path, data: bytes) -> None:
-    """Atomic write of one file of a retours/ folder."""
+    """Atomic write of one file of a retours/ folder: a fresh temporary file (never through
+    a link left under its name) renamed over the target (a link there is replaced, not
+    followed)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
     os.replace(tmp, path)
 
 

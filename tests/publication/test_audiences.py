@@ -348,3 +348,23 @@ def test_public_per_pole_fields_follow_the_referentiel(demo_home, ref):
     assert members and "ETP" not in members[0] and "SIRET" not in members[0]
     hidden = [m for m in members if m["Forme juridique"] == "Entreprise individuelle"]
     assert all(m["Organisation membre"].startswith("Entreprise individuelle") for m in hidden)
+
+
+def test_a_fiche_never_follows_a_link_planted_in_retours(tmp_path):
+    from ptce_pipeline.publication.site import deliver_fiche
+
+    settings = make_home(tmp_path / "home")
+    elsewhere = tmp_path / "ailleurs"
+    elsewhere.mkdir()
+    (settings.inbox / "PTCE-001").mkdir(parents=True)
+    (settings.inbox / "PTCE-001" / "retours").symlink_to(elsewhere)
+    assert deliver_fiche(settings, "PTCE-001", PERIOD, "<p>fiche</p>") is None
+    retours = settings.inbox / "PTCE-002" / "retours"
+    retours.mkdir(parents=True)
+    (retours / f".fiche_{PERIOD}.html.tmp").symlink_to(elsewhere / "piege.html")
+    (retours / f"fiche_{PERIOD}.html").symlink_to(elsewhere / "cible.html")
+    path = deliver_fiche(settings, "PTCE-002", PERIOD, "<p>fiche</p>")
+    assert path is not None and not path.is_symlink()
+    assert path.read_text(encoding="utf-8") == "<p>fiche</p>"
+    assert list(elsewhere.iterdir()) == []
+    assert deliver_fiche(settings, "PTCE-404", PERIOD, "<p>fiche</p>") is None
