@@ -49,8 +49,17 @@ def publish_national_tables(home: str | None = None, periods: list[int] | None =
         get_run_logger().error("%s", message)
         return Failed(message=message, data={"error": message})
     lines = ["# Publication des tableaux nationaux", ""]
-    lines += [f"- {p} : {result.paths[p]}" for p in result.published] or ["- rien à republier"]
+    lines += [
+        f"- {p} : {result.public_paths[p]} (données ouvertes), {result.paths[p]} "
+        "(diffusion restreinte)"
+        for p in result.published
+    ] or ["- rien à republier"]
     create_markdown_artifact(
         markdown="\n".join(lines), key="ptce-publication", description="Publications ptce-pipeline"
     )
-    return {"published": result.published, "skipped": result.skipped, "paths": result.paths}
+    return {
+        "published": result.published,
+        "skipped": result.skipped,
+        "paths": result.paths,
+        "public_paths": result.public_paths,
+    }

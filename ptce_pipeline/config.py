@@ -90,7 +90,12 @@ class Settings:
 
     @property
     def publications_dir(self) -> Path:
+        """The root of every audience's publications (see `publications_for`)."""
         return self.warehouse_dir / "publications"
+
+    def publications_for(self, audience: str) -> Path:
+        """publications/public/ (open data) or publications/interne/ (the national team)."""
+        return self.publications_dir / audience
 
     @property
     def parquet_dir(self) -> Path:

@@ -143,6 +143,35 @@ def write_new(dir_fd: int, name: str, data: bytes, *, mode: int = 0o644) -> bool
     return True
 
 
+def replace_file(dir_fd: int, name: str, data: bytes, *, mode: int = 0o644) -> None:
+    """Write `data` as `name` in the folder `dir_fd`, replacing what the name held (a file the
+    pipeline rewrites, like a pole's fiche): written under a fresh temporary name, then renamed
+    over `name` relative to the folder's descriptor, so a link left under `name` is replaced,
+    never followed."""
+    _component(name)
+    tmp = f"{TEMP_PREFIX}{name}.{os.getpid()}{TEMP_SUFFIX}"
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(tmp, dir_fd=dir_fd)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
+    fd = os.open(tmp, flags, mode, dir_fd=dir_fd)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if _kind(dir_fd, name) == "un dossier":
+            raise FileExistsError(errno.EEXIST, f"« {name} » est un dossier", name)
+        os.rename(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp, dir_fd=dir_fd)
+    with contextlib.suppress(OSError):
+        os.fsync(dir_fd)
+
+
 def _link_no_clobber(dir_fd: int, tmp: str, name: str) -> None:
     """Give `tmp` the name `name` unless it is taken (atomically with `linkat`; on a file
     system without hard links, a rename after a check, the narrowest window there is)."""

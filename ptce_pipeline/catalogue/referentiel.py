@@ -20,6 +20,18 @@ from typing import Any
 from ptce_pipeline.catalogue.referentiel_checks import check_referentiel
 from ptce_pipeline.errors import ReferentielError
 
+# Who may read a field a pole supplies, pole by pole: the open-data release (publique), the pole
+# itself and the national team (restreinte), nobody outside the live warehouse (personnelle).
+DIFFUSION = ("publique", "restreinte", "personnelle")
+PUBLIC, RESTRICTED, PERSONAL = DIFFUSION
+# Family defaults when neither the field nor the file's [diffusion] table says otherwise.
+DIFFUSION_DEFAULTS = {
+    "identite": RESTRICTED,
+    "membres": RESTRICTED,
+    "indicateurs": RESTRICTED,
+    "criteres": RESTRICTED,
+    "justifications": RESTRICTED,
+}
 KINDS_NUMERIC = ("count", "euros", "fte", "percent", "m2", "scale")
 IDENTITY_KINDS = (
     "pole_id",
@@ -77,6 +89,11 @@ class Indicator:
     required: bool
     total: bool
     excel_format: str
+    diffusion: str = RESTRICTED
+
+    @property
+    def public(self) -> bool:
+        return self.diffusion == PUBLIC
 
 
 @dataclass(frozen=True)
@@ -85,6 +102,8 @@ class Criterion:
     type: str  # incontournable | a_tester
     label: str
     help: str = ""
+    diffusion: str = RESTRICTED  # of the answer
+    diffusion_justification: str = RESTRICTED  # of the free-text justification
 
 
 @dataclass(frozen=True)
@@ -134,10 +153,19 @@ class Field:
     required: bool
     help: str
     liste: str | None = None
-    personal: bool = False
+    diffusion: str = RESTRICTED
     min: float | None = None
     max: float | None = None
     width: int | None = None
+
+    @property
+    def personal(self) -> bool:
+        """Never leaves the live warehouse (not in snapshots, not in any publication)."""
+        return self.diffusion == PERSONAL
+
+    @property
+    def public(self) -> bool:
+        return self.diffusion == PUBLIC
 
 
 @dataclass(frozen=True)
@@ -245,6 +273,7 @@ def _need(table: dict, key: str, where: str) -> Any:
 
 def build_referentiel(raw: dict[str, Any], *, sha256: str, source: str) -> Referentiel:
     meta = raw.get("meta", {})
+    defaults = _diffusion_defaults(raw.get("diffusion", {}))
     kinds: dict[str, Kind] = {}
     for name, spec in raw.get("kinds", {}).items():
         if name not in KINDS_NUMERIC:
@@ -313,6 +342,7 @@ def build_referentiel(raw: dict[str, Any], *, sha256: str, source: str) -> Refer
                 required=bool(spec.get("required", True)),
                 total=bool(spec.get("total", kind.total)),
                 excel_format=spec.get("excel_format", kind.excel_format),
+                diffusion=_diffusion(spec, defaults["indicateurs"], f"l'indicateur {code}"),
             )
         )
     ctypes = {
@@ -329,7 +359,17 @@ def build_referentiel(raw: dict[str, Any], *, sha256: str, source: str) -> Refer
             )
         criteria.append(
             Criterion(
-                code=code, type=ctype, label=_need(spec, "label", code), help=spec.get("help", "")
+                code=code,
+                type=ctype,
+                label=_need(spec, "label", code),
+                help=spec.get("help", ""),
+                diffusion=_diffusion(spec, defaults["criteres"], f"le critère {code}"),
+                diffusion_justification=_diffusion(
+                    spec,
+                    defaults["justifications"],
+                    f"la justification du critère {code}",
+                    key="diffusion_justification",
+                ),
             )
         )
     lists = {}
@@ -368,7 +408,7 @@ def build_referentiel(raw: dict[str, Any], *, sha256: str, source: str) -> Refer
                     required=bool(spec.get("required", False)),
                     help=spec.get("help", ""),
                     liste=liste,
-                    personal=bool(spec.get("personal", False)),
+                    diffusion=_diffusion(spec, defaults[section], f"le champ {key}"),
                     min=spec.get("min"),
                     max=spec.get("max"),
                     width=spec.get("width"),
@@ -407,6 +447,37 @@ def build_referentiel(raw: dict[str, Any], *, sha256: str, source: str) -> Refer
         members=members,
         geography=load_geography(),
     )
+
+
+def _diffusion_defaults(spec: dict) -> dict[str, str]:
+    out = dict(DIFFUSION_DEFAULTS)
+    for family, level in spec.items():
+        if family not in out:
+            raise ReferentielError(
+                f"Référentiel : [diffusion] nomme une famille inconnue « {family} » "
+                f"(attendu : {', '.join(out)})."
+            )
+        out[family] = _level(level, f"la famille {family}")
+    return out
+
+
+def _level(level: Any, what: str) -> str:
+    if level not in DIFFUSION:
+        raise ReferentielError(
+            f"Référentiel : niveau de diffusion inconnu « {level} » pour {what} "
+            f"(attendu : {', '.join(DIFFUSION)})."
+        )
+    return str(level)
+
+
+def _diffusion(spec: dict, default: str, what: str, key: str = "diffusion") -> str:
+    """The level of one field: its own key, else `personal = true` (older référentiels),
+    else its family's default."""
+    if key in spec:
+        return _level(spec[key], what)
+    if key == "diffusion" and spec.get("personal") is True:
+        return PERSONAL
+    return default
 
 
 def _package_csv(name: str) -> list[dict[str, str]]:

@@ -235,8 +235,11 @@ def _print_publication(data: dict[str, Any]) -> None:
         out(f"Publication non faite : {data['error']}")
         return
     paths = {str(k): v for k, v in data.get("paths", {}).items()}
+    public = {str(k): v for k, v in data.get("public_paths", {}).items()}
     for period in data.get("published", []):
-        out(f"Tableaux {period} publiés : {paths[str(period)]}")
+        out(f"Tableaux {period} publiés : {paths[str(period)]} (diffusion restreinte)")
+        if str(period) in public:
+            out(f"Données ouvertes {period} publiées : {public[str(period)]}")
     if not data.get("published"):
         out(
             "Aucune période à republier : les données n'ont pas changé depuis la dernière publication."
@@ -287,9 +290,13 @@ def cmd_demo(args) -> int:
     if status and status["period"]:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(status["counts"].items()))
         out(f"Complétude {status['period']} : {status['expected']} pôles attendus ({counts}).")
-    pubs = sorted(p.name for p in settings.publications_dir.glob("[0-9]*"))
-    for period in pubs:
-        out(f"Tableaux nationaux : {settings.publications_dir / period / 'index.html'}")
+    for audience, label in (
+        ("public", "Données ouvertes (tout public)"),
+        ("interne", "Tableaux nationaux (diffusion restreinte)"),
+    ):
+        root = settings.publications_for(audience)
+        for period in sorted((p.name for p in root.glob("[0-9]*")), key=int):
+            out(f"{label} : {root / period / 'index.html'}")
     snapshot = str(settings.snapshot_db).replace("'", "\\'")
     out(
         "Interroger l'entrepôt : python -c \"import duckdb; print(duckdb.connect("

@@ -203,6 +203,10 @@ def load_period(
     campaigns = _df(
         con, "SELECT period, deadline, closed, closed_at FROM campaigns ORDER BY period", {}
     )
+    members = _df(con, MEMBERS_SQL, p)
+    for spec in ref.members:  # a member column made personnelle is never published
+        if spec.personal and spec.key in members and spec.key not in ("pole_id", "member_no"):
+            members[spec.key] = None
     return PeriodData(
         period=period,
         version=period_version(con, period),
@@ -211,7 +215,7 @@ def load_period(
         expected=expected,
         stats=stats,
         ranks=ranks,
-        members=_df(con, MEMBERS_SQL, p),
+        members=members,
         criteria=_df(con, CRITERIA_SQL, p),
         issues=_df(con, ISSUES_SQL, p),
         campaigns=campaigns,

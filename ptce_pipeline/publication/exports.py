@@ -97,7 +97,7 @@ def write_parquet(path: Path, table: Table) -> None:
     pq.write_table(arrow, path, compression="zstd")
 
 
-def _sheet(wb, table: Table, period: int) -> None:
+def _sheet(wb, table: Table, period: int, mark: str = "") -> None:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
 
@@ -116,7 +116,7 @@ def _sheet(wb, table: Table, period: int) -> None:
 
     ws.append([text(table.title, font=Font(bold=True, size=13))])
     ws.append([text(table.subtitle, font=Font(italic=True, color="3A3A3A"))])
-    ws.append([])
+    ws.append([text(mark, font=Font(bold=True, color="CE0500"))] if mark else [])
     head_font, head_fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="000091")
     wrap = Alignment(wrap_text=True, vertical="bottom")
     ws.append([text(c.key, font=head_font, fill=head_fill, alignment=wrap) for c in cols])
@@ -164,7 +164,10 @@ def _letter(n: int) -> str:
     return get_column_letter(n + 1)
 
 
-def write_xlsx(path: Path, tables: list[Table], notes: list[str], period: int, generated) -> None:
+def write_xlsx(
+    path: Path, tables: list[Table], notes: list[str], period: int, generated, mark: str = ""
+) -> None:
+    """The workbook; `mark` (who it is for) is written on every sheet."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -176,7 +179,7 @@ def write_xlsx(path: Path, tables: list[Table], notes: list[str], period: int, g
     title = WriteOnlyCell(ws, value=f"Suivi national des PTCE — tableaux {period}")
     title.font = Font(bold=True, size=14)
     ws.append([title])
-    ws.append([])
+    ws.append([WriteOnlyCell(ws, value=mark)] if mark else [])
     head = [WriteOnlyCell(ws, value=v) for v in ("Feuille", "Contenu")]
     for cell in head:
         cell.font = Font(bold=True)
@@ -209,7 +212,7 @@ def write_xlsx(path: Path, tables: list[Table], notes: list[str], period: int, g
         ws.append(["", note])
     for t in tables:
         if in_workbook(t):
-            _sheet(wb, t, period)
+            _sheet(wb, t, period, mark)
     moment = generated.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
     wb.properties.created = moment
     wb.properties.modified = moment

@@ -30,7 +30,16 @@ from .profiles import profile_svg
 from .tables import Col, Table
 
 POLE_ID = re.compile(r"PTCE-\d{3,}")
-HIDDEN_MEMBER_FORMS = ("ei",)  # entreprise individuelle: its name is a person's name
+HIDDEN_MEMBER_FORMS = ("ei",)  # when the list flags no form `personne_physique`
+
+
+def person_forms(ref: Referentiel) -> frozenset[str]:
+    """Legal forms whose members are persons (their name is a person's name, never published)."""
+    lst = ref.lists.get("formes_juridiques")
+    flagged = lst.codes_with("personne_physique") if lst else frozenset()
+    return flagged or frozenset(HIDDEN_MEMBER_FORMS)
+
+
 HIDDEN_NAME = "Entreprise individuelle (nom non publié)"
 
 
@@ -102,7 +111,7 @@ def members_table(ref: Referentiel, data: PeriodData) -> Table:
     m = data.members
     cats, forms = ref.lists["categories_membres"], ref.lists["formes_juridiques"]
     names = dict(zip(data.poles["pole_id"], data.poles["nom"], strict=True))
-    hidden = m["forme_juridique"].isin(HIDDEN_MEMBER_FORMS)
+    hidden = m["forme_juridique"].isin(person_forms(ref))
     frame = pd.DataFrame(
         {
             "Pôle": m["pole_id"],

@@ -10,6 +10,7 @@ import html
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from .audience import AUDIENCES, INTERNAL, PUBLIC, PUBLIC_SECTIONS, RESTRICTED_MARK
 from .tables import class_css
 
 e = html.escape
@@ -51,6 +52,7 @@ h3 { font-size: 1.15rem; margin: 1.5rem 0 .5rem; }
 .fil a { color: var(--gris); }
 .bandeau-info { border-left: 4px solid var(--bleu); background: var(--bleu-clair);
                 padding: .75rem 1rem; margin: 1rem 0; }
+.bandeau-info.restreinte { border-left-color: var(--alerte); background: #fee9e9; }
 .bandeau-info.provisoire { border-left-color: #b34000; background: #fff4ed; }
 .chiffres { display: grid; grid-template-columns: repeat(auto-fill, minmax(13rem, 1fr));
             gap: 1rem; margin: 1rem 0 .5rem; padding: 0; list-style: none; }
@@ -129,14 +131,19 @@ def page(
     depth: int = 0,
     footer: str = "",
     nav: bool = True,
+    audience: str = INTERNAL,
 ) -> str:
     up = "../" * depth
     items = []
+    public = audience == PUBLIC
     for stem, label in SECTIONS:
+        if public and stem not in PUBLIC_SECTIONS:
+            continue
         attr = ' aria-current="page"' if stem == current else ""
         items.append(f'<li><a href="{up}{stem}.html"{attr}>{e(label)}</a></li>')
     attr = ' aria-current="page"' if current == "fiches" else ""
-    items.append(f'<li><a href="{up}index.html#fiches"{attr}>Fiches pôles</a></li>')
+    if not public:
+        items.append(f'<li><a href="{up}index.html#fiches"{attr}>Fiches pôles</a></li>')
     suffix = f" {period}" if period else ""
     sub = f" — période {period}" if period else ""
     menu = (
@@ -144,6 +151,13 @@ def page(
         if nav
         else ""
     )
+    mark = (
+        f'<p class="bandeau-info public">Public : {e(AUDIENCES[audience])}.</p>'
+        if public
+        else f'<p class="bandeau-info restreinte"><strong>{RESTRICTED_MARK}</strong> — '
+        f"{e(AUDIENCES.get(audience, AUDIENCES[INTERNAL]))}. Ne pas diffuser.</p>"
+    )
+    robots = "" if public else '\n<meta name="robots" content="noindex, nofollow">'
     return f"""<!DOCTYPE html>
 <html lang="fr">
 <head>
@@ -151,6 +165,7 @@ def page(
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="{CSP}">
 <meta name="referrer" content="no-referrer">
+<meta name="audience" content="{e(audience)}">{robots}
 <link rel="icon" href="data:,">
 <title>{e(title)} — Suivi national des PTCE{suffix}</title>
 <style>{CSS}</style>
@@ -167,6 +182,7 @@ def page(
 </div>
 </header>
 <main id="contenu" class="wrap" role="main">
+{mark}
 {body}
 </main>
 <footer class="pied wrap" role="contentinfo">{footer}</footer>

@@ -10,6 +10,7 @@ from ptce_pipeline.catalogue.referentiel import Referentiel
 
 from . import fmt as F
 from . import html as H
+from .audience import INTERNAL
 from .data import PeriodData
 from .fiches import fiche_ids
 from .render import render_html
@@ -80,7 +81,9 @@ def _downloads(table: Table) -> str:
     )
 
 
-def section_page(stem: str, tables: list[Table], data: PeriodData, footer: str) -> str:
+def section_page(
+    stem: str, tables: list[Table], data: PeriodData, footer: str, audience: str = INTERNAL
+) -> str:
     title = dict(H.SECTIONS)[stem]
     toc = "".join(f'<li><a href="#h-{t.key}">{e(t.title)}</a></li>' for t in tables)
     parts = [
@@ -95,7 +98,12 @@ def section_page(stem: str, tables: list[Table], data: PeriodData, footer: str) 
             f'<h2 id="h-{t.key}">{e(t.title)}</h2>{_downloads(t)}{content}</section>'
         )
     return H.page(
-        f"{title} {data.period}", "\n".join(parts), period=data.period, current=stem, footer=footer
+        f"{title} {data.period}",
+        "\n".join(parts),
+        period=data.period,
+        current=stem,
+        footer=footer,
+        audience=audience,
     )
 
 
@@ -229,7 +237,7 @@ H_INTRO_SHORT = {
 }
 
 
-def root_index(root: Path) -> None:
+def root_index(root: Path, audience: str = INTERNAL) -> None:
     """publications/index.html: the list of published periods (replaced in one step)."""
     periods = sorted((p.name for p in root.iterdir() if p.is_dir() and p.name.isdigit()), key=int)
     items = "".join(
@@ -239,7 +247,7 @@ def root_index(root: Path) -> None:
         "<h1>Tableaux nationaux des PTCE</h1>"
         f'<p class="chapo">Périodes publiées : {len(periods)}.</p><ul>{items}</ul>'
     )
-    text = H.page("Périodes publiées", body, period=None, current="", nav=False)
+    text = H.page("Périodes publiées", body, period=None, current="", nav=False, audience=audience)
     tmp = root / f".index-{os.getpid()}.html"
     tmp.write_text(text, encoding="utf-8", newline="\n")
     os.replace(tmp, root / "index.html")

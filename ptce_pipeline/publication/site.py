@@ -1,6 +1,11 @@
-"""The publication of a period: pages (index, one page per section, one fiche per pole),
-tableaux.xlsx, CSV, Parquet and manifest.json, written under a temporary name and swapped into
-place in one step, so that a reader sees the old or the new site, never half of one."""
+"""The publication of a period, for three audiences:
+- `publications/interne/<period>/` (the national team, « Diffusion restreinte »): pages (index,
+  one page per section, one fiche per pole), tableaux.xlsx, CSV, Parquet and manifest.json;
+- `publications/public/<period>/` (open data, see `ouverte`): aggregates under the statistical
+  secret and public per-pole fields only, never a link to the internal release;
+- each pole's own fiche, into its `retours/` folder (`deliver_fiche`).
+Each release is written under a temporary name and swapped into place in one step, so that a
+reader sees the old or the new site, never half of one."""
 
 from __future__ import annotations
 
@@ -15,15 +20,18 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ptce_pipeline import fsafe
 from ptce_pipeline.catalogue.referentiel import Referentiel, load_referentiel
-from ptce_pipeline.config import Settings
+from ptce_pipeline.config import FEEDBACK_DIR, Settings
 from ptce_pipeline.faults import fault_point
 
 from . import capitalisation, completude, fiches, labellisation, profiles, recensement
 from . import data as D
 from . import fmt as F
 from . import html as H
+from .audience import AUDIENCES, INTERNAL, POLE, PUBLIC, RESTRICTED_MARK, public_tables
 from .exports import write_data_files, write_xlsx
+from .ouverte import write_public
 from .pages import index_page, notes_for, root_index, section_page
 
 STATE_KEYS = (
@@ -33,14 +41,15 @@ STATE_KEYS = (
     "referentiel_sha256",
     "campaigns_sha256",
 )
-FORMAT = 2  # bump when the layout of a publication changes: every period is published again
+FORMAT = 3  # bump when the layout of a publication changes: every period is published again
 
 
 @dataclass
 class PublishResult:
     published: list[int] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
-    paths: dict[int, str] = field(default_factory=dict)
+    paths: dict[int, str] = field(default_factory=dict)  # the internal release's index
+    public_paths: dict[int, str] = field(default_factory=dict)  # the open-data release's
     nothing: bool = False
     durations: dict[str, float] = field(default_factory=dict)  # seconds, summed over periods
 
@@ -141,7 +150,9 @@ def build_period(
     t = result.time("données", t)
     tables, score, k = build_tables(ref, data)
     notes = notes_for(ref, data)
-    root = settings.publications_dir
+    public_final = _public(settings, con, ref, data, tables, notes, generated)
+    t = result.time("publication ouverte", t)
+    root = settings.publications_for(INTERNAL)
     root.mkdir(parents=True, exist_ok=True)
     tmp = root / f".tmp-{period}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -164,6 +175,7 @@ def build_period(
         ]
     )
     count = 0
+    delivered = []
     names = dict(zip(data.poles["pole_id"], data.poles["nom"], strict=True))
     for pole_id, body in fiches.pages(
         ref,
@@ -179,16 +191,29 @@ def build_period(
             tmp / "poles" / f"{pole_id}.html",
             H.page(str(name), body, period=period, current="fiches", depth=1, footer=fiche_notes),
         )
+        alone = body.split("\n", 1)[1] if body.startswith('<p class="fil">') else body  # no links
+        own = H.page(str(name), alone, period=period, current="", footer=fiche_notes, nav=False, audience=POLE)  # fmt: skip
+        if deliver_fiche(settings, str(pole_id), period, own):
+            delivered.append(str(pole_id))
         count += 1
     per_pole = [x for x in tables if x.fast or not x.in_html]
     write_data_files(tmp, per_pole)
     t = result.time("fiches pôles", t)
     _write(tmp / "index.html", index_page(ref, data, tables, footer))
     write_data_files(tmp, [x for x in tables if x not in per_pole])
-    write_xlsx(tmp / "tableaux.xlsx", [x for x in tables if x.in_xlsx], notes, period, generated)
+    write_xlsx(
+        tmp / "tableaux.xlsx",
+        [x for x in tables if x.in_xlsx],
+        notes,
+        period,
+        generated,
+        mark=f"{RESTRICTED_MARK} — {AUDIENCES[INTERNAL]}",
+    )
     t = result.time("exports", t)
     manifest = {
         "publication": "Suivi national des PTCE",
+        "audience": INTERNAL,
+        "audience_label": AUDIENCES[INTERNAL],
         "period": period,
         "generated_at": generated.astimezone(dt.UTC).isoformat(),
         **_state(con, ref, period),
@@ -207,6 +232,7 @@ def build_period(
             "accepted": len(data.poles),
             "fiches": count,
         },
+        "fiches_delivered": delivered,
         "submissions": [
             {
                 "submission_id": int(s["submission_id"]),
@@ -236,8 +262,62 @@ def build_period(
     final = root / str(period)
     fault_point(settings, "publication_write")
     _exchange(tmp, final, settings)
+    _exchange(*public_final, settings)
     result.time("manifeste et bascule", t)
     return final
+
+
+FICHE_NAME = "fiche_{period}.html"  # inbox/<pole>/retours/: the pole's own fiche of a period
+
+
+def deliver_fiche(settings: Settings, pole_id: str, period: int, page: str) -> Path | None:
+    """Write a pole's own fiche into its retours/ folder, only when its inbox folder exists (a
+    fiche never creates a pole's folder), never through a link: the folders are opened
+    without following links and the file replaced relative to their descriptor (`fsafe`)."""
+    name = FICHE_NAME.format(period=period)
+    try:
+        with (
+            fsafe.open_dir(settings.inbox, pole_id) as _pole,
+            fsafe.open_dir(settings.inbox, pole_id, FEEDBACK_DIR, create=True) as fd,
+        ):
+            fsafe.replace_file(fd, name, page.encode("utf-8"))
+    except (FileNotFoundError, NotADirectoryError, fsafe.UnsafePath):
+        return None  # no folder for this pole, or a link planted in its place: nothing
+    return settings.inbox / pole_id / FEEDBACK_DIR / name
+
+
+def _public(settings, con, ref, data, tables, notes, generated) -> tuple[Path, Path]:
+    """Write the open-data release into a temporary folder: (temporary, final) paths."""
+    root = settings.publications_for(PUBLIC)
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = root / f".tmp-{data.period}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    own = public_tables(ref, data, tables)
+    write_public(tmp, ref, data, own, notes, generated)
+    manifest = {
+        "publication": "Suivi national des PTCE — données ouvertes",
+        "audience": PUBLIC,
+        "audience_label": AUDIENCES[PUBLIC],
+        "period": data.period,
+        "generated_at": generated.astimezone(dt.UTC).isoformat(),
+        **_state(con, ref, data.period),
+        "provisional": not bool(data.campaign() and data.campaign().get("closed")),
+        "secret_threshold": F.SECRET_MIN,
+        "tables": [
+            {
+                "key": t.key,
+                "title": t.title,
+                "csv": f"donnees/{t.key}.csv",
+                "schema": f"donnees/{t.key}.schema.json",
+                "parquet": f"donnees/{t.key}.parquet",
+            }
+            for t in own
+        ],
+        "files": _hashes(tmp),
+    }
+    _write(tmp / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
+    return tmp, root / str(data.period)
 
 
 def _campaign(c: dict | None) -> dict | None:
@@ -260,10 +340,15 @@ def _hashes(folder: Path) -> dict[str, str]:
 
 
 def published_state(settings: Settings, period: int) -> dict | None:
-    path = settings.publications_dir / str(period) / "manifest.json"
-    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-        return {k: manifest.get(k) for k in STATE_KEYS}
+    """What both releases of a period rest on (None unless both exist and agree)."""
+    states = []
+    for audience in (INTERNAL, PUBLIC):
+        path = settings.publications_for(audience) / str(period) / "manifest.json"
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+            states.append({k: manifest.get(k) for k in STATE_KEYS})
+    if len(states) == 2 and states[0] == states[1]:
+        return states[0]
     return None
 
 
@@ -284,8 +369,9 @@ def publish(
     ref = load_referentiel(settings.referentiel_path)
     con = connect(settings.snapshot_db, read_only=True)
     try:
-        settings.publications_dir.mkdir(parents=True, exist_ok=True)
-        _clean_leftovers(settings.publications_dir)
+        for audience in (INTERNAL, PUBLIC):
+            settings.publications_for(audience).mkdir(parents=True, exist_ok=True)
+            _clean_leftovers(settings.publications_for(audience))
         available = D.periods_with_data(con)
         targets = periods if periods else available
         for period in targets:
@@ -295,9 +381,12 @@ def publish(
             path = build_period(settings, con, ref, period, generated, result)
             result.published.append(period)
             result.paths[period] = str(path.relative_to(settings.home) / "index.html")
+            public = settings.publications_for(PUBLIC) / str(period) / "index.html"
+            result.public_paths[period] = str(public.relative_to(settings.home))
     finally:
         con.close()
     if result.published:
-        root_index(settings.publications_dir)
+        root_index(settings.publications_for(INTERNAL))
+        root_index(settings.publications_for(PUBLIC), PUBLIC)
     result.nothing = not result.published
     return result

@@ -10,7 +10,11 @@ import pytest
 from helpers.workbooks import drop, make_home
 
 from ptce_pipeline.catalogue import layout as L
-from ptce_pipeline.catalogue.referentiel import load_referentiel, referentiel_bytes
+from ptce_pipeline.catalogue.referentiel import (
+    load_referentiel,
+    load_referentiel_bytes,
+    referentiel_bytes,
+)
 from ptce_pipeline.config import Limits
 from ptce_pipeline.errors import ReferentielError
 from ptce_pipeline.reading.sandbox import read_one
@@ -73,7 +77,8 @@ def test_label_change_flows_to_template_messages_and_tables(tmp_path, make_workb
     run_ingest(settings)
     publish(settings, [2024])
     html = "".join(
-        p.read_text(encoding="utf-8") for p in (settings.publications_dir / "2024").glob("*.html")
+        p.read_text(encoding="utf-8")
+        for p in (settings.publications_for("interne") / "2024").glob("*.html")
     )
     assert NEW_LABEL in html
     assert "Emplois directs<" not in html
@@ -105,3 +110,30 @@ def test_template_fill_helper_rejects_unknown_codes(ref):
 
     with pytest.raises(KeyError):
         fill_workbook(build_template(ref), ref, FilledData(indicators={"IND99": 1}))
+
+
+def test_every_supplied_field_has_a_diffusion_level(ref):
+    levels = {f.key: f.diffusion for f in ref.identity}
+    for key in ("nom", "commune", "departement", "region", "type_territoire", "annee_creation"):
+        assert levels[key] == "publique"
+    assert levels["contact_nom"] == levels["contact_email"] == "personnelle"
+    assert {f.key for f in ref.identity if f.personal} == {"contact_nom", "contact_email"}
+    assert all(i.diffusion == "restreinte" for i in ref.indicators)
+    assert all(c.diffusion_justification == "restreinte" for c in ref.criteria)
+    members = {f.key: f.diffusion for f in ref.members}
+    assert members["nom"] == "publique" and members["etp"] == "restreinte"
+    assert ref.lists["formes_juridiques"].codes_with("personne_physique") == {"ei"}
+
+
+def test_older_personal_key_reads_as_personnelle_and_levels_are_checked(tmp_path):
+    text = referentiel_bytes().decode("utf-8")
+    old = text.replace('diffusion = "personnelle"', "personal = true")
+    ref = load_referentiel_bytes(old.encode("utf-8"))
+    assert {f.key for f in ref.identity if f.personal} == {"contact_nom", "contact_email"}
+    edited = text.replace(
+        '[diffusion]\nidentite = "restreinte"', '[diffusion]\nidentite = "ouverte"'
+    )
+    with pytest.raises(ReferentielError, match="niveau de diffusion inconnu"):
+        load_referentiel_bytes(edited.encode("utf-8"))
+    public = text.replace('code = "IND22"\n', 'code = "IND22"\ndiffusion = "publique"\n')
+    assert load_referentiel_bytes(public.encode("utf-8")).indicator_by_code["IND22"].public

@@ -245,7 +245,7 @@ def test_sigkill_while_publishing_leaves_the_old_tables_or_the_new(world):
     s = world.s
     assert world.ingest().code == 0
     assert world.ptce("publish").code == 0
-    site = s.publications_dir / "2024"
+    site = s.publications_for("interne") / "2024"
     old = whole_site(site)
     # new data for 2024, then publications killed mid-write, then mid-swap
     drop(s, "PTCE-006", "suivi_PTCE-006_2024.xlsx", demo_book(world, "PTCE-006", 2024))
@@ -438,7 +438,7 @@ def test_disk_full_while_publishing(world):
     s = world.s
     assert world.ingest().code == 0
     assert world.ptce("publish").code == 0
-    index = s.publications_dir / "2024" / "index.html"
+    index = s.publications_for("interne") / "2024" / "index.html"
     manifest = index.parent / "manifest.json"
     before, old_manifest = index.read_bytes(), json.loads(manifest.read_text(encoding="utf-8"))
     drop(s, "PTCE-006", "suivi_PTCE-006_2024.xlsx", demo_book(world, "PTCE-006", 2024))

@@ -204,5 +204,6 @@ def leftovers(settings) -> list[str]:
     found += list(settings.archive_dir.glob(".*.tmp"))
     found += list(settings.inbox.glob("*/retours/.*.tmp"))
     if settings.publications_dir.exists():
+        found += [p for p in settings.publications_dir.glob("*/.*")]
         found += [p for p in settings.publications_dir.iterdir() if p.name.startswith(".")]
     return sorted(str(p.relative_to(settings.home)) for p in found)

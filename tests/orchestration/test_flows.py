@@ -236,7 +236,7 @@ def test_run_pipeline_publishes(home, make_workbook):
     result = run_pipeline(home=str(home.home), settle=0)
     assert result["publication"]["published"] == [2024]
     assert not result["ingest_failed"] and not result["publication_failed"]
-    index = home.publications_dir / "2024" / "index.html"
+    index = home.publications_for("interne") / "2024" / "index.html"
     assert index.exists() and 'lang="fr"' in index.read_text(encoding="utf-8")
     con = duckdb.connect(str(home.snapshot_db), read_only=True)
     assert con.execute("SELECT count(*) FROM current_submissions").fetchone() == (3,)

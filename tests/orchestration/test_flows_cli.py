@@ -23,8 +23,11 @@ DEMO_LINES = (
     "Durée : ",
     "Tableaux 2024 publiés : ",
     "Tableaux 2025 publiés : ",
+    "Données ouvertes 2024 publiées : ",
+    "Données ouvertes 2025 publiées : ",
     "Complétude 2025 : ",
-    "Tableaux nationaux : ",
+    "Données ouvertes (tout public) : ",
+    "Tableaux nationaux (diffusion restreinte) : ",
     "Interroger l'entrepôt : ",
 )
 

@@ -172,7 +172,7 @@ def test_serve_schedules_ingestion_and_serves_publication(tmp_path, make_workboo
         with api(url):
             done = run_deployment("publish-national-tables/ptce-publish", timeout=240)
         assert done.state.is_completed(), done.state
-        assert (home.publications_dir / "2024" / "index.html").exists()
+        assert (home.publications_for("interne") / "2024" / "index.html").exists()
     second_server = server_pid(home)
     serve.send_signal(signal.SIGINT)  # Ctrl+C: a clean stop, server included
     assert serve.wait(60) == 0

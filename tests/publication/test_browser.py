@@ -63,7 +63,7 @@ def browser(tmp_path_factory):
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, ref):
     settings = build_campaign(tmp_path_factory.mktemp("browser") / "home", ref)
-    return settings.publications_dir / "2025"
+    return settings.publications_for("interne") / "2025"
 
 
 def _console_problems(driver) -> list[dict]:

@@ -91,7 +91,7 @@ def pub(tmp_path_factory, ref):
 
 
 def folder(settings, period: int = 2025) -> Path:
-    return settings.publications_dir / str(period)
+    return settings.publications_for("interne") / str(period)
 
 
 def sql(settings, query: str, params=None) -> pd.DataFrame:
@@ -567,7 +567,7 @@ def test_publish_skips_unchanged_periods_and_follows_referentiel(pub, ref):
 
 
 def test_root_index_lists_published_periods(pub):
-    text = (pub.publications_dir / "index.html").read_text(encoding="utf-8")
+    text = (pub.publications_for("interne") / "index.html").read_text(encoding="utf-8")
     assert 'href="2024/index.html"' in text and 'href="2025/index.html"' in text
 
 
@@ -587,7 +587,7 @@ def test_exchange_replaces_a_site_in_one_step(tmp_path, monkeypatch, exchange):
 
 
 def test_leftovers_of_an_interrupted_publication_are_removed(pub):
-    stale = pub.publications_dir / ".tmp-2025-99999"
+    stale = pub.publications_for("interne") / ".tmp-2025-99999"
     stale.mkdir()
     (stale / "index.html").write_text("à moitié", encoding="utf-8")
     publish(pub, [2025], now=NOW)
@@ -635,12 +635,15 @@ def test_docs_name_every_published_page(pub):
     root = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
     doc = (root / "docs" / "exploitation.md").read_text(encoding="utf-8")
     section = doc.split("\n## Publications\n")[1].split("\n## ")[0]
-    for path in folder(pub).iterdir():
+    public = pub.publications_for("public") / "2025"
+    for path in [*folder(pub).iterdir(), *public.iterdir(), *(public / "donnees").iterdir()]:
         name = path.name if path.is_file() else f"{path.name}/"
         if name == "poles/":
             name = "poles/<pole_id>.html"
         elif name == "donnees/":
             name = "donnees/<table>.csv"
+        elif path.parent.name == "donnees":
+            name = "donnees/<table>" + "".join(path.suffixes[-2:] if ".schema" in path.suffixes else path.suffixes)  # fmt: skip
         assert f"`{name}`" in section, name
 
 
