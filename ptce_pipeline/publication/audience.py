@@ -21,6 +21,7 @@ from ptce_pipeline.catalogue.referentiel import Referentiel
 
 from . import fmt as F
 from .data import PUBLIC_IDENTITY, PeriodData
+from .members import HIDDEN_NAME, person_forms
 from .recensement import UNKNOWN
 from .secret import QUANTILE_MIN, Cell, Group, primary, suppress
 from .tables import Col, Table
@@ -250,7 +251,6 @@ def directory(ref: Referentiel, data: PeriodData) -> Table:
 
 def members_directory(ref: Referentiel, data: PeriodData) -> Table | None:
     """Members of each pole, their public columns only; a person's name is never shown."""
-    from .fiches import HIDDEN_NAME, person_forms
 
     m = data.members
     frame = pd.DataFrame({"Pôle": m["pole_id"].tolist(), "N°": m["member_no"].tolist()})

@@ -26,21 +26,11 @@ from . import html as H
 from .capitalisation import objective_group
 from .data import PeriodData
 from .labellisation import PARTLY, YES
+from .members import HIDDEN_NAME, person_forms
 from .profiles import profile_svg
 from .tables import Col, Table
 
 POLE_ID = re.compile(r"PTCE-\d{3,}")
-HIDDEN_MEMBER_FORMS = ("ei",)  # when the list flags no form `personne_physique`
-
-
-def person_forms(ref: Referentiel) -> frozenset[str]:
-    """Legal forms whose members are persons (their name is a person's name, never published)."""
-    lst = ref.lists.get("formes_juridiques")
-    flagged = lst.codes_with("personne_physique") if lst else frozenset()
-    return flagged or frozenset(HIDDEN_MEMBER_FORMS)
-
-
-HIDDEN_NAME = "Entreprise individuelle (nom non publié)"
 
 
 def fiche_ids(data: PeriodData) -> list[str]:
