@@ -18,18 +18,29 @@ from ptce_pipeline.errors import ConfigError
 
 PACKAGED = referentiel_bytes().decode("utf-8")
 
+
+def at(anchor: str, below: int = 0) -> str:
+    """« ligne N » of the first occurrence of `anchor` in the packaged référentiel (+ `below`
+    lines): the expectations follow the file when lines are added above."""
+    return f"ligne {PACKAGED[: PACKAGED.index(anchor)].count(chr(10)) + 1 + below}"
+
+
 # case → (old text, new text, what the message must say); the first occurrence is changed
 REFERENTIEL = {
     "minimum au-dessus du maximum": (
         "max = 5000\n",
         "max = 5000\nmin = 9000\n",
-        ["ligne 138", "indicateurs[1].min (IND01)", "le minimum (9000) dépasse le maximum (5000)"],
+        [
+            at("max = 5000\n", 1),
+            "indicateurs[1].min (IND01)",
+            "le minimum (9000) dépasse le maximum (5000)",
+        ],
     ),
     "borne écrite comme un texte": (
         "max = 5000\n",
         'max = "5000"\n',
         [
-            "ligne 137",
+            at("max = 5000\n"),
             "indicateurs[1].max (IND01)",
             'un nombre (sans guillemets) est attendu, trouvé « "5000" »',
         ],
@@ -37,7 +48,11 @@ REFERENTIEL = {
     "code d'indicateur écrit comme un nombre": (
         'code = "IND01"',
         "code = 1",
-        ["ligne 132", "indicateurs[1].code", "un texte non vide entre guillemets est attendu"],
+        [
+            at('code = "IND01"'),
+            "indicateurs[1].code",
+            "un texte non vide entre guillemets est attendu",
+        ],
     ),
     "code de liste écrit comme un nombre": (
         '{ code = "oui"',
@@ -57,32 +72,36 @@ REFERENTIEL = {
     "indicateur visant un objectif inconnu": (
         'objectif = "OP1"',
         'objectif = "OP99"',
-        ["ligne 133", "indicateurs[1].objectif (IND01)", "objectif inconnu « OP99 »"],
+        [at('objectif = "OP1"'), "indicateurs[1].objectif (IND01)", "objectif inconnu « OP99 »"],
     ),
     "type d'indicateur inconnu": (
         'kind = "count"\nmax = 5000',
         'kind = "compte"\nmax = 5000',
-        ["ligne 136", "indicateurs[1].kind (IND01)", "type d'indicateur inconnu « compte »"],
+        [
+            at('kind = "count"\nmax = 5000'),
+            "indicateurs[1].kind (IND01)",
+            "type d'indicateur inconnu « compte »",
+        ],
     ),
     "libellé vide": (
         'label = "Communes couvertes par l\'action du pôle"',
         'label = ""',
-        ["ligne 134", "indicateurs[1].label (IND01)", "un texte non vide"],
+        [at('label = "Communes couvertes'), "indicateurs[1].label (IND01)", "un texte non vide"],
     ),
     "booléen écrit comme un texte": (
         "required = true",
         'required = "oui"',
-        ["ligne 138", "indicateurs[1].required (IND01)", "true ou false est attendu"],
+        [at("required = true"), "indicateurs[1].required (IND01)", "true ou false est attendu"],
     ),
     "largeur négative": (
         "width = 40",
         "width = -1",
-        ["ligne 669", "membres[1].width (nom)", "un nombre entier positif"],
+        [at("width = 40"), "membres[1].width (nom)", "un nombre entier positif"],
     ),
     "liste inconnue": (
         'liste = "formes_juridiques"',
         'liste = "formes"',
-        ["ligne 573", ".liste", "liste inconnue « formes »"],
+        [at('liste = "formes_juridiques"'), ".liste", "liste inconnue « formes »"],
     ),
     "liste obligatoire absente": (
         "[listes.reponses_criteres]",
