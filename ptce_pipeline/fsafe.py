@@ -121,6 +121,28 @@ def write_new(dir_fd: int, name: str, data: bytes, *, mode: int = 0o644) -> bool
         return False
     if found is False:
         raise FileExistsError(errno.EEXIST, f"« {name} » existe déjà", name)
+    _write_then(dir_fd, name, data, mode, lambda tmp: _link_no_clobber(dir_fd, tmp, name))
+    return True
+
+
+def replace_file(dir_fd: int, name: str, data: bytes, *, mode: int = 0o644) -> None:
+    """Write `data` as `name` in the folder `dir_fd`, replacing what the name held (a file the
+    pipeline rewrites, like a pole's fiche): written under a fresh temporary name, then renamed
+    over `name` relative to the folder's descriptor, so a link left under `name` is replaced,
+    never followed."""
+    _component(name)
+
+    def swap(tmp: str) -> None:
+        if _kind(dir_fd, name) == "un dossier":
+            raise FileExistsError(errno.EEXIST, f"« {name} » est un dossier", name)
+        os.rename(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+
+    _write_then(dir_fd, name, data, mode, swap)
+
+
+def _write_then(dir_fd: int, name: str, data: bytes, mode: int, place) -> None:
+    """Write `data` to a fresh temporary file of the folder (`O_EXCL | O_NOFOLLOW`), fsync it,
+    then `place(tmp)` gives it its name; the temporary name never outlives the call."""
     tmp = f"{TEMP_PREFIX}{name}.{os.getpid()}{TEMP_SUFFIX}"
     with contextlib.suppress(FileNotFoundError):
         os.unlink(tmp, dir_fd=dir_fd)  # left by a killed run of the same pid: ours
@@ -134,37 +156,7 @@ def write_new(dir_fd: int, name: str, data: bytes, *, mode: int = 0o644) -> bool
             os.fsync(fd)
         finally:
             os.close(fd)
-        _link_no_clobber(dir_fd, tmp, name)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp, dir_fd=dir_fd)
-    with contextlib.suppress(OSError):
-        os.fsync(dir_fd)
-    return True
-
-
-def replace_file(dir_fd: int, name: str, data: bytes, *, mode: int = 0o644) -> None:
-    """Write `data` as `name` in the folder `dir_fd`, replacing what the name held (a file the
-    pipeline rewrites, like a pole's fiche): written under a fresh temporary name, then renamed
-    over `name` relative to the folder's descriptor, so a link left under `name` is replaced,
-    never followed."""
-    _component(name)
-    tmp = f"{TEMP_PREFIX}{name}.{os.getpid()}{TEMP_SUFFIX}"
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(tmp, dir_fd=dir_fd)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
-    fd = os.open(tmp, flags, mode, dir_fd=dir_fd)
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        if _kind(dir_fd, name) == "un dossier":
-            raise FileExistsError(errno.EEXIST, f"« {name} » est un dossier", name)
-        os.rename(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+        place(tmp)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp, dir_fd=dir_fd)
