@@ -134,20 +134,16 @@ class RunReport:
                 lines.append(
                     f"  Expéditeur inconnu (archivé, non chargé) : {f.folder or 'inbox'}/{f.name}"
                 )
-        for w in self.waiting:
-            lines.append(f"  En cours de copie, repris au prochain passage : {w}")
-        for q in self.quarantined:
-            lines.append(f"  Lien symbolique écarté vers warehouse/quarantine/ : {q}")
-        for a in self.set_aside:
-            lines.append(f"  Écarté (mis de côté, non chargé) : {a}")
-        for n in self.not_removed:
-            lines.append(f"  Traité mais impossible à retirer de la boîte de dépôt : {n}")
-        for u in self.unreadable:
-            lines.append(f"  Illisible pour l'instant (repris au prochain passage) : {u}")
-        for failure in self.failures:
-            lines.append(f"  Incident de notre côté (le fichier sera retraité) : {failure}")
-        for error in self.errors:
-            lines.append(f"  Erreur : {error}")
+        for label, items in (
+            ("En cours de copie, repris au prochain passage", self.waiting),
+            ("Lien symbolique écarté vers warehouse/quarantine/", self.quarantined),
+            ("Écarté (mis de côté, non chargé)", self.set_aside),
+            ("Traité mais impossible à retirer de la boîte de dépôt", self.not_removed),
+            ("Illisible pour l'instant (repris au prochain passage)", self.unreadable),
+            ("Incident de notre côté (le fichier sera retraité)", self.failures),
+            ("Erreur", self.errors),
+        ):
+            lines.extend(f"  {label} : {item}" for item in items)
         total = (self.ended or time.time()) - self.started
         lines.append(f"Durée : {total:.1f} s.")
         return lines
