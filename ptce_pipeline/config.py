@@ -170,14 +170,28 @@ def _now(environ: Mapping[str, str]) -> dt.datetime | None:
     return value.astimezone(dt.UTC)
 
 
-def system_user() -> str:
-    """The account running the process, known even when $USER is unset (cron, services)."""
+def system_user() -> str | None:
+    """The account running the process, from the password database: known even when $USER is
+    unset (cron, services, `env -i`), and not forgeable by the environment. None when the
+    uid has no entry (a container's arbitrary uid) or the platform has no `pwd`."""
     try:
         import pwd
 
-        return pwd.getpwuid(os.getuid()).pw_name
+        return pwd.getpwuid(os.getuid()).pw_name or None
     except (ImportError, KeyError):
-        return "inconnu"
+        return None
+
+
+def recording_user(environ: Mapping[str, str]) -> str:
+    """Who records a correction when `--by` is not given: PTCE_USER, else the system user,
+    else $USER / $LOGNAME, else « inconnu »."""
+    return (
+        (environ.get("PTCE_USER") or "").strip()
+        or system_user()
+        or (environ.get("USER") or "").strip()
+        or (environ.get("LOGNAME") or "").strip()
+        or "inconnu"
+    )
 
 
 def resolve_home(
@@ -229,9 +243,6 @@ def load_settings(
         prefect_home=Path(prefect_home) if prefect_home else None,
         fault=environ.get("PTCE_FAULT") or None,
         fault_dir=Path(environ["PTCE_FAULT_DIR"]) if environ.get("PTCE_FAULT_DIR") else None,
-        user=environ.get("PTCE_USER")
-        or environ.get("USER")
-        or environ.get("LOGNAME")
-        or system_user(),
+        user=recording_user(environ),
         now=_now(environ),
     )

@@ -95,7 +95,7 @@ def _require_home(settings: Settings) -> None:
 
 
 def _by(args, settings: Settings) -> str:
-    """Who records a correction: --by, else the user of the settings (PTCE_USER, $USER…)."""
+    """Who records a correction: --by, else the settings' user (`config.recording_user`)."""
     return getattr(args, "by", None) or settings.user
 
 
