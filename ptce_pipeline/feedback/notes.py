@@ -40,6 +40,15 @@ WORDINGS: dict[str, str] = {
         "déjà reçu le {received} ; la campagne {period} est close, il sera pris en compte à sa "
         "réouverture"
     ),
+    # a later file of the same run replaced this version before its receipt was written
+    "already-received-replaced": (
+        "déjà reçu le {received} ; cette version a depuis été remplacée par le fichier reçu le "
+        "{by_received} (dépôt n° {by}), qui reste la version en vigueur"
+    ),
+    "replaced-since": (
+        "accepté, puis remplacé par le fichier reçu le {by_received} (dépôt n° {by}), qui est "
+        "désormais la version en vigueur"
+    ),
     "reprocessed-held": (
         "validé de nouveau ; la campagne {period} est close : il ne remplacera les données en "
         "vigueur qu'à sa réouverture"

@@ -18,7 +18,7 @@ STATUS_TEXT = {
     "acceptee": "Accepté",
     "acceptee_avec_avertissements": "Accepté avec avertissements",
     "refusee": "Refusé",
-    "remplacee": "Remplacé par une version plus récente",
+    "remplacee": "Remplacé par une version déposée plus récemment",
     "retiree": "Retiré par l'équipe nationale",
     "retenue": "Validé, en attente (campagne close)",
     "en_attente": "En attente de traitement",
@@ -67,7 +67,11 @@ def receipt_html(
         )
     elif status in ("acceptee", "acceptee_avec_avertissements"):
         nxt = (
-            "Vos données sont intégrées au suivi national. Vous pouvez déposer une version corrigée à tout moment : "
+            "Ce classeur était déjà intégré au suivi national et reste la version en vigueur."
+            if headline == "Déjà reçu"
+            else "Vos données sont intégrées au suivi national."
+        ) + (
+            " Vous pouvez déposer une version corrigée à tout moment : "
             "la dernière version acceptée remplace la précédente."
         )
         if warns:

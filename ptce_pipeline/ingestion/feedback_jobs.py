@@ -25,15 +25,24 @@ from ptce_pipeline.feedback import annotated_copy, receipt_html, write_feedback
 from ptce_pipeline.fsafe import UnsafePath
 from ptce_pipeline.ingestion.report import FileLine, RunReport
 from ptce_pipeline.reading.limited import LimitedRunner
-from ptce_pipeline.store.records import Outcome
+from ptce_pipeline.store.ledger import Ledger
+from ptce_pipeline.store.records import ACCEPTED, Note, Outcome, as_datetime_or_none
 from ptce_pipeline.store.records import as_datetime as _ts
 
 
 class FeedbackJobs:
-    def __init__(self, settings: Settings, report: RunReport, *, enabled: bool = True):
+    def __init__(
+        self,
+        settings: Settings,
+        report: RunReport,
+        *,
+        enabled: bool = True,
+        ledger: Ledger | None = None,
+    ):
         self.settings = settings
         self.report = report
         self.enabled = enabled
+        self.ledger = ledger  # what is in force when the receipt is written (`stated`)
         self._held: list[Callable[[], None]] | None = None
         self._runner: LimitedRunner | None = None
 
@@ -87,6 +96,8 @@ class FeedbackJobs:
                 else None
             )
 
+            status, note = self.stated(outcome, sub)
+
             def html_text(annotated_name: str | None) -> str:
                 return receipt_html(
                     pole_id=outcome.folder,
@@ -94,9 +105,9 @@ class FeedbackJobs:
                     sha256=sha256,
                     received_at=received_at,
                     decided_at=at,
-                    status=outcome.status,
+                    status=status,
                     outcome=outcome.outcome,
-                    note=outcome.note,
+                    note=note,
                     issues=outcome.issues,
                     submission_id=outcome.submission_id,
                     annotated_name=annotated_name,
@@ -134,6 +145,25 @@ class FeedbackJobs:
             self._held.append(job)
         else:
             job()
+
+    def stated(self, outcome: Outcome, sub: dict[str, Any]) -> tuple[str | None, Note | None]:
+        """The status and note a receipt states: the decision's, unless a file decided after
+        it in the same chunk (dropped later by the pole) has replaced this version before the
+        receipt is written — then it says so, and which file is in force, rather than « rien
+        ne change » or « vos données sont intégrées »."""
+        if outcome.status not in ACCEPTED or sub["status"] != "remplacee" or self.ledger is None:
+            return outcome.status, outcome.note
+        by = self.ledger.current.get((sub["pole_id"], sub["period"]))
+        if by is None:
+            return outcome.status, outcome.note
+        params = {
+            "by": by,
+            "by_received": as_datetime_or_none(self.ledger.subs[by]["last_received_at"]),
+        }
+        if outcome.outcome == "doublon":
+            params["received"] = as_datetime_or_none(sub["received_at"])
+            return "remplacee", Note("already-received-replaced", params)
+        return "remplacee", Note("replaced-since", params)
 
     def write(self) -> None:
         """Write the held files. A file that cannot be written (full disk) is reported; the

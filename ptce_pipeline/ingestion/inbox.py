@@ -4,7 +4,11 @@ aside (never followed), `retours/` folders never read.
 A file is taken once nothing has changed it for the settle delay (its inode change time, on
 this machine's clock); it is then read with its size, mtime and inode checked before and
 after, archived under its hash and journaled, and only then removed from the inbox (if it
-is still the same file)."""
+is still the same file).
+
+Settled files are taken in the order they arrived on this machine — their inode change time,
+the folder and name breaking ties (`arrival_key`) — so the journal numbers them, and decides
+which version is in force, in the order the pole dropped them, whatever their names."""
 
 from __future__ import annotations
 
@@ -52,6 +56,12 @@ class Candidate:
     size: int
     mtime_ns: int
     ino: int
+    ctime_ns: int = 0  # arrival on this machine: the inode's last change (lstat)
+
+
+def arrival_key(c: Candidate) -> tuple:
+    """Arrival order: inode change time, then folder and name (equal times, coarse clocks)."""
+    return (c.ctime_ns, c.folder, c.name)
 
 
 @dataclass
@@ -108,8 +118,9 @@ def scan_inbox(settings: Settings, settle_seconds: float, *, now: float | None =
                 result.waiting.append(full)
                 continue
             result.ready.append(
-                Candidate(full, folder, name, st.st_size, st.st_mtime_ns, st.st_ino)
+                Candidate(full, folder, name, st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
             )
+    result.ready.sort(key=arrival_key)
     return result
 
 

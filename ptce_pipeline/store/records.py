@@ -78,6 +78,8 @@ NOTE_CODES = (
     "already-received-refused",
     "already-received-withdrawn",
     "already-received-held",
+    "already-received-replaced",
+    "replaced-since",
     "reprocessed-held",
     "reprocessed-superseded",
     "reprocessed",

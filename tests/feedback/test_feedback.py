@@ -305,7 +305,8 @@ def test_every_note_code_has_a_wording():
 def test_notes_read_as_they_always_have():
     """The wording the ledger wrote itself before its notes became codes, word for word."""
     at = dt.datetime(2026, 4, 15, 8, 0, tzinfo=dt.UTC)  # 10:00 in Paris
-    said = {code: word(Note(code, {"received": at, "period": 2025})) for code in sorted(WORDINGS)}
+    params = {"received": at, "period": 2025, "by_received": at, "by": 7}
+    said = {code: word(Note(code, params)) for code in sorted(WORDINGS)}
     assert said == {
         "already-received": "déjà reçu le 15/04/2026 à 10:00 ; rien ne change",
         "already-received-campaign-closed": (
@@ -322,6 +323,10 @@ def test_notes_read_as_they_always_have():
         "already-received-reinstated": (
             "déjà reçu le 15/04/2026 à 10:00 ; cette version redevient la version en vigueur"
         ),
+        "already-received-replaced": (
+            "déjà reçu le 15/04/2026 à 10:00 ; cette version a depuis été remplacée par le "
+            "fichier reçu le 15/04/2026 à 10:00 (dépôt n° 7), qui reste la version en vigueur"
+        ),
         "already-received-withdrawn": (
             "déjà reçu le 15/04/2026 à 10:00 ; ce classeur a été retiré par l'équipe nationale"
         ),
@@ -333,6 +338,10 @@ def test_notes_read_as_they_always_have():
         "reprocessed-held": (
             "validé de nouveau ; la campagne 2025 est close : il ne remplacera les données en "
             "vigueur qu'à sa réouverture"
+        ),
+        "replaced-since": (
+            "accepté, puis remplacé par le fichier reçu le 15/04/2026 à 10:00 (dépôt n° 7), "
+            "qui est désormais la version en vigueur"
         ),
         "reprocessed-superseded": (
             "validé de nouveau ; une version déposée plus récemment reste en vigueur"
