@@ -218,10 +218,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if not args.verb:
-        parser.print_help()
-        return 2
+    try:
+        args = parser.parse_args(argv)
+        if not args.verb:
+            parser.print_help()
+            return 2
+    except BrokenPipeError:  # `ptce --help | head`: the reader left (see `output`)
+        from ptce_pipeline.cli.output import drop_closed
+
+        drop_closed(sys.stdout)
+        return 0
     if args.verb == "campaign" and not getattr(args, "action", None):
         parser.parse_args(["campaign", "--help"])
         return 2
@@ -231,9 +237,21 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:  # pragma: no cover - console script wrapper
-    sys.exit(main())
+    """`ptce`: `main`, and a last flush of stdout here, where a reader that left (`| head`)
+    is caught, rather than in the interpreter's shutdown (« Exception ignored … »)."""
+    try:
+        try:
+            code = main()
+        finally:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        from ptce_pipeline.cli.output import drop_closed
+
+        drop_closed(sys.stdout)
+        code = 0
+    sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover
     os.environ.setdefault("PYTHONWARNINGS", "ignore")
-    sys.exit(main())
+    entry()

@@ -4,34 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import sys
 import traceback
 import warnings
 from pathlib import Path
 from typing import Any
 
-from ptce_pipeline.catalogue import display
+from ptce_pipeline.cli.output import drop_closed, err, out, out_json, reader_gone
 from ptce_pipeline.config import Settings, load_settings
 from ptce_pipeline.errors import ConfigError, HomeError, NotFound, PtceError, WarehouseBusy
-
-
-def out(text: str = "") -> None:
-    """One line on stdout. Every line may quote a file name or a cell value: control and
-    bidi characters are shown visibly, so nothing from a file drives the terminal or forges a
-    line (`catalogue.display`)."""
-    print(display.terminal(text), flush=True)
-
-
-def out_json(data: Any) -> None:
-    """`--json`: raw JSON (JSON escapes C0 itself; DEL, C1 and bidi characters too here)."""
-    print(
-        display.json_text(json.dumps(data, ensure_ascii=False, indent=2, default=str)), flush=True
-    )
-
-
-def err(text: str) -> None:
-    print(display.terminal(text), file=sys.stderr, flush=True)
 
 
 def dispatch(args) -> int:
@@ -47,13 +28,23 @@ def dispatch(args) -> int:
     except KeyboardInterrupt:
         err("Interrompu.")
         return 130
-    except Exception as exc:  # our own bug: one line here, the traceback in a log file
-        log = _log_crash(args)
-        err(
-            f"Erreur interne : {type(exc).__name__} : {str(exc)[:300]}"
-            + (f" (détails : {log})" if log else "")
-        )
-        return 2
+    except BrokenPipeError as exc:
+        if not reader_gone(sys.stdout):  # a socket, not our reader: a real error
+            return _crashed(args, exc)
+        drop_closed(sys.stdout)  # a print outside `out` (serve's lines): stop quietly
+        return 0
+    except Exception as exc:
+        return _crashed(args, exc)
+
+
+def _crashed(args, exc: BaseException) -> int:
+    """Our own bug: one line here, the traceback in a log file (called while handling it)."""
+    log = _log_crash(args)
+    err(
+        f"Erreur interne : {type(exc).__name__} : {str(exc)[:300]}"
+        + (f" (détails : {log})" if log else "")
+    )
+    return 2
 
 
 def _quietly(handler, args) -> int:
