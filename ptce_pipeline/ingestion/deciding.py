@@ -191,9 +191,8 @@ class Decider:
             outcome.changed or outcome.outcome == "nouvelle"
         ):
             rep.count(outcome.status)
-        first = next(
-            (f"{i.located()} — {i.message}" for i in outcome.issues if i.severity == I.ERREUR), ""
-        )
+        errors = [i for i in outcome.issues if i.severity == I.ERREUR]
+        first = f"{errors[0].located()} — {errors[0].message}" if errors else ""
         line = FileLine(
             outcome.folder,
             outcome.name,
@@ -201,6 +200,7 @@ class Decider:
             outcome.status,
             outcome.submission_id,
             first_problem=first[:300],
+            other_errors=max(0, len(errors) - 1),
         )
         rep.files.append(line)
         sub = self.ledger.subs.get(outcome.submission_id) if outcome.submission_id else None

@@ -27,6 +27,7 @@ class FileLine:
     status: str | None
     submission_id: int | None
     first_problem: str = ""
+    other_errors: int = 0  # errors besides the first problem (a refused file)
     receipt: str | None = None
     annotated: str | None = None
 
@@ -122,13 +123,8 @@ class RunReport:
             )
         for f in self.files:
             if f.status == "refusee":
-                where = (
-                    f" — copie annotée : {f.annotated}"
-                    if f.annotated
-                    else (f" — accusé : {f.receipt}" if f.receipt else "")
-                )
                 label = "Déjà reçu, toujours refusé" if f.outcome == "doublon" else "Refusé"
-                lines.append(f"  {label} : {f.folder}/{f.name} : {f.first_problem}{where}")
+                lines.append(f"  {label} : {f.folder}/{f.name} : {f.first_problem}{_rest(f)}")
         for f in self.files:
             if f.outcome == "expediteur_inconnu":
                 lines.append(
@@ -176,11 +172,12 @@ class RunReport:
                 "",
                 "## Fichiers refusés",
                 "",
-                "| Pôle | Fichier | Premier problème |",
-                "|---|---|---|",
+                "| Pôle | Fichier | Premier problème | Autres erreurs |",
+                "|---|---|---|---:|",
             ]
             out += [
-                f"| {_md(f.folder)} | {display.code(f.name, table=True)} | {_md(f.first_problem)} |"
+                f"| {_md(f.folder)} | {display.code(f.name, table=True)} | "
+                f"{_md(f.first_problem)} | {f.other_errors} |"
                 for f in refused
             ]
         unknown = [f for f in self.files if f.outcome == "expediteur_inconnu"]
@@ -194,6 +191,25 @@ class RunReport:
             out += ["", "## Durées", "", "| Étape | s |", "|---|---:|"]
             out += [f"| {k} | {v:.2f} |" for k, v in self.durations.items()]
         return "\n".join(out)
+
+
+def others(n: int) -> str:
+    """« et 1 autre erreur », « et 4 autres erreurs »; "" for none."""
+    return "" if n <= 0 else f"et {n} autre{'s' if n > 1 else ''} erreur{'s' if n > 1 else ''}"
+
+
+def _rest(f: FileLine) -> str:
+    """After a refused file's first problem: how many others, and where to read them all."""
+    if f.annotated:
+        label, path = "copie annotée", f.annotated
+    elif f.receipt:
+        label, path = "accusé", f.receipt
+    else:
+        label, path = "", ""
+    if not f.other_errors:
+        return f" — {label} : {path}" if path else ""
+    article = "la " if label == "copie annotée" else "l'"
+    return f" — {others(f.other_errors)}" + (f" : voir {article}{label} {path}" if path else "")
 
 
 def _md(text: str, limit: int = 200) -> str:
