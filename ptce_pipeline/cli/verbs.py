@@ -10,6 +10,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from ptce_pipeline.catalogue import vocabulary
 from ptce_pipeline.cli.output import drop_closed, err, out, out_json, reader_gone
 from ptce_pipeline.config import Settings, load_settings
 from ptce_pipeline.errors import ConfigError, HomeError, NotFound, PtceError, WarehouseBusy
@@ -279,7 +280,9 @@ def cmd_demo(args) -> int:
 
     status = completeness(settings)
     if status and status["period"]:
-        counts = ", ".join(f"{k} {v}" for k, v in sorted(status["counts"].items()))
+        counts = ", ".join(
+            f"{vocabulary.label(k)} {v}" for k, v in sorted(status["counts"].items())
+        )
         out(f"Complétude {status['period']} : {status['expected']} pôles attendus ({counts}).")
     for audience, label in (
         ("public", "Données ouvertes (tout public)"),

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ptce_pipeline.catalogue import vocabulary
 from ptce_pipeline.catalogue.context import load_config, versions_dict
 from ptce_pipeline.config import Settings
 from ptce_pipeline.errors import ConfigError, NotFound, PtceError
@@ -180,7 +181,10 @@ def reprocess(
                 }
             )
             result.changed = True
-            result.lines.append(f"Dépôt n° {target} : {before} → {outcome.status}.")
+            result.lines.append(
+                f"Dépôt n° {target} : {vocabulary.label(before)} → "
+                f"{vocabulary.label(outcome.status)}."
+            )
 
     return _apply(settings, body, now)
 

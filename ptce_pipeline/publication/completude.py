@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ptce_pipeline.catalogue import vocabulary
 from ptce_pipeline.catalogue.issues import CATALOGUE
 
 from . import fmt as F
@@ -12,16 +13,11 @@ from .data import PeriodData
 from .tables import Col, Table
 
 PAGE = "completude"
+# the vocabulary's labels (`catalogue.vocabulary`), capitalised for table cells; the site
+# says what to do about the state the national team acts on
 STATUS_FR = {
-    "acceptee": "Acceptée",
-    "acceptee_avec_avertissements": "Acceptée avec avertissements",
-    "refusee": "Refusée",
-    "manquante": "Manquante",
-    "retenue": "Retenue (campagne close)",
-    "en_attente": "En attente",
+    **{code: vocabulary.capitalised(code) for code in vocabulary.STATUS},
     "en_erreur": "En erreur (à retraiter)",
-    "retiree": "Retirée",
-    "remplacee": "Remplacée",
 }
 ACCEPTED = ("acceptee", "acceptee_avec_avertissements")
 SEVERITY_FR = {"erreur": "Erreur", "avertissement": "Avertissement"}

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from ptce_pipeline.catalogue import vocabulary
 from ptce_pipeline.config import Settings
 from ptce_pipeline.store.warehouse import reader
 
@@ -155,15 +156,12 @@ def period_status(settings: Settings, period: int | None = None) -> Status | Non
     )
 
 
+# the vocabulary's labels; the counts of `ptce status` say what the two waiting states mean
 LABELS = {
-    "acceptee": "acceptée",
-    "acceptee_avec_avertissements": "acceptée avec avertissements",
-    "retenue": "retenue (campagne close)",
-    "refusee": "refusée",
+    **vocabulary.STATUS,
     "en_attente": "en attente (incident de notre côté, nouvel essai au prochain passage)",
     "en_erreur": "en erreur (trois essais échoués)",
     "retiree": "retirée par l'équipe nationale",
-    "manquante": "manquante",
 }
 
 
@@ -191,11 +189,13 @@ def lines(status: Status) -> list[str]:
     out.append(f"  en retard : {status.late}")
     out.append("")
     width = max((len(p["pole_name"] or "") for p in status.poles), default=10)
+    swidth = max((len(vocabulary.label(p["status"])) for p in status.poles), default=10)
     for p in status.poles:
         late = "  en retard" if p["late"] else ""
         sid = f"dépôt n° {p['submission_id']}" if p["submission_id"] is not None else ""
         out.append(
-            f"  {p['pole_id']:<10} {(p['pole_name'] or ''):<{width}}  {p['status']:<28} "
+            f"  {p['pole_id']:<10} {(p['pole_name'] or ''):<{width}}  "
+            f"{vocabulary.label(p['status']):<{swidth}} "
             f"{_fr_time(p['last_received_at']):<16} {sid}{late}".rstrip()
         )
     if status.problems:
@@ -203,7 +203,8 @@ def lines(status: Status) -> list[str]:
         out.append("Dépôts non traités (incident de notre côté, pas une faute du pôle) :")
         for e in status.problems:
             out.append(
-                f"  dépôt n° {e['submission_id']} ({e['pole_id']}, « {e['file']} ») {e['status']} "
+                f"  dépôt n° {e['submission_id']} ({e['pole_id']}, « {e['file']} ») "
+                f"{vocabulary.label(e['status'])} "
                 f"après {e['attempts']} essai(s) : {e['reason'] or 'raison inconnue'}"
             )
         if any(e["status"] == "en_erreur" for e in status.problems):

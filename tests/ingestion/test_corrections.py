@@ -150,7 +150,7 @@ def test_reprocess_one_submission_after_a_tighter_bound(two_versions, capsys):
         ]
     )
     assert code == 0
-    assert f"Dépôt n° {v2} : acceptee → refusee." in capsys.readouterr().out
+    assert f"Dépôt n° {v2} : acceptée → refusée." in capsys.readouterr().out
     assert (status_of(home, "v1.xlsx"), status_of(home, "v2.xlsx")) == ("acceptee", "refusee")
     assert ind22(home) == [(30.0, "v1.xlsx")]  # as if v2 had just arrived and been refused
     assert completeness(home) == ("acceptee", v1)
@@ -199,7 +199,7 @@ def test_reprocess_in_error_finishes_what_our_failures_left(home, make_workbook,
     assert status_of(home, "b.xlsx") == "en_erreur"
     assert completeness(home, "PTCE-002") == ("manquante", None)
     assert main(["reprocess", "--in-error", "--home", str(home.home)]) == 0
-    assert "en_erreur → acceptee" in capsys.readouterr().out
+    assert "en erreur → acceptée" in capsys.readouterr().out
     assert completeness(home, "PTCE-002") == ("acceptee", sid(home, "b.xlsx"))
     assert q(home.live_db, "SELECT attempts, last_error FROM submissions") == [(3, None)]
     assert main(["reprocess", "--in-error", "--home", str(home.home)]) == 0

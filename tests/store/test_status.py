@@ -59,7 +59,7 @@ def test_status_text_shows_submissions_in_error_with_their_reason(home, make_wor
     assert out.startswith("Période 2025, date limite 31/03/2099 : 18 pôles attendus.")
     assert "  acceptée : 1" in out and "  manquante : 17" in out
     line = next(x for x in out.splitlines() if "d.xlsx" in x)
-    assert "en_erreur après 3 essai(s)" in line and "fault injection" in line
+    assert "en erreur après 3 essai(s)" in line and "fault injection" in line
     assert "ptce reprocess --in-error" in out
 
 

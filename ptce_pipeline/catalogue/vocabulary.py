@@ -1,0 +1,38 @@
+"""The pipeline's vocabulary (docs/conventions.md, « Vocabulary ») and its French labels: one
+table for everything people read — the terminal, the site. The warehouse, the journal and
+`--json` keep the codes; a code is never shown where a label belongs."""
+
+from __future__ import annotations
+
+STATUS: dict[str, str] = {  # in the order tables list them
+    "acceptee": "acceptée",
+    "acceptee_avec_avertissements": "acceptée avec avertissements",
+    "refusee": "refusée",
+    "manquante": "manquante",  # completeness: no submission for the period
+    "retenue": "retenue (campagne close)",
+    "en_attente": "en attente",
+    "en_erreur": "en erreur",
+    "retiree": "retirée",
+    "remplacee": "remplacée",
+}
+OUTCOME: dict[str, str] = {
+    "nouvelle": "nouveau dépôt",
+    "doublon": "doublon",
+    "expediteur_inconnu": "expéditeur inconnu",
+    "ecartee": "écarté",
+}
+SEVERITY: dict[str, str] = {"erreur": "erreur", "avertissement": "avertissement"}
+LABELS: dict[str, str] = {**STATUS, **OUTCOME, **SEVERITY}
+
+
+def label(code: str | None) -> str:
+    """The French label of a vocabulary code (« — » for none; an unknown code as it is)."""
+    if code is None:
+        return "—"
+    return LABELS.get(code, code)
+
+
+def capitalised(code: str | None) -> str:
+    """The label with a capital first letter (a table cell, a heading)."""
+    text = label(code)
+    return text[:1].upper() + text[1:]
