@@ -5,6 +5,7 @@ poles really make), dropped in the poles' folders. Byte-identical for a given se
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,13 +13,21 @@ from pathlib import Path
 from stdnum import luhn
 
 from ptce_pipeline.catalogue import Pole, Referentiel, write_registry
+from ptce_pipeline.catalogue.registry import PARIS
 from ptce_pipeline.config import Settings
 from ptce_pipeline.template.build import build_template
 from ptce_pipeline.template.fill import FilledData, fill_workbook
 from ptce_pipeline.xlsx_writer import workbook_bytes
 
 PERIODS = (2024, 2025)
-DEMO_DEADLINES = {2024: "2025-03-31", 2025: "2027-03-31"}
+# Both campaigns still open on the demo's day (its clock: PTCE_NOW, or today): the demo drops
+# every file at once, so a deadline before that day would make all of a period late.
+DEADLINE_DAYS = {2024: 30, 2025: 120}
+
+
+def demo_deadlines(today: dt.date) -> dict[int, dt.date]:
+    """The demo's campaign deadlines, counted from its day: nothing it drops is late."""
+    return {period: today + dt.timedelta(days=n) for period, n in DEADLINE_DAYS.items()}
 
 
 @dataclass(frozen=True)
@@ -369,8 +378,10 @@ def prepare(settings: Settings, ref: Referentiel, seed: int) -> list[Path]:
     if not settings.registry_path.exists():
         write_registry(settings.registry_path, registry())
     if not settings.campaigns_path.exists():
+        today = settings.clock().astimezone(PARIS).date()
         settings.campaigns_path.write_text(
-            "periode,date_limite\n" + "".join(f"{p},{d}\n" for p, d in DEMO_DEADLINES.items()),
+            "periode,date_limite\n"
+            + "".join(f"{p},{d.isoformat()}\n" for p, d in demo_deadlines(today).items()),
             encoding="utf-8",
         )
     dropped = []
