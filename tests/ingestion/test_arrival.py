@@ -122,3 +122,17 @@ def test_a_duplicate_of_the_version_in_force_is_worded_as_such(home, make_workbo
     assert "rien ne change" in text
     assert "était déjà intégré au suivi national et reste la version en vigueur" in text
     assert "Vos données sont intégrées" not in text
+
+
+def test_two_new_versions_in_one_run_the_first_receipt_says_it_was_replaced(home, make_workbook):
+    v3 = make_workbook(change=set_indicator("IND22", 60))
+    v4 = make_workbook(change=set_indicator("IND22", 70))
+    drop_in_order(home, "PTCE-001", [("v4.xlsx", v4), ("v3.xlsx", v3)])  # v3 dropped last
+    run_ingest(home)
+    assert q(home.live_db, "SELECT original_name FROM current_submissions") == [("v3.xlsx",)]
+    v3_id = q(home.live_db, "SELECT submission_id FROM current_submissions")[0][0]
+    first = receipt(home, "PTCE-001", "v4")
+    assert "Remplacé par une version déposée plus récemment" in first
+    assert f"(dépôt n° {v3_id}), qui est désormais la version en vigueur" in first
+    assert "Vos données sont intégrées" not in first
+    assert "Vos données sont intégrées" in receipt(home, "PTCE-001", "v3")
