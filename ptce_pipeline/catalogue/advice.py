@@ -16,6 +16,7 @@ YEAR_MIN = 1900  # the earliest year a year field accepts when the référentiel
 PERIOD_MIN = 2010  # the earliest period (the PTCE experimentation's first campaigns)
 REQUIRED = "obligatoire"  # the variant of a message for a cell that may not stay empty
 INTEGER = "entier"  # the variant of a message for a field of whole numbers
+UNITLESS = "sans-unite"  # the variant of a message for a count or a level: no unit to check
 NUMERIC = frozenset({"count", "euros", "fte", "percent", "m2", "scale"})
 
 
@@ -109,7 +110,8 @@ def required_hint(rule: CellRule) -> str:
 
 def advise(code: str, rule: CellRule, params: dict[str, Any]) -> tuple[str | None, dict]:
     """→ (the catalogue variant, the message's parameters) for an issue of `code` on a cell of
-    `rule`; `params` are those the issue already has (they win unless the rule decides)."""
+    `rule`; `params` are those the issue already has (the validation's year bounds, which know
+    the current year, are kept)."""
     out = dict(params)
     variant = None
     if code == "not-a-number":
@@ -122,9 +124,11 @@ def advise(code: str, rule: CellRule, params: dict[str, Any]) -> tuple[str | Non
             variant = INTEGER
     elif code == "invalid-year":
         high = int(rule.max) if rule.max is not None else None  # None: the current year
-        out["bounds"] = year_bounds_text(int(rule.min or YEAR_MIN), high)
+        out.setdefault("bounds", year_bounds_text(int(rule.min or YEAR_MIN), high))
     elif code == "required-value" and rule.kind in NUMERIC:
         out["hint"] = required_hint(rule)
+    elif code == "out-of-range":
+        variant = UNITLESS if rule.kind in ("count", "scale") else None
     elif code == "implausible-fill-date":
         variant = REQUIRED if rule.required else None
     return variant, out

@@ -272,6 +272,13 @@ CATALOGUE: dict[str, IssueType] = {
         "Valeur hors bornes",
         "« {label} » vaut {value}, hors des bornes acceptées ({bounds}). Corrigez la valeur ou "
         "vérifiez l'unité ({unit}).",
+        {
+            "sans-unite": Variant(
+                "pour un nombre ou un niveau sans unité",
+                "« {label} » vaut {value}, hors des bornes acceptées ({bounds}). Corrigez la "
+                "valeur.",
+            )
+        },
     ),
     "ambiguous-number": IssueType(
         AVERTISSEMENT,

@@ -107,7 +107,10 @@ def field_issue(code: str, fld: Field, ctx: Context, sheet: str, cell, column: s
         shown = display_number(cell.value) if isinstance(cell.value, float) else shown
     elif code == "not-an-integer":
         shown = display_number(cell.value)
-    return I.make(code, sheet=sheet, cell=cell.cell, column=column, value=shown, **params)
+    variant, params = advice.advise(code, advice.field_rule(ref, fld), params)
+    return I.make(
+        code, sheet=sheet, cell=cell.cell, column=column, value=shown, variant=variant, **params
+    )
 
 
 def indicator_issue(code: str, ind: Indicator, sheet: str, cell: str, value: Any) -> I.Issue:
@@ -131,6 +134,7 @@ def indicator_issue(code: str, ind: Indicator, sheet: str, cell: str, value: Any
             label=label,
             bounds=_bounds_text(ind.min, ind.max),
             unit=ind.unit,
+            variant=advice.advise(code, advice.indicator_rule(ind), {})[0],
         )
     return I.make(
         code, sheet=sheet, cell=cell, column=L.IND_VALUE, value=display_number(value), label=label

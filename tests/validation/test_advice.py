@@ -229,3 +229,10 @@ def test_examples_stay_inside_the_bounds(ref):
     assert advice.required_hint(advice.CellRule(True, "count", True, 100, 200)) == (
         "par exemple 150"
     )
+
+
+def test_a_count_out_of_bounds_is_not_asked_to_check_a_unit(ref):
+    count = message_at(ref, "IND01", 6000)
+    assert count.endswith("hors des bornes acceptées (de 0 à 5 000). Corrigez la valeur.")
+    share = message_at(ref, "IND02", 140)
+    assert share.endswith("Corrigez la valeur ou vérifiez l'unité (%).")
