@@ -134,7 +134,7 @@ def bad_values(ref):
                 identity={**dict.fromkeys(identity_years, "deux mille"), "date_remplissage": "?!"},
             ),
         ),
-        ("vide", every(dict.fromkeys(rules), identity=dict.fromkeys(identity_years))),
+        ("vide", every(dict.fromkeys(rules), identity=dict.fromkeys(ref.identity_by_key))),
         ("au-dessus", every({c: beyond(r, True) for c, r in rules.items() if r.max is not None})),
         ("en dessous", every({c: beyond(r, False) for c, r in rules.items() if r.min is not None})),
         ("décimal", every({c: 2.5 for c, r in rules.items() if r.integer})),
