@@ -7,7 +7,7 @@ issues (`issues`), the neutralisers of text from a file for the terminal and Mar
 Standard library only: importing it stays cheap.
 """
 
-from ptce_pipeline.catalogue import display, issues, layout
+from ptce_pipeline.catalogue import advice, display, issues, layout
 from ptce_pipeline.catalogue.context import (
     Config,
     Versions,
@@ -47,6 +47,7 @@ __all__ = [
     "Referentiel",
     "Registry",
     "Versions",
+    "advice",
     "display",
     "fold",
     "issues",

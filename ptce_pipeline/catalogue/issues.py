@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 ERREUR = "erreur"
@@ -43,10 +43,20 @@ class Issue:
 
 
 @dataclass(frozen=True)
+class Variant:
+    """Another wording of a message, for the cells whose rule makes the usual advice wrong
+    (`catalogue.advice` chooses it from the cell's rule)."""
+
+    when: str  # French, for the guide: « pour une valeur obligatoire »
+    template: str
+
+
+@dataclass(frozen=True)
 class IssueType:
     severity: str
     title: str  # short French label, used in tables and the docs
     template: str  # French message; {placeholders} filled by `make`
+    variants: dict[str, Variant] = field(default_factory=dict)
 
 
 CATALOGUE: dict[str, IssueType] = {
@@ -240,8 +250,16 @@ CATALOGUE: dict[str, IssueType] = {
     "not-a-number": IssueType(
         ERREUR,
         "Nombre attendu",
-        "« {label} » attend un nombre, la cellule contient « {value} ». Saisissez un nombre sans "
-        "texte (par exemple 12 ou 12,5), ou laissez vide si la donnée n'est pas connue.",
+        "« {label} » attend un nombre, la cellule contient « {value} ». Saisissez {expected} "
+        "sans texte (par exemple {example}), ou laissez vide si la donnée n'est pas connue.",
+        {
+            "obligatoire": Variant(
+                "pour une valeur obligatoire",
+                "« {label} » attend un nombre, la cellule contient « {value} ». Saisissez "
+                "{expected} sans texte (par exemple {example}) : la valeur est obligatoire, la "
+                "cellule ne peut pas rester vide.",
+            )
+        },
     ),
     "not-an-integer": IssueType(
         ERREUR,
@@ -254,12 +272,27 @@ CATALOGUE: dict[str, IssueType] = {
         "Valeur hors bornes",
         "« {label} » vaut {value}, hors des bornes acceptées ({bounds}). Corrigez la valeur ou "
         "vérifiez l'unité ({unit}).",
+        {
+            "sans-unite": Variant(
+                "pour un nombre ou un niveau sans unité",
+                "« {label} » vaut {value}, hors des bornes acceptées ({bounds}). Corrigez la "
+                "valeur.",
+            )
+        },
     ),
     "ambiguous-number": IssueType(
         AVERTISSEMENT,
         "Nombre ambigu",
         "« {value} » a été lu comme {read} (le point a été pris pour un séparateur de milliers). "
         "Si c'est un nombre décimal, écrivez-le avec une virgule ({alt}).",
+        {
+            "entier": Variant(
+                "pour un nombre entier (ou quand la lecture décimale serait hors bornes)",
+                "« {value} » a été lu comme {read} (le point a été pris pour un séparateur de "
+                "milliers). Vérifiez que c'est bien la valeur, et écrivez les milliers sans point "
+                "pour lever le doute.",
+            )
+        },
     ),
     "not-in-list": IssueType(
         ERREUR,
@@ -306,8 +339,8 @@ CATALOGUE: dict[str, IssueType] = {
     "invalid-year": IssueType(
         ERREUR,
         "Année invalide",
-        "« {label} » attend une année à 4 chiffres entre {min} et {max}, la cellule contient "
-        "« {value} ». Saisissez l'année seule, sur 4 chiffres, dans cet intervalle.",
+        "« {label} » attend une année à 4 chiffres {bounds}, la cellule contient « {value} ». "
+        "Saisissez l'année seule, sur 4 chiffres, dans cet intervalle.",
     ),
     "invalid-date": IssueType(
         ERREUR,
@@ -396,6 +429,12 @@ CATALOGUE: dict[str, IssueType] = {
         "Date de remplissage invraisemblable",
         "La date de remplissage {value} est {detail}. Corrigez-la (JJ/MM/AAAA) ou laissez la "
         "cellule vide.",
+        {
+            "obligatoire": Variant(
+                "quand la date de remplissage est obligatoire",
+                "La date de remplissage {value} est {detail}. Corrigez-la (JJ/MM/AAAA).",
+            )
+        },
     ),
     "region-departement-mismatch": IssueType(
         ERREUR,
@@ -468,7 +507,7 @@ CATALOGUE: dict[str, IssueType] = {
     "missing-answer": IssueType(
         ERREUR,
         "Critère sans réponse",
-        "Le critère {code} « {label} » n'a pas de réponse. Répondez Oui, Non ou En partie.",
+        "Le critère {code} « {label} » n'a pas de réponse. Répondez {allowed}.",
     ),
     "justification-missing": IssueType(
         AVERTISSEMENT,
@@ -525,19 +564,20 @@ def make(
     column: str | None = None,
     value: Any = None,
     severity: str | None = None,
+    variant: str | None = None,
     **params: Any,
 ) -> Issue:
     """Build an issue from the catalogue. `value` is the offending cell value (raw); it and
     every text parameter (which may come from the file: sheet names, labels) are escaped and
-    shortened before they reach the message."""
+    shortened before they reach the message. `variant` names another wording of the message
+    (`catalogue.advice` chooses it from the cell's rule)."""
     spec = CATALOGUE[code]
+    template = spec.variants[variant].template if variant is not None else spec.template
     shown = _short(value)
     safe = {
         k: _cut(_escape(v), MAX_PARAM_CHARS) if isinstance(v, str) else v for k, v in params.items()
     }
-    message = spec.template.format_map(
-        _Params({"value": shown if shown is not None else "", **safe})
-    )
+    message = template.format_map(_Params({"value": shown if shown is not None else "", **safe}))
     return Issue(
         code=code,
         severity=severity or spec.severity,
@@ -588,4 +628,9 @@ def guide_markdown() -> str:
             f"*{spec.severity} : {effect}.* {_PLACEHOLDER.sub('…', spec.template)}",
             "",
         ]
+        for variant in spec.variants.values():
+            out += [
+                f"*{variant.when.capitalize()} :* {_PLACEHOLDER.sub('…', variant.template)}",
+                "",
+            ]
     return "\n".join(out)

@@ -25,7 +25,16 @@ MARKS_HEADER = ("feuille", "cellule", "motif", "couleur", "fond", "commentaire",
 _RGB = re.compile(r"^[0-9A-Fa-f]{6}([0-9A-Fa-f]{2})?$")
 _A1 = re.compile(r"^\$?([A-Z]{1,3})\$?([1-9]\d{0,6})$")
 HEADERS = ("N°", "Gravité", "Feuille", "Cellule", "Colonne", "Code", "Message", "Valeur lue")
-WIDTHS = (5, 14, 14, 9, 22, 26, 90, 30)
+WIDTHS = (5, 14, 12, 9, 18, max(map(len, I.CATALOGUE)) + 2, 64, 24)
+WRAPPED = frozenset({3, 5, 7, 8})  # the columns of free text, wrapped in their width
+FIRST_ROW = 5  # the first issue's row, under the header row
+FONT_SIZE = 11  # the workbook's default font (Calibri; LibreOffice may show a wider one)
+# Row heights: spreadsheets do not grow the rows openpyxl writes, so each row is given the
+# height its wrapped text needs. Characters per unit of column width, kept low so the text
+# still fits in the widest font a spreadsheet may put in Calibri's place (LibreOffice without
+# Carlito shows DejaVu Sans, about 1.1 characters per unit).
+CHARS_PER_WIDTH = 1.0
+POINTS_PER_LINE = FONT_SIZE * 1.3
 
 
 def annotated_workbook(
@@ -199,20 +208,25 @@ def _anomalies_sheet(wb, issues: list[I.Issue]) -> None:
     errors, warns = I.counts(issues)
     set_text(ws["A1"], "Anomalies relevées dans ce classeur")
     ws["A1"].font = Font(bold=True, size=14, color="C00000")
+    intro = ws["A2"]
     set_text(
-        ws["A2"],
+        intro,
         f"{errors} erreur(s), {warns} avertissement(s). Les cellules en rouge sont à corriger "
         "(le classeur est refusé tant qu'il en reste), celles en orange à vérifier. Cliquez sur "
         "une cellule de la colonne D pour vous y rendre, corrigez ce classeur puis déposez-le de "
         "nouveau dans le dossier de votre pôle.",
     )
+    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=len(HEADERS))
+    intro.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.row_dimensions[1].height = 14 * 1.3 + 4
+    fit_height(ws, 2, [(intro.value, sum(WIDTHS))])
     for c, text in enumerate(HEADERS, start=1):
-        cell = ws.cell(row=4, column=c)
+        cell = ws.cell(row=FIRST_ROW - 1, column=c)
         set_text(cell, text)
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = PatternFill("solid", fgColor="1F3864")
     for n, issue in enumerate(issues, start=1):
-        r = 4 + n
+        r = FIRST_ROW - 1 + n
         ws.cell(row=r, column=1, value=n)
         set_text(ws.cell(row=r, column=2), issue.severity)
         ws.cell(row=r, column=2).fill = red if issue.severity == I.ERREUR else orange
@@ -227,16 +241,62 @@ def _anomalies_sheet(wb, issues: list[I.Issue]) -> None:
             link.font = Font(color="0563C1", underline="single")
         set_text(ws.cell(row=r, column=5), issue.column or "")
         set_text(ws.cell(row=r, column=6), issue.code)
-        msg = ws.cell(row=r, column=7)
-        set_text(msg, issue.message)
-        msg.alignment = Alignment(wrap_text=True, vertical="top")
+        set_text(ws.cell(row=r, column=7), issue.message)
         set_text(ws.cell(row=r, column=8), issue.value or "")
+        for c in range(1, len(HEADERS) + 1):
+            ws.cell(row=r, column=c).alignment = Alignment(wrap_text=c in WRAPPED, vertical="top")
+        fit_height(ws, r, [(ws.cell(row=r, column=c).value, WIDTHS[c - 1]) for c in WRAPPED])
     for letter, width in zip("ABCDEFGH", WIDTHS, strict=True):
         ws.column_dimensions[letter].width = width
-    ws.freeze_panes = "A5"
+    ws.freeze_panes = f"A{FIRST_ROW}"
+    _print_setup(ws)
     wb.active = 0
     for sheet in wb.worksheets:
         sheet.sheet_view.tabSelected = sheet.title == L.SHEET_ANOMALIES
+
+
+def _print_setup(ws) -> None:
+    """Landscape A4, one page wide, the header row on every page, numbered pages."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"{FIRST_ROW - 1}:{FIRST_ROW - 1}"
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.page_margins.header = ws.page_margins.footer = 0.3
+    ws.print_options.gridLines = False
+    ws.oddHeader.left.text = "&F"
+    ws.oddFooter.center.text = "&A — page &P / &N"
+
+
+def wrapped_lines(text: str, chars_per_line: int) -> int:
+    """How many lines `text` takes when wrapped at spaces in `chars_per_line` characters
+    (a word longer than a line is cut, as spreadsheets do)."""
+    lines = 0
+    for paragraph in text.split("\n"):
+        lines += 1
+        used = 0
+        for word in paragraph.split():
+            need = len(word) if used == 0 else used + 1 + len(word)
+            if need <= chars_per_line:
+                used = need
+                continue
+            if used:
+                lines += 1
+            lines += (len(word) - 1) // chars_per_line
+            used = (len(word) - 1) % chars_per_line + 1
+    return max(lines, 1)
+
+
+def fit_height(ws, row: int, texts: list[tuple[str | None, float]]) -> None:
+    """Give `row` the height its wrapped texts need, each in its column width."""
+    lines = max(
+        (wrapped_lines(str(t), max(1, int(w * CHARS_PER_WIDTH))) for t, w in texts if t),
+        default=1,
+    )
+    ws.row_dimensions[row].height = round(lines * POINTS_PER_LINE + 4, 1)
 
 
 def set_text(cell, text) -> None:

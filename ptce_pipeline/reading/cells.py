@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ptce_pipeline.catalogue import Referentiel
+from ptce_pipeline.catalogue import Referentiel, advice
 from ptce_pipeline.catalogue import issues as I
 from ptce_pipeline.content import Cell, Content, addr
 from ptce_pipeline.content import values as V
@@ -107,8 +107,10 @@ class CellReader:
         *,
         liste: str | None = None,
         column: str | None = None,
+        spec: Any = None,
     ) -> Cell:
-        """The cell at (r, c) coerced to `kind`; what cannot be coerced is reported as an issue."""
+        """The cell at (r, c) coerced to `kind`; what cannot be coerced is reported as an issue,
+        its advice worded for the rule of `spec` (the field or indicator the cell holds)."""
         raw = cell_value(sheet, r, c)
         a = addr(r, c)
         if self._formula_problem(sheet, r, c, raw):
@@ -152,9 +154,18 @@ class CellReader:
                 value = None
         if problem is not None:
             code, params = problem
-            extra = {"label": label, "min": 1900, "max": 2100, **params}
+            rule = advice.rule_of(self.ref, spec) or advice.CellRule(False, kind)
+            variant, extra = advice.advise(code, rule, {"label": label, **params})
             self.content.add(
-                I.make(code, sheet=sheet.name, cell=a, column=column, value=raw, **extra)
+                I.make(
+                    code,
+                    sheet=sheet.name,
+                    cell=a,
+                    column=column,
+                    value=raw,
+                    variant=variant,
+                    **extra,
+                )
             )
         return Cell(value, a, raw)
 

@@ -216,7 +216,14 @@ class SheetReader:
                 continue
             found[fld.key] = r
             self.content.identity[fld.key] = self.cells.parse(
-                sheet, r, cols["value"], fld.kind, fld.label, liste=fld.liste, column=L.ID_VALUE
+                sheet,
+                r,
+                cols["value"],
+                fld.kind,
+                fld.label,
+                liste=fld.liste,
+                column=L.ID_VALUE,
+                spec=fld,
             )
         for fld in self.ref.identity:
             if fld.key not in found and fld.required:
@@ -284,7 +291,14 @@ class SheetReader:
             self.content.members.append(
                 {
                     fld.key: self.cells.parse(
-                        sheet, r, c, fld.kind, fld.label, liste=fld.liste, column=fld.label
+                        sheet,
+                        r,
+                        c,
+                        fld.kind,
+                        fld.label,
+                        liste=fld.liste,
+                        column=fld.label,
+                        spec=fld,
                     )
                     for fld, c in fields
                 }
@@ -384,6 +398,7 @@ class SheetReader:
                 table.kind or item.kind,
                 table.value_label.format(code=code, label=item.label),
                 column=table.value_header,
+                spec=item,
             )
             if "note" in cols:
                 a = addr(r, cols["note"])

@@ -150,7 +150,9 @@ def _criteria(items, ks, ctx: Context, schema, sname, result) -> None:
     frame = _wide(items, ks, "criteria", ref.criterion_by_code)
     if frame is None:
         return
-    answers = ", ".join(ref.lists["reponses_criteres"].labels)
+    labels = ref.lists["reponses_criteres"].labels
+    answers = ", ".join(labels)
+    either = " ou ".join([", ".join(labels[:-1]), labels[-1]] if len(labels) > 1 else labels)
     for check, column, index in failures(schema, frame.astype(object)):
         k = int(index)
         cell = items[k].content.criteria.get(column)
@@ -166,6 +168,7 @@ def _criteria(items, ks, ctx: Context, schema, sname, result) -> None:
                 column=L.CRIT_ANSWER,
                 code=crit.code,
                 label=crit.label,
+                allowed=either,
             )
         else:
             issue = I.make(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from ptce_pipeline.catalogue import Field, Indicator, Referentiel
+from ptce_pipeline.catalogue import Field, Indicator, Referentiel, advice
 from ptce_pipeline.catalogue import issues as I
 from ptce_pipeline.catalogue import layout as L
 from ptce_pipeline.content import display_number
@@ -98,7 +98,7 @@ def field_issue(code: str, fld: Field, ctx: Context, sheet: str, cell, column: s
         shown = cell.value
     elif code == "invalid-year":
         lo, hi = year_bounds(fld, ctx.today.year)
-        params.update(min=lo, max=hi)
+        params["bounds"] = advice.year_bounds_text(lo, hi)
     elif code == "out-of-range":
         k = ref.kinds.get(fld.kind)
         lo = fld.min if fld.min is not None else (k.min if k else None)
@@ -107,20 +107,22 @@ def field_issue(code: str, fld: Field, ctx: Context, sheet: str, cell, column: s
         shown = display_number(cell.value) if isinstance(cell.value, float) else shown
     elif code == "not-an-integer":
         shown = display_number(cell.value)
-    return I.make(code, sheet=sheet, cell=cell.cell, column=column, value=shown, **params)
+    variant, params = advice.advise(code, advice.field_rule(ref, fld), params)
+    return I.make(
+        code, sheet=sheet, cell=cell.cell, column=column, value=shown, variant=variant, **params
+    )
 
 
 def indicator_issue(code: str, ind: Indicator, sheet: str, cell: str, value: Any) -> I.Issue:
     label = f"{ind.code} {ind.label}"
     if code == "required-value":
-        hint = "0 si la réponse est « aucun »" if ind.kind != "percent" else "un pourcentage"
         return I.make(
             code,
             sheet=sheet,
             cell=cell,
             column=L.IND_VALUE,
             label=label,
-            hint=f"{hint}, en {ind.unit}" if ind.unit and ind.kind != "percent" else hint,
+            hint=advice.required_hint(advice.indicator_rule(ind)),
         )
     if code == "out-of-range":
         return I.make(
@@ -132,6 +134,7 @@ def indicator_issue(code: str, ind: Indicator, sheet: str, cell: str, value: Any
             label=label,
             bounds=_bounds_text(ind.min, ind.max),
             unit=ind.unit,
+            variant=advice.advise(code, advice.indicator_rule(ind), {})[0],
         )
     return I.make(
         code, sheet=sheet, cell=cell, column=L.IND_VALUE, value=display_number(value), label=label

@@ -18,7 +18,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable
 
-from ptce_pipeline.catalogue import POLE_ID_RE
+from ptce_pipeline.catalogue import POLE_ID_RE, advice
 from ptce_pipeline.catalogue import issues as I
 from ptce_pipeline.catalogue import layout as L
 from ptce_pipeline.content import display_number
@@ -26,8 +26,9 @@ from ptce_pipeline.validation.model import Context, Item
 
 COMMUNE_RE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 # The first plausible period of the monitoring (the experimentation's first poles were chosen
-# in 2011–2012); a référentiel field `min` overrides it.
-PERIOD_MIN = 2010
+# in 2011–2012); a référentiel field `min` overrides it. The catalogue holds it, so the reader's
+# messages state the same bounds.
+PERIOD_MIN = advice.PERIOD_MIN
 CHANGE_FACTOR = 10
 
 
@@ -144,6 +145,7 @@ def _identity(item: Item, ctx: Context, sheet: str, typed, period: int | None):
         elif period is not None and filled.value < dt.date(period, 1, 1):
             detail = f"antérieure au début de la période {period}"
         if detail:
+            fld = ctx.ref.identity_by_key["date_remplissage"]
             yield I.make(
                 "implausible-fill-date",
                 sheet=sheet,
@@ -151,6 +153,9 @@ def _identity(item: Item, ctx: Context, sheet: str, typed, period: int | None):
                 column=L.ID_VALUE,
                 value=f"{filled.value:%d/%m/%Y}",
                 detail=detail,
+                variant=advice.advise("implausible-fill-date", advice.field_rule(ctx.ref, fld), {})[
+                    0
+                ],
             )
 
 

@@ -11,10 +11,10 @@ than its whole) → erreur; public-funding share (IND08) plus self-financing rat
 from __future__ import annotations
 
 from ptce_pipeline.catalogue import POLE_ID_RE, Field, Referentiel
+from ptce_pipeline.catalogue.advice import YEAR_MIN
 from ptce_pipeline.validation.rules import COMMUNE_RE, PERIOD_MIN
 
 EMAIL_RE = r"^[^@\s<>\"']+@[^@\s<>\"']+\.[A-Za-z]{2,}$"
-YEAR_MIN = 1900
 
 
 def _siret_valid(s):
