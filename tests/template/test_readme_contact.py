@@ -68,3 +68,18 @@ def test_without_the_file_the_readme_reads_as_before(tmp_path, ref):
     assert f"Pour toute question : {ref.contact}." in lines
     assert not [t for t in lines if t.startswith(("Courriel", "Téléphone", "Adresse postale"))]
     assert load_contact(settings.contact_path, ref.contact).details() == []
+
+
+def test_the_demo_writes_an_example_and_keeps_the_teams_own(tmp_path, ref):
+    from ptce_pipeline.catalogue import load_config
+    from ptce_pipeline.template import demo
+
+    settings = make_home(tmp_path / "demo")
+    assert demo.prepare(settings, ref, 1)  # the workbooks, dropped
+    assert settings.contact_path.read_text(encoding="utf-8") == demo.DEMO_CONTACT
+    assert [key for key, _, _ in load_config(settings).contact.details()] == [
+        "courriel", "telephone", "adresse", "site_web", "horaires"
+    ]  # fmt: skip
+    settings.contact_path.write_text('courriel = "equipe@example.org"\n', encoding="utf-8")
+    demo.prepare(settings, ref, 1)
+    assert settings.contact_path.read_text(encoding="utf-8") == 'courriel = "equipe@example.org"\n'
