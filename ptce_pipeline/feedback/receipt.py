@@ -1,6 +1,7 @@
-"""The HTML receipt a pole gets for each file: what was decided and why, what to do next, and
-every issue. Nothing a pole supplied is ever rendered unescaped, and nothing is fetched from
-outside (a strict Content-Security-Policy)."""
+"""The HTML receipt a pole gets for each file: which pole and declared period it is about, what
+was decided and why, what to do next, whom to ask, and every issue. Nothing a pole or the
+national team supplied is ever rendered unescaped, nothing is fetched from outside (a strict
+Content-Security-Policy), no script runs, and it reads on a phone as on a desktop."""
 
 from __future__ import annotations
 

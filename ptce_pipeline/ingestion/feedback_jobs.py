@@ -34,7 +34,7 @@ class FeedbackJobs:
     """`cfg`: the configuration of the run, whose registry names the poles and whose contact
     details (the home's contact.toml as read now) every receipt gives."""
 
-    def __init__(self, settings: Settings, report: RunReport, cfg: Config, *, enabled=True):
+    def __init__(self, settings: Settings, report: RunReport, cfg: Config, *, enabled: bool = True):
         self.settings = settings
         self.report = report
         self.enabled = enabled
