@@ -65,6 +65,11 @@ class Settings:
         return self.home / "campagnes.csv"
 
     @property
+    def contact_path(self) -> Path:
+        """The national team's contact details (optional; `catalogue.contact`)."""
+        return self.home / "contact.toml"
+
+    @property
     def inbox(self) -> Path:
         return self.home / "inbox"
 

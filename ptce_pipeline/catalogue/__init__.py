@@ -2,12 +2,14 @@
 (indicators, criteria, code lists, bounds — `referentiel`), the registry of poles and the
 campaigns (`registry`), the layout of the template's sheets (`layout`), the French catalogue of
 issues (`issues`), the neutralisers of text from a file for the terminal and Markdown
-(`display`), and the configuration of a run with its versions (`context`).
+(`display`), the national team's contact details (`contact`), and the configuration of a run
+with its versions (`context`).
 
 Standard library only: importing it stays cheap.
 """
 
 from ptce_pipeline.catalogue import advice, display, issues, layout
+from ptce_pipeline.catalogue.contact import Contact, load_contact
 from ptce_pipeline.catalogue.context import (
     Config,
     Versions,
@@ -40,6 +42,7 @@ __all__ = [
     "POLE_ID_RE",
     "Campaigns",
     "Config",
+    "Contact",
     "Field",
     "Indicator",
     "Issue",
@@ -54,6 +57,7 @@ __all__ = [
     "layout",
     "load_campaigns",
     "load_config",
+    "load_contact",
     "load_referentiel",
     "load_referentiel_bytes",
     "load_registry",

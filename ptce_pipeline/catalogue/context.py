@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ptce_pipeline import RULES_VERSION
+from ptce_pipeline.catalogue.contact import Contact, load_contact
 from ptce_pipeline.catalogue.referentiel import (
     Referentiel,
     load_referentiel,
@@ -36,6 +37,9 @@ class Config:
     registry_bytes: bytes
     campaigns: Campaigns
     campaigns_bytes: bytes
+    # the home's contact.toml as read now; None for a configuration reloaded from the archive
+    # (the contact changes no decision: it is neither archived nor part of the versions)
+    contact: Contact | None = None
 
     @property
     def versions(self) -> Versions:
@@ -72,6 +76,7 @@ def load_config(settings: Settings) -> Config:
         registry_bytes=_bytes(settings.registry_path),
         campaigns=load_campaigns(settings.campaigns_path),
         campaigns_bytes=_bytes(settings.campaigns_path),
+        contact=load_contact(settings.contact_path, ref.contact),
     )
 
 

@@ -123,7 +123,7 @@ def cmd_init(args) -> int:
 
 
 def cmd_template(args) -> int:
-    from ptce_pipeline.catalogue import load_config
+    from ptce_pipeline.catalogue import load_config, load_contact
     from ptce_pipeline.template import build_template, save_workbook
 
     settings = _settings(args)
@@ -147,7 +147,9 @@ def cmd_template(args) -> int:
     path = Path(args.output)
     if path.parent and not path.parent.exists():
         raise ConfigError(f"Le dossier {path.parent} n'existe pas.")
-    save_workbook(build_template(ref, pole=pole, period=args.period, deadline=deadline), path)
+    contact = load_contact(settings.contact_path, ref.contact)
+    wb = build_template(ref, pole=pole, period=args.period, deadline=deadline, contact=contact)
+    save_workbook(wb, path)
     out(
         f"Modèle écrit : {path} (modèle version {__import__('ptce_pipeline').TEMPLATE_VERSION}, référentiel {ref.version})"
     )

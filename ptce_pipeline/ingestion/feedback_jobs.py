@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ptce_pipeline.catalogue import Config, Contact
 from ptce_pipeline.config import Settings
 from ptce_pipeline.errors import describe_error
 from ptce_pipeline.faults import fault_point
@@ -31,10 +32,14 @@ from ptce_pipeline.store.records import as_datetime as _ts
 
 
 class FeedbackJobs:
+    """`cfg`: the configuration of the run, whose registry names the poles and whose contact
+    details (the home's contact.toml as read now) every receipt gives."""
+
     def __init__(
         self,
         settings: Settings,
         report: RunReport,
+        cfg: Config,
         *,
         enabled: bool = True,
         ledger: Ledger | None = None,
@@ -43,6 +48,8 @@ class FeedbackJobs:
         self.report = report
         self.enabled = enabled
         self.ledger = ledger  # what is in force when the receipt is written (`stated`)
+        self.poles = cfg.registry.poles
+        self.contact = cfg.contact or Contact(organisation=cfg.ref.contact)
         self._held: list[Callable[[], None]] | None = None
         self._runner: LimitedRunner | None = None
 
@@ -83,6 +90,9 @@ class FeedbackJobs:
         annotatable = bool(outcome.issues and sub["file_format"])
         file_format = sub["file_format"]
         late = bool(sub.get("late"))
+        period = sub.get("period")
+        pole = self.poles.get(outcome.folder)
+        contact = self.contact
         received_at = _ts(delivery["received_at"])
         sha256 = delivery["sha256"]
         rep = self.report
@@ -101,6 +111,8 @@ class FeedbackJobs:
             def html_text(annotated_name: str | None) -> str:
                 return receipt_html(
                     pole_id=outcome.folder,
+                    pole_name=pole.nom if pole else None,
+                    period=period,
                     original_name=outcome.name,
                     sha256=sha256,
                     received_at=received_at,
@@ -113,6 +125,7 @@ class FeedbackJobs:
                     annotated_name=annotated_name,
                     late=late,
                     annotated_skipped=copy.skipped if copy else None,
+                    contact=contact,
                 )
 
             try:

@@ -62,7 +62,7 @@ def machinery(
     ledger = mirror.ledger
     configs = ConfigStore(settings, cfg)
     rv = ReadValidate(settings, report)
-    jobs = FeedbackJobs(settings, report, enabled=feedback, ledger=ledger)
+    jobs = FeedbackJobs(settings, report, cfg, enabled=feedback, ledger=ledger)
     decider = Decider(settings, ledger, journal, report, rv, jobs)
     replayer = Replayer(ledger, con, configs, rv, decider)
     return Machinery(mirror, configs, rv, jobs, decider, replayer)

@@ -20,7 +20,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ptce_pipeline import TEMPLATE_VERSION
-from ptce_pipeline.catalogue import Pole, Referentiel
+from ptce_pipeline.catalogue import Contact, Pole, Referentiel
 from ptce_pipeline.catalogue import layout as L
 from ptce_pipeline.template.readme import write_readme
 from ptce_pipeline.template.styles import (
@@ -55,12 +55,14 @@ def build_template(
     period: int | None = None,
     deadline: dt.date | None = None,
     region_of: Mapping[str, str] | None = None,
+    contact: Contact | None = None,
 ) -> Workbook:
-    """The template for `pole` (prefilled identity) and `period`, or a blank one."""
+    """The template for `pole` (prefilled identity) and `period`, or a blank one; `contact`:
+    the national team's contact details (the home's contact.toml), else the référentiel's."""
     wb = Workbook()
     readme = wb.active
     readme.title = L.SHEET_README
-    write_readme(readme, ref, pole, period, deadline)
+    write_readme(readme, ref, pole, period, deadline, contact)
     ranges = list_ranges(ref, wb)
     _identity_sheet(wb, ref, ranges, pole, period)
     _members_sheet(wb, ref, ranges)

@@ -371,8 +371,27 @@ def workbooks(ref: Referentiel, seed: int) -> list[tuple[str, str, bytes]]:
     return out
 
 
+# An example of the national team's contact details (docs/guide.md, « Vos coordonnées »).
+DEMO_CONTACT = """\
+# Coordonnées de l'équipe nationale, montrées aux pôles dans la feuille « Lisez-moi » du modèle
+# et dans chaque accusé de réception. Exemple fictif de la démonstration : toutes les lignes
+# sont facultatives.
+organisation = "Équipe nationale d'animation des PTCE"
+service = "cellule de suivi"
+courriel = "suivi-ptce@example.org"
+telephone = "01 23 45 67 89"
+adresse = \"\"\"
+Équipe nationale d'animation des PTCE
+1 rue de l'Exemple
+75000 Paris\"\"\"
+site_web = "https://www.example.org/ptce"
+horaires = "du lundi au vendredi, de 9 h à 12 h et de 14 h à 17 h"
+"""
+
+
 def prepare(settings: Settings, ref: Referentiel, seed: int) -> list[Path]:
-    """Registry, campaigns and workbooks of the demo, dropped in the poles' folders."""
+    """Registry, campaigns, the national team's contact details and workbooks of the demo,
+    dropped in the poles' folders."""
     home = settings.home
     home.mkdir(parents=True, exist_ok=True)
     if not settings.registry_path.exists():
@@ -384,6 +403,8 @@ def prepare(settings: Settings, ref: Referentiel, seed: int) -> list[Path]:
             + "".join(f"{p},{d.isoformat()}\n" for p, d in demo_deadlines(today).items()),
             encoding="utf-8",
         )
+    if not settings.contact_path.exists():
+        settings.contact_path.write_text(DEMO_CONTACT, encoding="utf-8")
     dropped = []
     for pole_id, name, data in workbooks(ref, seed):
         folder = settings.pole_inbox(pole_id)

@@ -9,14 +9,20 @@ import datetime as dt
 from openpyxl.styles import Alignment, Font
 
 from ptce_pipeline import TEMPLATE_VERSION
-from ptce_pipeline.catalogue import Pole, Referentiel
+from ptce_pipeline.catalogue import Contact, Pole, Referentiel
 from ptce_pipeline.template.styles import GROUP_FONT, TITLE_FONT, fit_row, print_setup
 
 
 def write_readme(
-    ws, ref: Referentiel, pole: Pole | None, period: int | None, deadline: dt.date | None
+    ws,
+    ref: Referentiel,
+    pole: Pole | None,
+    period: int | None,
+    deadline: dt.date | None,
+    contact: Contact | None = None,
 ) -> None:
     ws.column_dimensions["A"].width = 76
+    contact = contact or Contact(organisation=ref.contact)
     year = period or "de l'année écoulée"
     lines: list[tuple[str, Font | None]] = [
         ("Suivi des pôles territoriaux de coopération économique (PTCE)", TITLE_FONT),
@@ -83,7 +89,8 @@ def write_readme(
         ),
         ("", None),
         ("Contact", GROUP_FONT),
-        (f"Pour toute question : {ref.contact}.", None),
+        (f"Pour toute question : {contact.who}.", None),
+        *((f"{label} : {value}", None) for _, label, value in contact.details()),
         ("", None),
         ("Versions", GROUP_FONT),
         (

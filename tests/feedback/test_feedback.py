@@ -242,6 +242,8 @@ def receipt(**overrides) -> str:
     )
     params = dict(
         pole_id="PTCE-001",
+        pole_name=f"Pôle {SCRIPT}",
+        period=2025,
         original_name=f"{SCRIPT}{PAYLOAD}.xlsx",
         sha256="ab" * 32,
         received_at=dt.datetime(2025, 3, 1, 9, 0, tzinfo=dt.UTC),
@@ -384,6 +386,8 @@ def test_a_copy_stopped_by_a_limit_is_skipped_and_the_receipt_says_why(tmp_path,
     text = html.unescape(
         receipt_html(
             pole_id="PTCE-001",
+            pole_name="Pôle fictif",
+            period=2025,
             original_name="suivi.xlsx",
             sha256="0" * 64,
             received_at=dt.datetime(2025, 1, 6, 9, tzinfo=dt.UTC),
