@@ -61,8 +61,8 @@ def notes_for(ref: Referentiel, data: PeriodData) -> list[str]:
         f"acceptées après contrôle ; {len(data.poles)} déclarations acceptées pour {data.period} "
         f"sur {len(data.expected)} pôles attendus.",
         f"{ref.title}, version {ref.version}{provisional}.",
-        f"Publication du {F.datetime_fr(data.now)} (version {data.version} des données "
-        f"{data.period}).",
+        f"Publication du {F.datetime_fr(data.now)} : mise à jour n° {data.version} des "
+        f"données {data.period}.",
         state,
         "Campagnes closes : " + (", ".join(closed) if closed else "aucune") + ".",
         f"Secret statistique : toute somme, moyenne, part, médiane, quartile ou rang portant sur "
@@ -98,7 +98,7 @@ def section_page(
             f'<h2 id="h-{t.key}">{e(t.title)}</h2>{_downloads(t)}{content}</section>'
         )
     return H.page(
-        f"{title} {data.period}",
+        title,
         "\n".join(parts),
         period=data.period,
         current=stem,
@@ -220,7 +220,7 @@ def index_page(ref: Referentiel, data: PeriodData, tables: list[Table], footer: 
         ),
     ]
     return H.page(
-        f"Tableaux {data.period}",
+        "Tableaux nationaux",
         "\n".join(body),
         period=data.period,
         current="index",

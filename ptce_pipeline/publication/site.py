@@ -41,7 +41,7 @@ STATE_KEYS = (
     "referentiel_sha256",
     "campaigns_sha256",
 )
-FORMAT = 3  # bump when the layout of a publication changes: every period is published again
+FORMAT = 4  # bump when the layout of a publication changes: every period is published again
 
 
 @dataclass
