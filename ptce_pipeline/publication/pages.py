@@ -86,8 +86,10 @@ def section_page(
 ) -> str:
     title = dict(H.SECTIONS)[stem]
     toc = "".join(f'<li><a href="#h-{t.key}">{e(t.title)}</a></li>' for t in tables)
+    summary = _summary(stem, tables, data)
     parts = [
         f"<h1>{e(title)} {data.period}</h1>",
+        *([H.key_figures(summary)] if summary else []),  # a figure in a phone's first screen
         f'<p class="chapo">{e(INTROS.get(stem, ""))}</p>',
         f'<nav aria-label="Tableaux de la page"><ul class="toc">{toc}</ul></nav>',
     ]
@@ -105,6 +107,28 @@ def section_page(
         footer=footer,
         audience=audience,
     )
+
+
+def _summary(stem: str, tables: list[Table], data: PeriodData) -> list[tuple[str, str, str]]:
+    """The key figures above a section's prose (capitalisation: how many indicators, how many
+    poles, how many indicators published without the secret)."""
+    table = next((t for t in tables if t.key == "capitalisation"), None)
+    if stem != "capitalisation" or table is None or "Pôles répondants" not in table.frame:
+        return []
+    n = table.frame["Pôles répondants"]
+    return [
+        (F.number(len(table.frame), "int"), "indicateurs du référentiel", "suivis chaque année"),
+        (
+            F.number(len(data.poles), "int"),
+            "pôles déclarants",
+            f"sur {len(data.expected)} attendus",
+        ),
+        (
+            F.number(int((n >= F.SECRET_MIN).sum()), "int"),
+            "indicateurs renseignés par au moins " + f"{F.SECRET_MIN} pôles",
+            f"sur {len(table.frame)}",
+        ),
+    ]
 
 
 def _figures(ref: Referentiel, data: PeriodData, tables: dict[str, Table]) -> str:
