@@ -126,10 +126,23 @@ def signed(value: Any, kind: str) -> str:
     return sign + text + unit
 
 
-def xlsx_format(kind: str, value: Any) -> str | None:
+# an evolution (see `signed`), by the kind of the evolution: always signed, as on the site
+XLSX_SIGNED = {
+    "points": '+#,##0.0" pt";-#,##0.0" pt";0.0" pt"',
+    "percent": '+#,##0.0" %";-#,##0.0" %";0.0" %"',
+}
+
+
+def xlsx_format(kind: str, value: Any) -> str:
+    """The number format of a cell: every number gets one (the cell keeps its full value, the
+    format says how many decimals to show; Excel and LibreOffice round half away from zero)."""
     if kind == "count" and not is_missing(value) and not float(value).is_integer():
         return "#,##0.0"
-    return XLSX_FORMATS.get(kind)
+    if kind in XLSX_FORMATS:
+        return XLSX_FORMATS[kind]
+    if not is_missing(value) and float(value).is_integer():
+        return "#,##0"
+    return "#,##0.0"
 
 
 def csv_number(value: Any) -> str:
