@@ -202,7 +202,7 @@ def print_setup(ws, title: str, mark: str, width: float, title_rows: str = "1:4"
     """A4, landscape when wide, one page wide (as many pages down as needed), the title and
     header rows repeated on every page, the sheet's title in the page header and who it is for
     and the page number in the footer. Set before the first row (the sheet streams)."""
-    ws.page_setup.paperSize = "9"  # A4
+    ws.page_setup.paperSize = 9  # A4
     ws.page_setup.orientation = "landscape" if width > PORTRAIT_WIDTH else "portrait"
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToWidth = 1
