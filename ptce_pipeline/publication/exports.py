@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import fmt as F
-from .tables import Col, Table
+from .tables import TEXT, Col, Table
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 SECRET_COLUMN = "Secret statistique"
@@ -38,7 +38,7 @@ def _cell_value(table: Table, col: Col, i: int):
     value = table.values(col.key)[i]
     if F.is_missing(value):
         return None
-    if col.kind == "text":
+    if col.kind in TEXT:
         return neutralise(str(value))
     if col.kind == "date":
         return value
@@ -88,7 +88,7 @@ def write_parquet(path: Path, table: Table) -> None:
         values = table.frame[col.key].reset_index(drop=True)
         if col.secret and col.secret_by in table.frame:
             values = values.where(~table.frame[col.secret_by].reset_index(drop=True).astype(bool))
-        if col.kind == "text":
+        if col.kind in TEXT:
             values = values.map(lambda v: None if F.is_missing(v) else str(v)).astype(object)
         frame[col.key] = values
     for flag, name in _flags(table).items():
@@ -169,7 +169,7 @@ def _widths(table: Table, cols: list[Col]) -> list[int]:
     out = []
     for c in cols:
         values = [v for v in table.values(c.key) or [] if not F.is_missing(v)]
-        if c.kind == "text":
+        if c.kind in TEXT:
             longest = max((len(str(v)) for v in values), default=0)
         elif c.kind == "date":
             longest = 10

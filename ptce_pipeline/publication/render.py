@@ -158,9 +158,17 @@ def _render_gt(table: Table) -> str:
     out = _caption(out, table)
     if table.link_poles:
         out = link_pole_ids(out, table.link_poles)
+    for c in table.html_cols:
+        if c.kind == "code":  # our codes, in <code> (great-tables escaped the text already)
+            out = _code_cells(out, f"{table.key}-{ids[c.key]}")
     # great-tables scrolls its own box, which a keyboard cannot reach: our box scrolls instead
     out = out.replace(f'<div id="{table.key}" style=', f'<div id="{table.key}" class="gt-wrap" style=', 1)  # fmt: skip
     return f"{scroll_box(table.title)}{out}</div>"
+
+
+def _code_cells(out: str, header: str) -> str:
+    cell = re.compile(rf'(<td headers="[^"]*\b{re.escape(header)}"[^>]*>)([^<]*)(</td>)')
+    return cell.sub(lambda m: f"{m.group(1)}<code>{m.group(2)}</code>{m.group(3)}", out)
 
 
 def scroll_box(label: str, ident: str = "") -> str:
@@ -281,7 +289,7 @@ def _render_fast(table: Table) -> str:
                 elif c.key in table.classes and table.classes[c.key][i]:
                     css.append(table.classes[c.key][i])
                 cls = f' class="{" ".join(css)}"' if css else ""
-                body = e(text)
+                body = f"<code>{e(text)}</code>" if c.kind == "code" else e(text)
                 if k == 0 and table.stub and text in table.link_poles:
                     body = f'<a href="poles/{e(text)}.html">{body}</a>'
                 tag, scope = ("th", ' scope="row"') if k == 0 and table.stub else ("td", "")
