@@ -167,7 +167,7 @@ def test_no_page_scrolls_sideways_on_a_phone(browser, campaign):
             if path.name == "capitalisation.html":
                 where = (path.parent.parent.name, path.parent.name)  # (audience, period)
                 first[where] = browser.execute_script(FIRST_FIGURE)
-        assert browser.execute_script("return window.innerWidth") == PHONE["width"]
+        assert browser.execute_script("return screen.width") == PHONE["width"]
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     assert wide == {}
