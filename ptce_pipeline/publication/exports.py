@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import io
 import zipfile
+from numbers import Real
 from pathlib import Path
 
 import pandas as pd
@@ -170,11 +171,11 @@ def _widths(table: Table, cols: list[Col]) -> list[int]:
     for c in cols:
         values = [v for v in table.values(c.key) or [] if not F.is_missing(v)]
         if c.kind in TEXT:
-            longest = max((len(str(v)) for v in values), default=0)
+            longest = min(60, max((len(str(v)) for v in values), default=0))
         elif c.kind == "date":
             longest = 10
         else:  # the widest display of the column's extremes, sign and unit included
-            numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+            numbers = [v for v in values if isinstance(v, Real) and not isinstance(v, bool)]
             extremes = [min(numbers), max(numbers)] if numbers else []
             kinds = set(table.values("_kind") or []) if c.kind == "row" else {c.kind}
             longest = max(
@@ -183,7 +184,7 @@ def _widths(table: Table, cols: list[Col]) -> list[int]:
                 default=0,
             )  # fmt: skip
         header = max(len(w) for w in c.key.split()) if c.key.strip() else 0
-        out.append(max(8, min(48, max(header, min(len(c.key), 14), longest) + 2)))
+        out.append(max(8, max(header, min(len(c.key), 14), longest) + 2))
     return out
 
 

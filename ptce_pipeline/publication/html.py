@@ -172,8 +172,8 @@ def page(
     mark = (
         f'<p class="bandeau-info public">Public : {e(AUDIENCES[audience])}.</p>'
         if public
-        else f'<p class="bandeau-info restreinte"><strong>{RESTRICTED_MARK}</strong> — '
-        f"{e(AUDIENCES.get(audience, AUDIENCES[INTERNAL]))}. Ne pas diffuser.</p>"
+        else f'<p class="bandeau-info restreinte"><strong>{RESTRICTED_MARK}</strong>'
+        f"{e(_who(AUDIENCES.get(audience, AUDIENCES[INTERNAL])))}. Ne pas diffuser.</p>"
     )
     robots = "" if public else '\n<meta name="robots" content="noindex, nofollow">'
     return f"""<!DOCTYPE html>
@@ -207,6 +207,14 @@ def page(
 </body>
 </html>
 """
+
+
+def _who(label: str) -> str:
+    """What follows the mark in the banner: « : équipe nationale… » (the label without the mark
+    it starts with, so that the banner does not say it twice)."""
+    return (
+        label.removeprefix(RESTRICTED_MARK) if label.startswith(RESTRICTED_MARK) else f" — {label}"
+    )
 
 
 def notes_list(notes: Iterable[str], title: str = "Notes et sources") -> str:

@@ -83,6 +83,9 @@ def test_no_page_shows_developer_wording(home):
     for path in pages:
         text = " ".join(read(path).text)
         hits = sorted({m.group(0) for m in DEVELOPER.finditer(text)})
+        hits += ["mark twice"] * (
+            text.count("Diffusion restreinte") > 1
+        )  # said once, in the banner
         if hits:
             found[path.relative_to(home.home).as_posix()] = hits
     assert found == {}
