@@ -137,7 +137,7 @@ def qualite(data: PeriodData) -> Table:
         frame=frame,
         cols=[
             Col("Problème"),
-            Col("Code"),
+            Col("Code", "code"),
             Col("Gravité"),
             Col("Pôles concernés", "int"),
             Col("Occurrences", "int"),

@@ -13,12 +13,13 @@ import csv
 import datetime as dt
 import io
 import zipfile
+from numbers import Real
 from pathlib import Path
 
 import pandas as pd
 
 from . import fmt as F
-from .tables import Col, Table
+from .tables import TEXT, Col, Table
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 SECRET_COLUMN = "Secret statistique"
@@ -38,7 +39,7 @@ def _cell_value(table: Table, col: Col, i: int):
     value = table.values(col.key)[i]
     if F.is_missing(value):
         return None
-    if col.kind == "text":
+    if col.kind in TEXT:
         return neutralise(str(value))
     if col.kind == "date":
         return value
@@ -88,7 +89,7 @@ def write_parquet(path: Path, table: Table) -> None:
         values = table.frame[col.key].reset_index(drop=True)
         if col.secret and col.secret_by in table.frame:
             values = values.where(~table.frame[col.secret_by].reset_index(drop=True).astype(bool))
-        if col.kind == "text":
+        if col.kind in TEXT:
             values = values.map(lambda v: None if F.is_missing(v) else str(v)).astype(object)
         frame[col.key] = values
     for flag, name in _flags(table).items():
@@ -103,10 +104,13 @@ def _sheet(wb, table: Table, period: int, mark: str = "") -> None:
 
     ws = wb.create_sheet(table.sheet[:31])
     cols = table.export_cols
-    widths = [max(10, min(48, len(c.key) + 2)) for c in cols]
+    widths = _widths(table, cols)
     for n, w in enumerate(widths):
         ws.column_dimensions[_letter(n)].width = w
     ws.freeze_panes = "B5" if table.stub else "A5"
+    print_setup(
+        ws, table.title, mark or f"Suivi national des PTCE — tableaux {period}", sum(widths)
+    )
 
     def text(value, **style):
         cell = WriteOnlyCell(ws, value=value)
@@ -119,10 +123,12 @@ def _sheet(wb, table: Table, period: int, mark: str = "") -> None:
     ws.append([text(mark, font=Font(bold=True, color="CE0500"))] if mark else [])
     head_font, head_fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="000091")
     wrap = Alignment(wrap_text=True, vertical="bottom")
+    ws.row_dimensions[4].height = 15 * max(_lines(c.key, w - 1) for c, w in zip(cols, widths, strict=True))  # fmt: skip
     ws.append([text(c.key, font=head_font, fill=head_fill, alignment=wrap) for c in cols])
     secret_font = Font(italic=True, color="666666")
     bold = Font(bold=True)
     totals = table.values("_total")
+    evol_kinds = table.values("_evol_kind") or []
     for i in range(len(table.frame)):
         row = []
         total = bool(totals[i]) if totals is not None else False
@@ -137,9 +143,10 @@ def _sheet(wb, table: Table, period: int, mark: str = "") -> None:
             elif isinstance(v, dt.date):
                 cell.number_format = "dd/mm/yyyy"
             elif isinstance(v, int | float):
-                number_format = F.xlsx_format(table.row_kind(c, i), v)
-                if number_format:
-                    cell.number_format = number_format
+                if c.kind == "evol":
+                    cell.number_format = F.XLSX_SIGNED.get(evol_kinds[i], "#,##0.0")
+                else:
+                    cell.number_format = F.xlsx_format(table.row_kind(c, i), v)
             if total:
                 cell.font = bold
             row.append(cell)
@@ -158,6 +165,66 @@ def _sheet(wb, table: Table, period: int, mark: str = "") -> None:
         )
 
 
+def _widths(table: Table, cols: list[Col]) -> list[int]:
+    """Column widths (characters) that fit the values as displayed, the headers wrapping."""
+    out = []
+    for c in cols:
+        values = [v for v in table.values(c.key) or [] if not F.is_missing(v)]
+        if c.kind in TEXT:
+            longest = min(60, max((len(str(v)) for v in values), default=0))
+        elif c.kind == "date":
+            longest = 10
+        else:  # the widest display of the column's extremes, sign and unit included
+            numbers = [v for v in values if isinstance(v, Real) and not isinstance(v, bool)]
+            extremes = [min(numbers), max(numbers)] if numbers else []
+            kinds = set(table.values("_kind") or []) if c.kind == "row" else {c.kind}
+            longest = max(
+                (len(F.number(v, k if k in F.XLSX_FORMATS else "num")) + 1
+                 for v in extremes for k in kinds),
+                default=0,
+            )  # fmt: skip
+        header = max(len(w) for w in c.key.split()) if c.key.strip() else 0
+        out.append(max(8, max(header, min(len(c.key), 14), longest) + 2))
+    return out
+
+
+NOTE_WIDTH = 90  # characters of the Notes sheet's text column
+
+
+def _lines(text: str, width: int) -> int:
+    """How many lines a wrapped text takes in a column `width` characters wide (roughly)."""
+    return max(1, -(-len(text) * 11 // (width * 10)))
+
+
+PORTRAIT_WIDTH = 90  # columns wider than this (in characters) print in landscape
+
+
+def print_setup(ws, title: str, mark: str, width: float, title_rows: str = "1:4") -> None:
+    """A4, landscape when wide, one page wide (as many pages down as needed), the title and
+    header rows repeated on every page, the sheet's title in the page header and who it is for
+    and the page number in the footer. Set before the first row (the sheet streams)."""
+    ws.page_setup.paperSize = 9  # A4
+    ws.page_setup.orientation = "landscape" if width > PORTRAIT_WIDTH else "portrait"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.print_options.gridLines = False
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top = ws.page_margins.bottom = 0.75
+    ws.print_title_rows = title_rows
+    ws.oddHeader.center.text = _header_text(title)
+    ws.oddHeader.center.size = 9
+    ws.oddFooter.left.text = _header_text(mark)
+    ws.oddFooter.left.size = 8
+    ws.oddFooter.right.text = "Page &P sur &N"
+    ws.oddFooter.right.size = 8
+
+
+def _header_text(text: str) -> str:
+    """Text for a page header or footer, where « & » introduces a code."""
+    return text.replace("&", "&&")[:120]
+
+
 def _letter(n: int) -> str:
     from openpyxl.utils import get_column_letter
 
@@ -170,46 +237,53 @@ def write_xlsx(
     """The workbook; `mark` (who it is for) is written on every sheet."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+    from openpyxl.styles import Alignment, Font
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("Notes")
-    ws.column_dimensions["A"].width = 36
-    ws.column_dimensions["B"].width = 100
-    title = WriteOnlyCell(ws, value=f"Suivi national des PTCE — tableaux {period}")
-    title.font = Font(bold=True, size=14)
-    ws.append([title])
-    ws.append([WriteOnlyCell(ws, value=mark)] if mark else [])
-    head = [WriteOnlyCell(ws, value=v) for v in ("Feuille", "Contenu")]
-    for cell in head:
-        cell.font = Font(bold=True)
-    ws.append(head)
+    ws.column_dimensions["A"].width = 32
+    ws.column_dimensions["B"].width = NOTE_WIDTH
+    print_setup(ws, f"Suivi national des PTCE — tableaux {period}", mark, 32 + NOTE_WIDTH, "1:1")
+    rows = 0
+
+    def put(*values, font=None) -> None:
+        """Append a row; a long text in column B wraps, its row as high as its lines."""
+        nonlocal rows
+        rows += 1
+        cells = []
+        for value in values:
+            cell = WriteOnlyCell(ws, value=value)
+            if font is not None:
+                cell.font = font
+            if isinstance(value, str) and len(value) > NOTE_WIDTH:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+                ws.row_dimensions[rows].height = 15 * _lines(value, NOTE_WIDTH)
+            cells.append(cell)
+        ws.append(cells)
+
+    put(f"Suivi national des PTCE — tableaux {period}", font=Font(bold=True, size=14))
+    put(*([mark] if mark else []))
+    put("Feuille", "Contenu", font=Font(bold=True))
     for t in tables:
         if in_workbook(t):
-            ws.append([t.sheet[:31], neutralise(t.title)])
-    ws.append([])
-    ws.append([])
-    ws.append(
-        [
-            "",
-            "Les données détaillées des fiches pôles (indicateurs, critères) sont dans les "
-            "fichiers CSV et Parquet du dossier donnees/.",
-        ]
+            put(t.sheet[:31], neutralise(t.title))
+    put()
+    put()
+    put(
+        "",
+        "Les données détaillées des fiches pôles (indicateurs, critères) sont dans les "
+        "fichiers CSV et Parquet du dossier donnees/.",
     )
     for t in tables:
         if t.in_xlsx and not in_workbook(t):
-            ws.append(
-                [
-                    "",
-                    f"« {neutralise(t.title)} » ({len(t.frame)} lignes) : trop long pour ce "
-                    f"classeur, voir donnees/{t.key}.csv et donnees/{t.key}.parquet.",
-                ]
+            put(
+                "",
+                f"« {neutralise(t.title)} » ({len(t.frame)} lignes) : trop long pour ce "
+                f"classeur, voir donnees/{t.key}.csv et donnees/{t.key}.parquet.",
             )
-    head = WriteOnlyCell(ws, value="Notes et sources")
-    head.font = Font(bold=True)
-    ws.append([head])
+    put("Notes et sources", font=Font(bold=True))
     for note in notes:
-        ws.append(["", note])
+        put("", note)
     for t in tables:
         if in_workbook(t):
             _sheet(wb, t, period, mark)

@@ -7,6 +7,7 @@ Numbers: espace fine insécable (U+202F) between thousands, virgule décimale, a
 from __future__ import annotations
 
 import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 SECRET_MIN = 3  # an aggregate over fewer poles is masked ("secret statistique")
@@ -84,15 +85,27 @@ def decimals_for(kind: str, value: float) -> int:
     return 1  # fte, percent, share, scale, num
 
 
+def rounded(value: Any, decimals: int) -> Decimal:
+    """The one rounding rule of every displayed number: half away from zero, on the value as
+    written (its shortest decimal representation, `repr`), so 6.25 → 6.3 and 0.125 → 0.13
+    whatever its binary neighbour. Excel and LibreOffice display a number format the same way;
+    the data files keep the full value."""
+    exact = Decimal(repr(float(value)))
+    if not exact.is_finite():
+        return exact
+    return exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+
+
 def number(value: Any, kind: str = "num", decimals: int | None = None) -> str:
-    """French text of a number: 1 234 567,8 (U+202F), « € » and « % » after a no-break space."""
+    """French text of a number: 1 234 567,8 (U+202F), « € » and « % » after a no-break space,
+    rounded half away from zero (`rounded`)."""
     if is_missing(value):
         return MISSING
     if kind == "id":  # a number that names something (submission, year): no separator
         return str(int(value))
     value = float(value)
     d = decimals_for(kind, value) if decimals is None else decimals
-    text = f"{abs(value):,.{d}f}".replace(",", THIN).replace(".", ",")
+    text = f"{abs(rounded(value, d)):,.{d}f}".replace(",", THIN).replace(".", ",")
     if value < 0 and text.strip("0,\u202f"):
         text = "\u2212" + text  # a true minus sign
     if kind == "euros":
@@ -107,19 +120,34 @@ def signed(value: Any, kind: str) -> str:
     if is_missing(value):
         return MISSING
     text = number(abs(value), "num", 1)
-    sign = "+" if value > 0.05 else ("\u2212" if value < -0.05 else "")
+    shown = rounded(value, 1)  # the sign of what is shown: +0,1 but never +0,0
+    sign = "+" if shown > 0 else ("\u2212" if shown < 0 else "")
     unit = NBSP + "pt" if kind == "points" else NBSP + "%"
     return sign + text + unit
 
 
-def xlsx_format(kind: str, value: Any) -> str | None:
+# an evolution (see `signed`), by the kind of the evolution: always signed, as on the site
+XLSX_SIGNED = {
+    "points": '+#,##0.0" pt";-#,##0.0" pt";0.0" pt"',
+    "percent": '+#,##0.0" %";-#,##0.0" %";0.0" %"',
+}
+
+
+def xlsx_format(kind: str, value: Any) -> str:
+    """The number format of a cell: every number gets one (the cell keeps its full value, the
+    format says how many decimals to show; Excel and LibreOffice round half away from zero)."""
     if kind == "count" and not is_missing(value) and not float(value).is_integer():
         return "#,##0.0"
-    return XLSX_FORMATS.get(kind)
+    if kind in XLSX_FORMATS:
+        return XLSX_FORMATS[kind]
+    if not is_missing(value) and float(value).is_integer():
+        return "#,##0"
+    return "#,##0.0"
 
 
 def csv_number(value: Any) -> str:
-    """A number for a French CSV: no thousands separator, decimal comma."""
+    """A number for a French CSV: no thousands separator, decimal comma, full precision (the
+    shortest text that reads back as the same float)."""
     if is_missing(value):
         return ""
     if isinstance(value, bool):
@@ -127,7 +155,7 @@ def csv_number(value: Any) -> str:
     value = float(value)
     if value.is_integer() and abs(value) < 1e15:
         return str(int(value))
-    return repr(round(value, 6)).replace(".", ",")
+    return repr(value).replace(".", ",")
 
 
 def short_date(value: dt.date | None) -> str:

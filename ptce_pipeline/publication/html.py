@@ -22,7 +22,8 @@ CSS = """
         --bord: #dddddd; --fond: #f6f6f6; --alerte: #ce0500; }
 * { box-sizing: border-box; }
 body { font-family: "Marianne", Arial, Helvetica, sans-serif; color: var(--texte); margin: 0;
-       line-height: 1.5; background: #fff; font-size: 16px; }
+       line-height: 1.5; background: #fff; font-size: 16px; overflow-wrap: break-word; }
+h1, h2, h3, p, li, dd, dt, caption { overflow-wrap: anywhere; }
 .wrap { max-width: 80rem; margin: 0 auto; padding: 0 1.5rem; }
 a { color: var(--bleu); text-underline-offset: 2px; }
 a:hover { text-decoration-thickness: 2px; }
@@ -54,14 +55,14 @@ h3 { font-size: 1.15rem; margin: 1.5rem 0 .5rem; }
                 padding: .75rem 1rem; margin: 1rem 0; }
 .bandeau-info.restreinte { border-left-color: var(--alerte); background: #fee9e9; }
 .bandeau-info.provisoire { border-left-color: #b34000; background: #fff4ed; }
-.chiffres { display: grid; grid-template-columns: repeat(auto-fill, minmax(13rem, 1fr));
+.chiffres { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(13rem, 100%), 1fr));
             gap: 1rem; margin: 1rem 0 .5rem; padding: 0; list-style: none; }
 .chiffres li { border: 1px solid var(--bord); border-bottom: 4px solid var(--bleu);
                padding: .9rem 1rem; background: #fff; }
 .chiffres .valeur { display: block; font-size: 1.6rem; font-weight: 700; color: var(--bleu); }
 .chiffres .libelle { display: block; font-size: .95rem; }
 .chiffres .n { display: block; font-size: .8rem; color: var(--gris); }
-.cartes { display: grid; grid-template-columns: repeat(auto-fill, minmax(22rem, 1fr));
+.cartes { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(22rem, 100%), 1fr));
           gap: 1rem; padding: 0; list-style: none; }
 .cartes > li { border: 1px solid var(--bord); padding: 1rem 1.25rem; }
 .cartes h3 { margin-top: 0; }
@@ -69,11 +70,11 @@ h3 { font-size: 1.15rem; margin: 1.5rem 0 .5rem; }
 .cartes li li { margin: .2rem 0; }
 .telecharger { font-size: .875rem; margin: .25rem 0 .75rem; color: var(--gris); }
 section.tableau { margin-bottom: 2.5rem; }
-.toc { columns: 2 20rem; padding-left: 1.1rem; }
+.toc { columns: 2 18rem; padding-left: 1.1rem; }
 dl.identite { display: grid; grid-template-columns: max-content 1fr; gap: .3rem 1.5rem;
               margin: 1rem 0; padding: 1rem 1.25rem; background: var(--fond); }
 dl.identite dt { font-weight: 700; }
-dl.identite dd { margin: 0; }
+dl.identite dd { margin: 0; min-width: 0; }
 .notes { font-size: .875rem; color: var(--gris); }
 .notes li { margin: .25rem 0; }
 footer.pied { border-top: 3px solid var(--bleu); margin-top: 2rem; padding: 1rem 1.5rem 2rem;
@@ -86,7 +87,10 @@ table.simple td.notes-table { font-size: 12px; color: var(--gris); border-bottom
 caption .cap-title { position: absolute; width: 1px; height: 1px; overflow: hidden;
                                clip: rect(0 0 0 0); white-space: nowrap; }
 .gt_table a { color: var(--bleu); }
-.defile { overflow-x: auto; }
+.defile { overflow-x: auto; max-width: 100%; }
+.defile:focus-visible { outline: 3px solid #0a76f6; outline-offset: 2px; }
+.defile > .gt-wrap { overflow: visible !important; }
+.gt_table td.gt_right, .gt_table th.gt_right { font-variant-numeric: tabular-nums; }
 table.simple { border-collapse: collapse; width: 100%; font-size: 14px; margin: .5rem 0 1rem;
                border-top: 3px solid var(--bleu); }
 table.simple caption { caption-side: top; text-align: left; color: var(--gris);
@@ -98,13 +102,27 @@ table.simple tbody th { font-weight: normal; }
 table.simple th.groupe { background: var(--bleu-clair); font-weight: 700;
                          border-top: 2px solid var(--bleu); }
 table.simple .num { text-align: right; font-variant-numeric: tabular-nums; }
+table.simple .debut { border-left: 2px solid var(--bleu); }
+table.simple thead th.debut { border-left-color: #ffffff; }
 table.simple td.num { white-space: nowrap; }
 table.simple tbody th[scope="row"] { white-space: nowrap; }
 table.simple tr.total > * { font-weight: 700; background: var(--fond); }
-svg.profil { max-width: 100%; height: auto; display: block; margin: .5rem 0; }
+svg.profil { width: 100%; max-width: 37rem; height: auto; display: block; margin: .5rem 0; }
 .deux { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 2rem;
         align-items: start; }
-@media (max-width: 60rem) { .deux { grid-template-columns: 1fr; } }
+.deux > * { min-width: 0; }
+@media (max-width: 60rem) { .deux { grid-template-columns: minmax(0, 1fr); } }
+@media (max-width: 40rem) {
+  .wrap { padding: 0 1rem; }
+  h1 { font-size: 1.6rem; }
+  .marque { padding: .6rem 0 .4rem; }
+  nav.sections a { padding: .4rem .6rem; }
+  dl.identite { grid-template-columns: minmax(0, 1fr); padding: .75rem 1rem; }
+  dl.identite dd { margin-bottom: .4rem; }
+  .chiffres { grid-template-columns: repeat(2, minmax(0, 1fr)); gap: .5rem; }
+  .chiffres li { padding: .5rem .75rem; }
+  .chiffres .valeur { font-size: 1.3rem; }
+}
 @media print { nav.sections, .skip, .telecharger { display: none; }
                header.bandeau { box-shadow: none; } a { color: inherit; } }
 """
@@ -154,8 +172,8 @@ def page(
     mark = (
         f'<p class="bandeau-info public">Public : {e(AUDIENCES[audience])}.</p>'
         if public
-        else f'<p class="bandeau-info restreinte"><strong>{RESTRICTED_MARK}</strong> — '
-        f"{e(AUDIENCES.get(audience, AUDIENCES[INTERNAL]))}. Ne pas diffuser.</p>"
+        else f'<p class="bandeau-info restreinte"><strong>{RESTRICTED_MARK}</strong>'
+        f"{e(_who(AUDIENCES.get(audience, AUDIENCES[INTERNAL])))}. Ne pas diffuser.</p>"
     )
     robots = "" if public else '\n<meta name="robots" content="noindex, nofollow">'
     return f"""<!DOCTYPE html>
@@ -189,6 +207,14 @@ def page(
 </body>
 </html>
 """
+
+
+def _who(label: str) -> str:
+    """What follows the mark in the banner: « : équipe nationale… » (the label without the mark
+    it starts with, so that the banner does not say it twice)."""
+    return (
+        label.removeprefix(RESTRICTED_MARK) if label.startswith(RESTRICTED_MARK) else f" — {label}"
+    )
 
 
 def notes_list(notes: Iterable[str], title: str = "Notes et sources") -> str:
@@ -230,7 +256,8 @@ def simple_table(
         f'<th scope="col"{NUM_CLASS if num else ""}>{e(label)}</th>' for label, num in headers
     )
     parts = [
-        f'<div class="defile"><table class="simple" id="{e(tid)}">',
+        f'<div class="defile" tabindex="0" role="region" aria-label="{e(caption)}">'
+        f'<table class="simple" id="{e(tid)}">',
         f"<caption>{e(caption)}</caption>",
         f"<thead><tr>{head}</tr></thead>",
     ]

@@ -56,7 +56,13 @@ def poles(ref: Referentiel, data: PeriodData, fiches: frozenset[str]) -> Table:
         cols += [
             Col(f"{label} : remplis", "int", html=False),
             Col(f"{label} : sur", "int", html=False),
-            Col(f"{label} : remplis (x/{total})", label="Remplis", spanner=label, export=False),
+            Col(
+                f"{label} : remplis (x/{total})",
+                "fraction",
+                label="Remplis",
+                spanner=label,
+                export=False,
+            ),
             Col(f"{label} : en partie", "int", label="En partie", spanner=label),
             Col(f"{label} : non", "int", label="Non", spanner=label),
             Col(f"{label} : sans réponse", "int", label="Sans réponse", spanner=label, html=False),

@@ -51,7 +51,7 @@ def _plain(value) -> str:
     value = float(value)
     if value.is_integer() and abs(value) < 1e15:
         return str(int(value))
-    return repr(round(value, 6))
+    return repr(value)  # full precision
 
 
 def write_csv(path: Path, table: Table) -> None:

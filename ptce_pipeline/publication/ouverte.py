@@ -95,7 +95,7 @@ def _index(ref: Referentiel, data: PeriodData, tables: list[Table], footer: str)
         ),
     ]
     return H.page(
-        f"Données ouvertes {data.period}",
+        "Données ouvertes",
         "\n".join(body),
         period=data.period,
         current="index",

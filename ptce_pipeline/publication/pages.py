@@ -61,8 +61,8 @@ def notes_for(ref: Referentiel, data: PeriodData) -> list[str]:
         f"acceptées après contrôle ; {len(data.poles)} déclarations acceptées pour {data.period} "
         f"sur {len(data.expected)} pôles attendus.",
         f"{ref.title}, version {ref.version}{provisional}.",
-        f"Publication du {F.datetime_fr(data.now)} (version {data.version} des données "
-        f"{data.period}).",
+        f"Publication du {F.datetime_fr(data.now)} : mise à jour n° {data.version} des "
+        f"données {data.period}.",
         state,
         "Campagnes closes : " + (", ".join(closed) if closed else "aucune") + ".",
         f"Secret statistique : toute somme, moyenne, part, médiane, quartile ou rang portant sur "
@@ -86,8 +86,10 @@ def section_page(
 ) -> str:
     title = dict(H.SECTIONS)[stem]
     toc = "".join(f'<li><a href="#h-{t.key}">{e(t.title)}</a></li>' for t in tables)
+    summary = _summary(stem, tables, data)
     parts = [
         f"<h1>{e(title)} {data.period}</h1>",
+        *([H.key_figures(summary)] if summary else []),  # a figure in a phone's first screen
         f'<p class="chapo">{e(INTROS.get(stem, ""))}</p>',
         f'<nav aria-label="Tableaux de la page"><ul class="toc">{toc}</ul></nav>',
     ]
@@ -98,13 +100,35 @@ def section_page(
             f'<h2 id="h-{t.key}">{e(t.title)}</h2>{_downloads(t)}{content}</section>'
         )
     return H.page(
-        f"{title} {data.period}",
+        title,
         "\n".join(parts),
         period=data.period,
         current=stem,
         footer=footer,
         audience=audience,
     )
+
+
+def _summary(stem: str, tables: list[Table], data: PeriodData) -> list[tuple[str, str, str]]:
+    """The key figures above a section's prose (capitalisation: how many indicators, how many
+    poles, how many indicators published without the secret)."""
+    table = next((t for t in tables if t.key == "capitalisation"), None)
+    if stem != "capitalisation" or table is None or "Pôles répondants" not in table.frame:
+        return []
+    n = table.frame["Pôles répondants"]
+    return [
+        (F.number(len(table.frame), "int"), "indicateurs du référentiel", "suivis chaque année"),
+        (
+            F.number(len(data.poles), "int"),
+            "pôles déclarants",
+            f"sur {len(data.expected)} attendus",
+        ),
+        (
+            F.number(int((n >= F.SECRET_MIN).sum()), "int"),
+            "indicateurs renseignés par au moins " + f"{F.SECRET_MIN} pôles",
+            f"sur {len(table.frame)}",
+        ),
+    ]
 
 
 def _figures(ref: Referentiel, data: PeriodData, tables: dict[str, Table]) -> str:
@@ -220,7 +244,7 @@ def index_page(ref: Referentiel, data: PeriodData, tables: list[Table], footer: 
         ),
     ]
     return H.page(
-        f"Tableaux {data.period}",
+        "Tableaux nationaux",
         "\n".join(body),
         period=data.period,
         current="index",

@@ -344,7 +344,10 @@ def emplois_budgets(ref: Referentiel, data: PeriodData) -> Table:
         ],
         sheet="Emplois et budgets",
         stub="Indicateur",
-        notes=[_champ(data), "Quartiles par interpolation linéaire (comme quantile_cont)."],
+        notes=[
+            _champ(data),
+            "Quartiles calculés par interpolation linéaire entre les valeurs observées.",
+        ],
     )
 
 

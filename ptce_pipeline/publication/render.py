@@ -20,7 +20,6 @@ from .tables import (
     BLUE,
     BLUE_LIGHT,
     CLASS_STYLES,
-    NUMERIC,
     SECRET_TEXT,
     Col,
     Table,
@@ -78,7 +77,7 @@ def _render_gt(table: Table) -> str:
     gt = gt.cols_label(**{ids[c.key]: c.header for c in table.html_cols})
     if table.stub:
         gt = gt.tab_stubhead(label=next(c.header for c in table.cols if c.key == table.stub))
-    numeric = [ids[c.key] for c in table.html_cols if c.kind in (*NUMERIC, "row", "evol")]
+    numeric = [ids[c.key] for c in table.html_cols if c.numeric]
     if numeric:
         gt = gt.cols_align("right", columns=numeric)
     spanners: dict[str, list[str]] = {}
@@ -159,7 +158,24 @@ def _render_gt(table: Table) -> str:
     out = _caption(out, table)
     if table.link_poles:
         out = link_pole_ids(out, table.link_poles)
-    return out
+    for c in table.html_cols:
+        if c.kind == "code":  # our codes, in <code> (great-tables escaped the text already)
+            out = _code_cells(out, f"{table.key}-{ids[c.key]}")
+    # great-tables scrolls its own box, which a keyboard cannot reach: our box scrolls instead
+    out = out.replace(f'<div id="{table.key}" style=', f'<div id="{table.key}" class="gt-wrap" style=', 1)  # fmt: skip
+    return f"{scroll_box(table.title)}{out}</div>"
+
+
+def _code_cells(out: str, header: str) -> str:
+    cell = re.compile(rf'(<td headers="[^"]*\b{re.escape(header)}"[^>]*>)([^<]*)(</td>)')
+    return cell.sub(lambda m: f"{m.group(1)}<code>{m.group(2)}</code>{m.group(3)}", out)
+
+
+def scroll_box(label: str, ident: str = "") -> str:
+    """The opening tag of the box a wide table scrolls in on a narrow screen, reachable with
+    the keyboard (tabindex) and named for screen readers."""
+    attr = f' id="{e(ident)}"' if ident else ""
+    return f'<div{attr} class="defile" tabindex="0" role="region" aria-label="{e(label)}">'
 
 
 _TABLE_TAG = re.compile(r"<table\b[^>]*>")
@@ -189,26 +205,47 @@ def link_pole_ids(out: str, poles: frozenset[str], prefix: str = "poles/") -> st
     return _STUB_POLE.sub(link, out)
 
 
+def _breaks(cols: list[Col]) -> set[int]:
+    """Columns that open a group (a spanner begins or ends there): drawn with a rule on their
+    left, so that the groups of a wide table read apart."""
+    return {
+        k
+        for k in range(1, len(cols))
+        if cols[k].spanner != cols[k - 1].spanner and (cols[k].spanner or cols[k - 1].spanner)
+    }
+
+
+def _classes(*names: str) -> str:
+    names = tuple(n for n in names if n)
+    return f' class="{" ".join(names)}"' if names else ""
+
+
 def _header(cols: list[Col]) -> str:
     """One header row, or two when some columns sit under a spanner."""
     spanned = any(c.spanner for c in cols)
+    breaks = _breaks(cols)
     top, bottom = [], []
     i = 0
     while i < len(cols):
         c = cols[i]
-        num = ' class="num"' if c.kind in (*NUMERIC, "row", "evol") else ""
+        rule = "debut" if i in breaks else ""
         if c.spanner:
             j = i
             while j < len(cols) and cols[j].spanner == c.spanner:
                 j += 1
-            top.append(f'<th scope="colgroup" colspan="{j - i}" class="span">{e(c.spanner)}</th>')
-            for x in cols[i:j]:
-                xnum = ' class="num"' if x.kind in (*NUMERIC, "row", "evol") else ""
-                bottom.append(f'<th scope="col"{xnum}>{e(x.header)}</th>')
+            top.append(
+                f'<th scope="colgroup" colspan="{j - i}"{_classes("span", rule)}>'
+                f"{e(c.spanner)}</th>"
+            )
+            for k in range(i, j):
+                x = cols[k]
+                css = _classes("num" if x.numeric else "", "debut" if k in breaks else "")
+                bottom.append(f'<th scope="col"{css}>{e(x.header)}</th>')
             i = j
         else:
             rowspan = ' rowspan="2"' if spanned else ""
-            top.append(f'<th scope="col"{rowspan}{num}>{e(c.header)}</th>')
+            css = _classes("num" if c.numeric else "", rule)
+            top.append(f'<th scope="col"{rowspan}{css}>{e(c.header)}</th>')
             i += 1
     rows = f"<tr>{''.join(top)}</tr>" + (f"<tr>{''.join(bottom)}</tr>" if spanned else "")
     return f"<thead>{rows}</thead>"
@@ -225,8 +262,9 @@ def _render_fast(table: Table) -> str:
     for i, g in enumerate(groups):
         order.setdefault(g, []).append(i)
     texts = {c.key: [display(table, c, i) for i in range(n)] for c in cols}
+    breaks = _breaks(cols)
     parts = [
-        f'<div id="{e(table.key)}" class="defile"><table class="simple">',
+        f'{scroll_box(table.title, table.key)}<table class="simple">',
         f'<caption><span class="cap-title">{e(table.title)}</span>'
         f'<span class="cap-sub">{e(table.subtitle)}</span></caption>',
         _header(cols),
@@ -242,14 +280,16 @@ def _render_fast(table: Table) -> str:
             for k, c in enumerate(cols):
                 text = texts[c.key][i]
                 css = []
-                if c.kind in (*NUMERIC, "row", "evol"):
+                if c.numeric:
                     css.append("num")
+                if k in breaks:
+                    css.append("debut")
                 if table.is_secret(c, i):
                     css.append("secret")
                 elif c.key in table.classes and table.classes[c.key][i]:
                     css.append(table.classes[c.key][i])
                 cls = f' class="{" ".join(css)}"' if css else ""
-                body = e(text)
+                body = f"<code>{e(text)}</code>" if c.kind == "code" else e(text)
                 if k == 0 and table.stub and text in table.link_poles:
                     body = f'<a href="poles/{e(text)}.html">{body}</a>'
                 tag, scope = ("th", ' scope="row"') if k == 0 and table.stub else ("td", "")

@@ -29,7 +29,7 @@ from . import capitalisation, completude, fiches, labellisation, profiles, recen
 from . import data as D
 from . import fmt as F
 from . import html as H
-from .audience import AUDIENCES, INTERNAL, POLE, PUBLIC, RESTRICTED_MARK, public_tables
+from .audience import AUDIENCES, INTERNAL, POLE, PUBLIC, public_tables
 from .exports import write_data_files, write_xlsx
 from .ouverte import write_public
 from .pages import index_page, notes_for, root_index, section_page
@@ -41,7 +41,7 @@ STATE_KEYS = (
     "referentiel_sha256",
     "campaigns_sha256",
 )
-FORMAT = 3  # bump when the layout of a publication changes: every period is published again
+FORMAT = 4  # bump when the layout of a publication changes: every period is published again
 
 
 @dataclass
@@ -207,7 +207,7 @@ def build_period(
         notes,
         period,
         generated,
-        mark=f"{RESTRICTED_MARK} — {AUDIENCES[INTERNAL]}",
+        mark=AUDIENCES[INTERNAL],  # « Diffusion restreinte : … »
     )
     t = result.time("exports", t)
     manifest = {

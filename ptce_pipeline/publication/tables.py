@@ -21,12 +21,15 @@ BLUE_LIGHT = "#ececfe"
 GREY_TEXT = "#3a3a3a"  # 11:1 against white
 SECRET_TEXT = "#666666"  # 5.7:1 against white
 NUMERIC = ("id", "int", "count", "euros", "fte", "percent", "share", "scale", "score", "num", "m2")
+TEXT = ("text", "fraction", "code")  # shown and exported as text
 
 
 @dataclass(frozen=True)
 class Col:
     key: str  # column of the frame, also its French header in xlsx/CSV/Parquet
-    kind: str = "text"  # text, a value kind (see fmt), "row" (kind of the row), "plot", "evol"
+    kind: str = "text"  # text, a value kind (see fmt), "row" (kind of the row), "plot", "evol",
+    # "fraction" (text such as « 4/8 », aligned as a number), "code" (one of our codes, shown
+    # in <code>)
     label: str | None = None  # HTML header, when shorter than the export header
     secret: bool = False  # masked when the row rests on fewer than 3 poles
     secret_by: str = "_secret"  # the helper column that says so
@@ -37,6 +40,11 @@ class Col:
     @property
     def header(self) -> str:
         return self.label or self.key
+
+    @property
+    def numeric(self) -> bool:
+        """Aligned right, in tabular figures."""
+        return self.kind in (*NUMERIC, "row", "evol", "fraction")
 
 
 @dataclass
@@ -88,7 +96,7 @@ def display(table: Table, col: Col, i: int) -> str:
     value = table.values(col.key)[i]
     if table.is_secret(col, i):
         return F.SECRET
-    if col.kind == "text":
+    if col.kind in TEXT:
         return F.MISSING if F.is_missing(value) else str(value)
     if col.kind == "date":
         return F.short_date(value)

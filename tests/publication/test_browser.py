@@ -61,9 +61,13 @@ def browser(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory, ref):
-    settings = build_campaign(tmp_path_factory.mktemp("browser") / "home", ref)
-    return settings.publications_for("interne") / "2025"
+def campaign(tmp_path_factory, ref):
+    return build_campaign(tmp_path_factory.mktemp("browser") / "home", ref)
+
+
+@pytest.fixture(scope="module")
+def site(campaign):
+    return campaign.publications_for("interne") / "2025"
 
 
 def _console_problems(driver) -> list[dict]:
@@ -133,3 +137,38 @@ def test_screenshots_of_the_home_page_and_a_fiche(browser, site, tmp_path):
     browser.get((site / "capitalisation.html").as_uri())
     assert browser.find_elements(By.CSS_SELECTOR, "#capitalisation td svg")  # nanoplots drawn
     shutil.copy(shot, tmp_path / "last.png")
+
+
+PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 3, "mobile": True}  # a common phone
+
+FIRST_FIGURE = """
+for (const el of document.querySelectorAll('main .chiffres .valeur, main td')) {
+  const r = el.getBoundingClientRect();
+  if (r.width > 0 && r.top >= 0 && r.bottom <= window.innerHeight && /\\d/.test(el.textContent))
+    return el.textContent.trim();
+}
+return null;"""
+
+
+def test_no_page_scrolls_sideways_on_a_phone(browser, campaign):
+    """At 390 px no page moves sideways (a wide table scrolls inside its own box), and the
+    capitalisation page shows a figure in its first screen."""
+    pages = sorted(campaign.publications_dir.rglob("*.html"))
+    pages += sorted(campaign.inbox.glob("*/retours/fiche_*.html"))  # what the poles get
+    assert len(pages) > 30
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+    try:
+        wide, first = {}, {}
+        for path in pages:
+            browser.get(path.as_uri())
+            width = browser.execute_script("return document.documentElement.scrollWidth")
+            if width > PHONE["width"]:
+                wide[path.relative_to(campaign.home).as_posix()] = width
+            if path.name == "capitalisation.html":
+                where = (path.parent.parent.name, path.parent.name)  # (audience, period)
+                first[where] = browser.execute_script(FIRST_FIGURE)
+        assert browser.execute_script("return screen.width") == PHONE["width"]
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    assert wide == {}
+    assert len(first) == 4 and all(first.values()), first
