@@ -34,8 +34,10 @@ def err(text: str) -> None:
     print(display.terminal(text), file=sys.stderr, flush=True)
 
 
-def dispatch(args) -> int:
-    handler = globals()[f"cmd_{args.verb}"]
+def dispatch(args, handler=None) -> int:
+    """Run a verb's handler (by default `cmd_<verb>` of this module) with the exit codes of the
+    contract and one French line for any error."""
+    handler = handler or globals()[f"cmd_{args.verb}"]
     try:
         return _quietly(handler, args)
     except WarehouseBusy as exc:
