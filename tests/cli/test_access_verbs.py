@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from helpers.workbooks import make_home
 
 from ptce_pipeline.cli import main
