@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from ptce_pipeline.cli.verbs import _by, _require_home, _settings, out, out_json
+from ptce_pipeline.cli.verbs import _by, _require_home, _settings, err, out, out_json
 from ptce_pipeline.portal import access_rows, create_link, revoke_links
 
 ROLE_LABELS = {"pole": "pôle", "equipe_nationale": "équipe nationale"}
@@ -79,3 +79,16 @@ def cmd_access(args) -> int:
     if not done and not missing:
         out("Aucun lien actif à révoquer.")
     return 1 if missing else 0
+
+
+def cmd_portal(args) -> int:
+    from ptce_pipeline.portal.server import run_portal
+
+    settings = _settings(args)
+    _require_home(settings)
+    err(
+        f"Portail : http://{args.host}:{args.port}/ (adresse publique : {settings.portal_url}). "
+        "Ctrl+C pour arrêter."
+    )
+    run_portal(settings, host=args.host, port=args.port, proxies=args.proxies)
+    return 0

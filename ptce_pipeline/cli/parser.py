@@ -223,6 +223,19 @@ def build_parser() -> argparse.ArgumentParser:
         cp.add_argument("--by", metavar="NOM", help="auteur (défaut : l'utilisateur du système)")
         _home(cp)
 
+    p = sub.add_parser(
+        "portal", help="portail web des pôles (dépôt, suivi, reçus) et de l'équipe nationale"
+    )
+    p.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (défaut 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port d'écoute (défaut 8000)")
+    p.add_argument(
+        "--proxies",
+        default="127.0.0.1",
+        metavar="ADRESSES",
+        help="mandataires dont les en-têtes X-Forwarded-* sont crus (défaut 127.0.0.1)",
+    )
+    _home(p)
+
     p = sub.add_parser("access", help="liens personnels d'accès au portail des pôles")
     asub = p.add_subparsers(dest="action", metavar="ACTION", title="actions", parser_class=_Parser)
     ap = asub.add_parser("create", help="crée un lien personnel pour un pôle ou l'équipe nationale")
@@ -277,10 +290,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from ptce_pipeline.cli import verbs
 
-    if args.verb == "access":
-        from ptce_pipeline.cli.access import cmd_access
+    if args.verb in ("access", "portal"):
+        from ptce_pipeline.cli import access
 
-        return verbs.dispatch(args, cmd_access)
+        return verbs.dispatch(args, getattr(access, f"cmd_{args.verb}"))
     return verbs.dispatch(args)
 
 
