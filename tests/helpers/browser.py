@@ -62,10 +62,11 @@ def desktop(driver) -> None:
 
 
 def sideways(driver) -> int:
-    """How many CSS pixels the page scrolls sideways (0: none)."""
+    """How many CSS pixels the page scrolls sideways (0: none). Measured against the
+    viewport's width (`clientWidth`): on a phone, `innerWidth` grows with a too-wide page."""
     return driver.execute_script(
-        "return Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
-        " - window.innerWidth"
+        "const d = document.documentElement;"
+        "return Math.max(d.scrollWidth, document.body.scrollWidth) - d.clientWidth"
     )
 
 

@@ -44,6 +44,7 @@ def check_page(driver, what: str) -> None:
 
 def test_a_pole_uploads_and_reads_its_receipt(browser, home, ref, tmp_path):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     good = tmp_path / "suivi 2025 corrigé.xlsx"
     good.write_bytes(workbook(ref, filled(ref, A, 2025)))
@@ -59,6 +60,7 @@ def test_a_pole_uploads_and_reads_its_receipt(browser, home, ref, tmp_path):
 
         browser.find_element(By.ID, "fichiers").send_keys(f"{good}\n{bad}")
         browser.find_element(By.CSS_SELECTOR, "form[action='/depot'] button").click()
+        WebDriverWait(browser, 30).until(lambda d: "Fichiers reçus" in d.title)
         assert "2 fichiers reçus" in browser.page_source
         check_page(browser, "la page d'envoi")
         assert sorted(p.name for p in (home.inbox / A).iterdir() if p.is_file()) == [
@@ -81,6 +83,7 @@ def test_a_pole_uploads_and_reads_its_receipt(browser, home, ref, tmp_path):
         assert "acceptée" in accepted.text
         receipt = accepted.find_element(By.LINK_TEXT, "reçu")
         receipt.click()
+        WebDriverWait(browser, 30).until(lambda d: d.current_url.endswith("_recu.html"))
         assert re.search(r"_recu\.html$", browser.current_url)
         assert "suivi 2025 corrigé" in browser.page_source
 
@@ -101,6 +104,8 @@ def test_every_portal_page_fits_a_phone_and_passes_axe(browser, home):
         from selenium.webdriver.common.by import By
 
         browser.get(f"{portal.url}/national")
+        from selenium.webdriver.support.ui import WebDriverWait
+
         browser.find_element(By.CSS_SELECTOR, "form[action='/deconnexion'] button").click()
-        assert "déconnecté" in browser.page_source
+        WebDriverWait(browser, 30).until(lambda d: "déconnecté" in d.title)
         check_page(browser, "la page de déconnexion")
