@@ -5,15 +5,18 @@ line."""
 from __future__ import annotations
 
 import os
+import tempfile
+import zipfile
 from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from ptce_pipeline.catalogue import load_registry
 from ptce_pipeline.config import Settings
 from ptce_pipeline.portal import auth
+from ptce_pipeline.portal.files import read_archived
 from ptce_pipeline.portal.pole_routes import _media, serve_original, serve_retour, space_context
 from ptce_pipeline.portal.render import SHORT_LABELS, download, message, page, secure
 from ptce_pipeline.store import pole_space
@@ -109,13 +112,54 @@ def national_routes(settings: Settings) -> list[Route]:
         del response.headers["Content-Security-Policy"]
         return secure(response, PUBLICATION_CSP)
 
+    async def campaign_zip(request: Request) -> Response:
+        session = national(request)
+        if session is None:
+            return refused()
+        period = request.path_params["period"]
+        with pole_space.snapshot(settings) as con:
+            files = pole_space.period_files(con, period)
+        if not files:
+            return message(
+                "Rien à télécharger", f"Aucun fichier en vigueur pour {period}.", 404, session
+            )
+        return _zip_response(settings, files, f"campagne_{period}_fichiers_en_vigueur.zip")
+
     return [
         Route("/national", overview),
+        Route("/national/campagne/{period:int}.zip", campaign_zip),
         Route("/national/poles/{pole_id}", pole),
         Route("/national/poles/{pole_id}/retours/{name}", retour),
         Route("/national/poles/{pole_id}/originaux/{sid:int}", original),
         Route("/national/publication/{period:int}/{path:path}", publication),
     ]
+
+
+def _zip_response(settings: Settings, files: list[dict], name: str) -> Response:
+    """The files in force of a period in one zip (`<pole_id>_<file name>`), written to a
+    temporary file of the portal's area and streamed: never the whole zip in memory."""
+    tmp = tempfile.TemporaryFile(dir=settings.portal_dir)  # noqa: SIM115 - closed by the stream
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+        for f in files:
+            data = read_archived(settings, f["archived_path"])
+            if data is not None:
+                zf.writestr(f"{f['pole_id']}_{Path(f['original_name']).name}", data)
+    tmp.seek(0)
+
+    def chunks():
+        with tmp:
+            while chunk := tmp.read(1 << 20):
+                yield chunk
+
+    response = StreamingResponse(
+        chunks(),
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )
+    return secure(response)
 
 
 def _publication_file(settings: Settings, period: int, path: str) -> tuple[bytes, str] | None:

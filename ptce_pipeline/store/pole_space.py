@@ -123,3 +123,19 @@ def snapshot_time(con) -> dt.datetime | None:
         return None
     row = con.execute("SELECT max(changed_at) FROM period_versions").fetchone()
     return row[0] if row else None
+
+
+def period_files(con, period: int) -> list[dict[str, Any]]:
+    """The file in force of every pole for `period` (the national team's campaign download)."""
+    if con is None:
+        return []
+    return _rows(
+        con.execute(
+            "SELECT c.pole_id, s.submission_id, s.original_name, s.archived_path, s.status"
+            " FROM completeness c JOIN submissions s"
+            "   ON s.submission_id = c.submission_id AND s.inbox_folder = c.pole_id"
+            " WHERE c.period = ? AND s.status IN ('acceptee', 'acceptee_avec_avertissements')"
+            " ORDER BY c.pole_id",
+            [period],
+        )
+    )

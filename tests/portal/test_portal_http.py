@@ -280,7 +280,15 @@ def test_the_national_team_sees_every_pole_and_the_internal_publication(portal, 
     assert pub.status_code == 200 and "<html" in pub.text.lower()
     assert c.get("/national/publication/2024/../../../poles.csv").status_code == 404
     assert c.get("/national/poles/PTCE-999").status_code == 404
+    import io
+    import zipfile
+
+    z = c.get("/national/campagne/2024.zip")
+    assert z.status_code == 200
+    names = sorted(zipfile.ZipFile(io.BytesIO(z.content)).namelist())
+    assert names == [f"{A}_A_suivi_2024.xlsx", f"{B}_B_suivi_2024.xlsx"]
     # a pole's session does not open the national pages
     p = client(portal, link(home, A))
     assert p.get("/national").status_code == 401
     assert p.get("/national/publication/2024/").status_code == 401
+    assert p.get("/national/campagne/2024.zip").status_code == 401
