@@ -173,6 +173,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--port", type=int, default=4200, help="port du serveur Prefect local (défaut 4200)"
     )
+    p.add_argument(
+        "--portal", action="store_true", help="sert aussi le portail des pôles (ptce portal)"
+    )
+    p.add_argument(
+        "--portal-host", default="127.0.0.1", help="adresse d'écoute du portail (défaut 127.0.0.1)"
+    )
+    p.add_argument("--portal-port", type=int, default=8000, help="port du portail (défaut 8000)")
     # testing only: an interval schedule in seconds instead of --ingest-cron
     p.add_argument("--ingest-interval", type=float, help=argparse.SUPPRESS)
     _home(p)

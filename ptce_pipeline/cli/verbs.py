@@ -385,10 +385,18 @@ def cmd_serve(args) -> int:
 
     settings = _settings(args, settle=args.settle)
     _require_home(settings)
-    return serve(
-        settings,
-        ingest_cron=args.ingest_cron,
-        publish_cron=args.publish_cron,
-        port=args.port,
-        ingest_interval=args.ingest_interval,
-    )
+    beside = contextlib.nullcontext()
+    if getattr(args, "portal", False):
+        from ptce_pipeline.portal.server import PortalChild
+
+        beside = PortalChild(
+            settings, host=args.portal_host, port=args.portal_port, proxies="127.0.0.1"
+        )
+    with beside:
+        return serve(
+            settings,
+            ingest_cron=args.ingest_cron,
+            publish_cron=args.publish_cron,
+            port=args.port,
+            ingest_interval=args.ingest_interval,
+        )

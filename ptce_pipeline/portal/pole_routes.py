@@ -3,7 +3,8 @@ Every handler takes the pole from the session's identity, never from the request
 
 from __future__ import annotations
 
-import datetime as dt
+import contextlib
+import logging
 import mimetypes
 import os
 
@@ -21,6 +22,7 @@ from ptce_pipeline.store import access as store
 from ptce_pipeline.store import pole_space
 from ptce_pipeline.template import build_template, workbook_bytes
 
+log = logging.getLogger("ptce.portail")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MEDIA = {
     ".html": "text/html; charset=utf-8",
@@ -201,17 +203,32 @@ async def receive_upload(settings: Settings, session: store.Session, request: Re
     finally:
         if stream.state.fd is not None:
             stream.abort()
-    stored = []
-    for item in received:
+    stored, empty = [], []
+    for n, item in enumerate(received):
         if item.size == 0:
             os.unlink(stream.area / item.tmp)
+            empty.append(item.original_name)
             continue
-        place(settings.inbox, settings.portal_dir, session.identity.pole_id, item)
+        try:
+            place(settings.home, settings.portal_dir, session.identity.pole_id, item)
+        except OSError as exc:  # the pole's folder is a link, a file…: said, nothing lost
+            log.error("dépôt impossible dans le dossier de %s : %s", session.identity.pole_id, exc)
+            for rest in received[n:]:
+                with contextlib.suppress(OSError):
+                    os.unlink(stream.area / rest.tmp)
+            done = "" if not stored else f" ({len(stored)} fichier(s) reçu(s) avant l'incident.)"
+            return message(
+                "Envoi non enregistré",
+                "Le dossier de dépôt de votre pôle n'est pas utilisable pour l'instant : "
+                "prévenez l'équipe nationale." + done,
+                503,
+                session,
+            )
         stored.append(item)
     return page(
         "depot.html",
         title="Fichiers reçus",
         session=session,
         stored=stored,
-        now=dt.datetime.now(dt.UTC),
+        empty=empty,
     )

@@ -245,14 +245,14 @@ def inbox_name(original: str) -> str:
     return name
 
 
-def place(settings_inbox: Path, portal_dir: Path, pole_id: str, item: Received) -> str:
+def place(home: Path, portal_dir: Path, pole_id: str, item: Received) -> str:
     """Link the finished upload into `inbox/<pole_id>/` under a free name (`nom.xlsx`, then
     `nom (2).xlsx`…), never overwriting, never through a link; then remove it from the upload
     area. Returns the name it got."""
     area = upload_area(portal_dir)
     base = inbox_name(item.original_name)
     stem, ext = os.path.splitext(base)
-    with fsafe.open_dir(settings_inbox, pole_id, create=True) as dir_fd:
+    with fsafe.open_dir(home, "inbox", pole_id, create=True) as dir_fd:
         area_fd = os.open(area, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
             for n in range(1, 1000):
