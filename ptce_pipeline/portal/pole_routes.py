@@ -211,6 +211,17 @@ async def receive_upload(settings: Settings, session: store.Session, request: Re
             continue
         try:
             place(settings.home, settings.portal_dir, session.identity.pole_id, item)
+            store.record_upload(
+                settings.portal_dir,
+                pole_id=session.identity.pole_id,
+                name=item.stored_as,
+                ino=item.ino,
+                size=item.size,
+                mtime_ns=item.mtime_ns,
+                sha256=item.sha256,
+                access_id=session.identity.access_id,
+                now=settings.clock(),
+            )
         except OSError as exc:  # the pole's folder is a link, a file…: said, nothing lost
             log.error("dépôt impossible dans le dossier de %s : %s", session.identity.pole_id, exc)
             for rest in received[n:]:

@@ -45,6 +45,8 @@ class Received:
     size: int = 0
     sha256: str = ""
     stored_as: str | None = None  # name in the inbox, once linked
+    ino: int = 0  # its inode and mtime there, recorded for ingestion
+    mtime_ns: int = 0
 
 
 @dataclass
@@ -267,6 +269,8 @@ def place(home: Path, portal_dir: Path, pole_id: str, item: Received) -> str:
                 with contextlib.suppress(OSError):
                     os.fsync(dir_fd)
                 item.stored_as = name
+                st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+                item.ino, item.mtime_ns = st.st_ino, st.st_mtime_ns
                 return name
         finally:
             os.close(area_fd)

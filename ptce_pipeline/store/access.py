@@ -24,7 +24,7 @@ from pathlib import Path
 ROLE_POLE = "pole"
 ROLE_NATIONAL = "equipe_nationale"
 STORE_NAME = "access.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS access (
@@ -64,6 +64,16 @@ CREATE TABLE IF NOT EXISTS failed_attempt (
     at     TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS failed_by_client ON failed_attempt (client, at);
+CREATE TABLE IF NOT EXISTS upload (
+    pole_id   TEXT NOT NULL,
+    name      TEXT NOT NULL,
+    ino       INTEGER NOT NULL,
+    size      INTEGER NOT NULL,
+    mtime_ns  INTEGER NOT NULL,
+    sha256    TEXT NOT NULL,
+    at        TEXT NOT NULL,
+    access_id INTEGER NOT NULL
+);
 """
 
 
@@ -340,3 +350,46 @@ def recent_failures(
             "SELECT count(*) FROM failed_attempt WHERE client = ? AND at >= ?",
             (client, _iso(now - window)),
         ).fetchone()[0]
+
+
+def record_upload(
+    portal_dir: Path,
+    *,
+    pole_id: str,
+    name: str,
+    ino: int,
+    size: int,
+    mtime_ns: int,
+    sha256: str,
+    access_id: int,
+    now: dt.datetime,
+) -> None:
+    """A file the portal wrote whole into `inbox/<pole_id>/<name>` (so ingestion need not wait
+    for it to settle). Rows older than a week are dropped."""
+    with connect(portal_dir) as con:
+        con.execute(
+            "INSERT INTO upload (pole_id, name, ino, size, mtime_ns, sha256, at, access_id)"
+            " VALUES (?,?,?,?,?,?,?,?)",
+            (pole_id, name, ino, size, mtime_ns, sha256, _iso(now), access_id),
+        )
+        con.execute("DELETE FROM upload WHERE at < ?", (_iso(now - dt.timedelta(days=7)),))
+
+
+def whole_uploads(portal_dir: Path) -> set[tuple[str, str, int, int, int]]:
+    """(pole_id, name, inode, size, mtime_ns) of the files the portal wrote whole; empty when
+    there is no portal store. Read-only: never creates the store."""
+    path = store_path(portal_dir)
+    if not path.exists():
+        return set()
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5.0)
+    except sqlite3.Error:
+        return set()
+    try:
+        return {
+            tuple(r) for r in con.execute("SELECT pole_id, name, ino, size, mtime_ns FROM upload")
+        }
+    except sqlite3.Error:
+        return set()
+    finally:
+        con.close()

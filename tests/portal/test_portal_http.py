@@ -12,6 +12,7 @@ import httpx
 import pytest
 from helpers.portal import A, B, Portal, client, csrf, link, portal_home
 
+from ptce_pipeline.ingestion.inbox import scan_inbox
 from ptce_pipeline.ingestion.run import run_ingest
 from ptce_pipeline.portal import revoke_links
 from ptce_pipeline.store import access as store
@@ -135,6 +136,18 @@ def test_an_upload_is_streamed_into_the_pole_inbox_under_a_new_name(portal, home
     assert not any((home.inbox / B).glob("suivi*"))
     assert list((home.portal_dir / "uploads").iterdir()) == []
     assert "suivi 2025.xlsx" in c.get("/").text  # shown as waiting for the next run
+    # written whole by the portal: taken at once, whatever the settle delay
+    scan = scan_inbox(home, settle_seconds=3600)
+    assert sorted(c.name for c in scan.ready) == ["suivi 2025 (2).xlsx", "suivi 2025.xlsx"]
+    # a file copied by hand still settles; a portal file changed since is no longer "whole"
+    (home.inbox / A / "a la main.xlsx").write_bytes(body)
+    with open(home.inbox / A / "suivi 2025 (2).xlsx", "ab") as fh:
+        fh.write(b"\0")
+    scan = scan_inbox(home, settle_seconds=3600)
+    assert [c.name for c in scan.ready] == ["suivi 2025.xlsx"]
+    assert sorted(p.name for p in scan.waiting) == ["a la main.xlsx", "suivi 2025 (2).xlsx"]
+    (home.inbox / A / "a la main.xlsx").unlink()
+    (home.inbox / A / "suivi 2025 (2).xlsx").write_bytes(body)
     report = run_ingest(home)
     assert report.files, report
     page = c.get("/").text
