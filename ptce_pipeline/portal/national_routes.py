@@ -77,23 +77,18 @@ def national_routes(settings: Settings) -> list[Route]:
             **space_context(settings, session, pole_id, f"/national/poles/{pole_id}"),
         )
 
-    async def retour(request: Request) -> Response:
-        session = national(request)
-        if session is None:
-            return refused()
-        pole_id = request.path_params["pole_id"]
-        if not registered(pole_id):
-            return message("Page introuvable", "Ce pôle n'est pas inscrit.", 404, session)
-        return serve_retour(settings, pole_id, request.path_params["name"])
+    def pole_file(serve):
+        async def handler(request: Request) -> Response:
+            session = national(request)
+            if session is None:
+                return refused()
+            pole_id = request.path_params["pole_id"]
+            if not registered(pole_id):
+                return message("Page introuvable", "Ce pôle n'est pas inscrit.", 404, session)
+            key = "name" if "name" in request.path_params else "sid"
+            return serve(settings, pole_id, request.path_params[key])
 
-    async def original(request: Request) -> Response:
-        session = national(request)
-        if session is None:
-            return refused()
-        pole_id = request.path_params["pole_id"]
-        if not registered(pole_id):
-            return message("Page introuvable", "Ce pôle n'est pas inscrit.", 404, session)
-        return serve_original(settings, pole_id, request.path_params["sid"])
+        return handler
 
     async def publication(request: Request) -> Response:
         session = national(request)
@@ -129,8 +124,8 @@ def national_routes(settings: Settings) -> list[Route]:
         Route("/national", overview),
         Route("/national/campagne/{period:int}.zip", campaign_zip),
         Route("/national/poles/{pole_id}", pole),
-        Route("/national/poles/{pole_id}/retours/{name}", retour),
-        Route("/national/poles/{pole_id}/originaux/{sid:int}", original),
+        Route("/national/poles/{pole_id}/retours/{name}", pole_file(serve_retour)),
+        Route("/national/poles/{pole_id}/originaux/{sid:int}", pole_file(serve_original)),
         Route("/national/publication/{period:int}/{path:path}", publication),
     ]
 

@@ -4,29 +4,18 @@ pole's files takes the pole's folder: a pole's pages are built from its own rows
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 from ptce_pipeline.config import Settings
-from ptce_pipeline.store.warehouse import connect
+from ptce_pipeline.store.warehouse import reader
 
 ACCEPTED = ("acceptee", "acceptee_avec_avertissements")
 
 
-@contextlib.contextmanager
-def snapshot(settings: Settings) -> Iterator[Any]:
+def snapshot(settings: Settings):
     """A read-only connection on the snapshot, or None before the first run."""
-    path = settings.snapshot_db
-    if not path.exists():
-        yield None
-        return
-    con = connect(path, read_only=True)
-    try:
-        yield con
-    finally:
-        con.close()
+    return reader(settings, snapshot_only=True)
 
 
 def _rows(cur) -> list[dict[str, Any]]:
