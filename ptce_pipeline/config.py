@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -47,6 +48,8 @@ class Settings:
     fault_dir: Path | None = None  # where `pause` faults meet their test (PTCE_FAULT_DIR)
     user: str = "inconnu"
     now: dt.datetime | None = None  # PTCE_NOW: a fixed clock, for tests and demos only
+    # PTCE_PORTAL_URL: the portal's public base URL, as the poles reach it (links in messages)
+    portal_url: str = "http://127.0.0.1:8000"
 
     def clock(self) -> dt.datetime:
         """The one clock of the pipeline (UTC): receipts, journal, manifests, publications and
@@ -109,6 +112,11 @@ class Settings:
     @property
     def quarantine_dir(self) -> Path:
         return self.warehouse_dir / "quarantine"
+
+    @property
+    def portal_dir(self) -> Path:
+        """The portal's own store (access links, sessions, audit) and its upload area."""
+        return self.home / "portal"
 
     @property
     def lock_path(self) -> Path:
@@ -250,4 +258,17 @@ def load_settings(
         fault_dir=Path(environ["PTCE_FAULT_DIR"]) if environ.get("PTCE_FAULT_DIR") else None,
         user=recording_user(environ),
         now=_now(environ),
+        portal_url=_portal_url(environ),
     )
+
+
+def _portal_url(environ: Mapping[str, str]) -> str:
+    raw = (environ.get("PTCE_PORTAL_URL") or "").strip().rstrip("/")
+    if not raw:
+        return Settings.portal_url
+    if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", raw):
+        raise ConfigError(
+            f"PTCE_PORTAL_URL doit être l'adresse publique du portail, par exemple "
+            f"https://ptce.example.fr (reçu : « {raw[:80]} »)."
+        )
+    return raw

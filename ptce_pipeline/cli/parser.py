@@ -4,7 +4,9 @@ function in `verbs`. Heavy libraries are imported inside the verbs, so `ptce --h
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
+import re
 import sys
 
 from ptce_pipeline import __version__
@@ -50,6 +52,21 @@ def _year(text: str) -> int:
     if not text.isdigit() or len(text) != 4:
         raise argparse.ArgumentTypeError(f"« {text} » n'est pas une année (4 chiffres)")
     return int(text)
+
+
+def _pole(text: str) -> str:
+    if not re.fullmatch(r"PTCE-[0-9]{3,}", text):
+        raise argparse.ArgumentTypeError(
+            f"« {text} » n'est pas un identifiant de pôle (PTCE- suivi d'au moins trois chiffres)"
+        )
+    return text
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"« {text} » n'est pas une date AAAA-MM-JJ") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -156,6 +173,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--port", type=int, default=4200, help="port du serveur Prefect local (défaut 4200)"
     )
+    p.add_argument(
+        "--portal", action="store_true", help="sert aussi le portail des pôles (ptce portal)"
+    )
+    p.add_argument(
+        "--portal-host", default="127.0.0.1", help="adresse d'écoute du portail (défaut 127.0.0.1)"
+    )
+    p.add_argument("--portal-port", type=int, default=8000, help="port du portail (défaut 8000)")
     # testing only: an interval schedule in seconds instead of --ingest-cron
     p.add_argument("--ingest-interval", type=float, help=argparse.SUPPRESS)
     _home(p)
@@ -206,6 +230,49 @@ def build_parser() -> argparse.ArgumentParser:
         cp.add_argument("--by", metavar="NOM", help="auteur (défaut : l'utilisateur du système)")
         _home(cp)
 
+    p = sub.add_parser(
+        "portal", help="portail web des pôles (dépôt, suivi, reçus) et de l'équipe nationale"
+    )
+    p.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (défaut 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port d'écoute (défaut 8000)")
+    p.add_argument(
+        "--proxies",
+        default="127.0.0.1",
+        metavar="ADRESSES",
+        help="mandataires dont les en-têtes X-Forwarded-* sont crus (défaut 127.0.0.1)",
+    )
+    _home(p)
+
+    p = sub.add_parser("access", help="liens personnels d'accès au portail des pôles")
+    asub = p.add_subparsers(dest="action", metavar="ACTION", title="actions", parser_class=_Parser)
+    ap = asub.add_parser("create", help="crée un lien personnel pour un pôle ou l'équipe nationale")
+    who = ap.add_mutually_exclusive_group(required=True)
+    who.add_argument("pole", nargs="?", type=_pole, metavar="PÔLE", help="identifiant du pôle")
+    who.add_argument(
+        "--national-team", action="store_true", help="lien pour l'équipe nationale (tous les pôles)"
+    )
+    ap.add_argument(
+        "--expires",
+        type=_date,
+        metavar="AAAA-MM-JJ",
+        help="dernier jour de validité (défaut : un an)",
+    )
+    ap.add_argument("--label", metavar="TEXTE", help="à qui est ce lien (« Mme X, coordinatrice »)")
+    ap.add_argument("--by", metavar="NOM", help="auteur (défaut : l'utilisateur du système)")
+    ap.add_argument("--json", action="store_true", help="sortie JSON")
+    _home(ap)
+    ap = asub.add_parser("list", help="liste les liens (jamais leur jeton)")
+    ap.add_argument("--pole", type=_pole, metavar="PÔLE", help="les liens de ce pôle seulement")
+    ap.add_argument("--json", action="store_true", help="sortie JSON")
+    _home(ap)
+    ap = asub.add_parser(
+        "revoke", help="révoque des liens : ils cessent aussitôt d'ouvrir l'espace"
+    )
+    ap.add_argument("access_id", type=int, nargs="*", metavar="N", help="numéro du lien")
+    ap.add_argument("--pole", type=_pole, metavar="PÔLE", help="tous les liens actifs de ce pôle")
+    ap.add_argument("--by", metavar="NOM", help="auteur (défaut : l'utilisateur du système)")
+    _home(ap)
+
     p = sub.add_parser("rebuild", help="reconstruit l'entrepôt depuis l'archive et son journal")
     p.add_argument(
         "--to",
@@ -228,11 +295,18 @@ def main(argv: list[str] | None = None) -> int:
 
         drop_closed(sys.stdout)
         return 0
-    if args.verb == "campaign" and not getattr(args, "action", None):
-        parser.parse_args(["campaign", "--help"])
+    if args.verb in ("campaign", "access") and not getattr(args, "action", None):
+        parser.parse_args([args.verb, "--help"])
+        return 2
+    if args.verb == "access" and args.action == "revoke" and not (args.access_id or args.pole):
+        parser.parse_args(["access", "revoke", "--help"])
         return 2
     from ptce_pipeline.cli import verbs
 
+    if args.verb in ("access", "portal"):
+        from ptce_pipeline.cli import access
+
+        return verbs.dispatch(args, getattr(access, f"cmd_{args.verb}"))
     return verbs.dispatch(args)
 
 

@@ -16,8 +16,10 @@ from ptce_pipeline.config import Settings, load_settings
 from ptce_pipeline.errors import ConfigError, HomeError, NotFound, PtceError, WarehouseBusy
 
 
-def dispatch(args) -> int:
-    handler = globals()[f"cmd_{args.verb}"]
+def dispatch(args, handler=None) -> int:
+    """Run a verb's handler (by default `cmd_<verb>` of this module) with the exit codes of the
+    contract and one French line for any error."""
+    handler = handler or globals()[f"cmd_{args.verb}"]
     try:
         return _quietly(handler, args)
     except WarehouseBusy as exc:
@@ -379,10 +381,18 @@ def cmd_serve(args) -> int:
 
     settings = _settings(args, settle=args.settle)
     _require_home(settings)
-    return serve(
-        settings,
-        ingest_cron=args.ingest_cron,
-        publish_cron=args.publish_cron,
-        port=args.port,
-        ingest_interval=args.ingest_interval,
-    )
+    beside = contextlib.nullcontext()
+    if getattr(args, "portal", False):
+        from ptce_pipeline.portal.server import PortalChild
+
+        beside = PortalChild(
+            settings, host=args.portal_host, port=args.portal_port, proxies="127.0.0.1"
+        )
+    with beside:
+        return serve(
+            settings,
+            ingest_cron=args.ingest_cron,
+            publish_cron=args.publish_cron,
+            port=args.port,
+            ingest_interval=args.ingest_interval,
+        )

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ptce_pipeline import fsafe
 from ptce_pipeline.config import FEEDBACK_DIR, Settings
+from ptce_pipeline.store.access import whole_uploads
 from ptce_pipeline.store.journal import display_name, store_stream
 
 _IGNORED_SUFFIXES = (
@@ -78,6 +79,8 @@ def scan_inbox(settings: Settings, settle_seconds: float, *, now: float | None =
     if not root.is_dir():
         return result
     now = time.time() if now is None else now
+    # files the portal wrote whole (size, inode and mtime as it left them): no settle delay
+    whole = whole_uploads(settings.portal_dir)
 
     def unlistable(exc: OSError) -> None:  # a folder we may not list: said, never a stop
         result.unreadable.append((Path(exc.filename or root), exc.strerror or str(exc)))
@@ -114,7 +117,8 @@ def scan_inbox(settings: Settings, settle_seconds: float, *, now: float | None =
             # a copy tool that restores the sender's mtime, or a sender whose clock is wrong
             # (mtime in the future), can neither hurry nor block the settle delay
             age = now - st.st_ctime
-            if age < settle_seconds:
+            portal = (folder, name, st.st_ino, st.st_size, st.st_mtime_ns) in whole
+            if age < settle_seconds and not portal:
                 result.waiting.append(full)
                 continue
             result.ready.append(

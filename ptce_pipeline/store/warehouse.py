@@ -118,10 +118,11 @@ def connect(path: Path, *, read_only: bool = False, name: Path | None = None):
 
 
 @contextlib.contextmanager
-def reader(settings: Settings, *, live: bool = False):
-    """A read-only connection: the analysts' snapshot by default (never blocks a run)."""
+def reader(settings: Settings, *, live: bool = False, snapshot_only: bool = False):
+    """A read-only connection: the analysts' snapshot by default (never blocks a run), the
+    live file before the first snapshot unless `snapshot_only` (the portal: None then)."""
     path = settings.live_db if live else settings.snapshot_db
-    if not path.exists():
+    if not path.exists() and not snapshot_only:
         path = settings.live_db
     if not path.exists():
         yield None

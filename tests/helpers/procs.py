@@ -207,3 +207,31 @@ def leftovers(settings) -> list[str]:
         found += [p for p in settings.publications_dir.glob("*/.*")]
         found += [p for p in settings.publications_dir.iterdir() if p.name.startswith(".")]
     return sorted(str(p.relative_to(settings.home)) for p in found)
+
+
+def start_serve(procs, home, port, log, *args, **env):
+    """`ptce serve` for a test: a fast scheduler and runner, output in `log`; returns once
+    its schedules are active."""
+    extra = {
+        # a test cannot wait a minute for the scheduler's loop nor ten seconds for the runner
+        "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2",
+        "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+        **env,
+    }
+    proc = procs.ptce(
+        "serve",
+        "--home",
+        str(home.home),
+        "--port",
+        str(port),
+        "--settle",
+        "0",
+        *args,
+        env=env_for(home, api_url=None, **extra),
+        stdout=open(log, "w"),  # noqa: SIM115 - the subprocess owns it
+        stderr=subprocess.STDOUT,
+    )
+    assert wait_until(lambda: "Planification active" in log.read_text(), timeout=240), (
+        log.read_text()
+    )
+    return proc

@@ -9,6 +9,7 @@ import collections
 FAULTS: collections.Counter = collections.Counter()
 CORPUS: dict[str, str] = {}  # the corpus summary line, once the corpus ran
 CASES: dict[str, dict[str, bool]] = collections.defaultdict(dict)  # family → case → held
+FIGURES: dict[str, str] = {}  # measured figures to report (never asserted): name → text
 
 
 def case(family: str, name: str, held: bool) -> None:
@@ -35,4 +36,5 @@ def lines() -> list[str]:
             f"{FAULTS['files checked']} vérifications de fichiers, "
             f"fichiers perdus : {FAULTS['lost']}, doublons : {FAULTS['duplicates']}."
         )
+    out += [f"Mesure : {name} : {text}." for name, text in sorted(FIGURES.items())]
     return out

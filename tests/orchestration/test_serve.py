@@ -8,10 +8,18 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import subprocess
 
 import pytest
-from helpers.procs import Procs, env_for, pid_alive, query, reached, release, wait_until
+from helpers.procs import (
+    Procs,
+    env_for,
+    pid_alive,
+    query,
+    reached,
+    release,
+    start_serve,
+    wait_until,
+)
 from helpers.workbooks import drop, make_home
 
 from ptce_pipeline.orchestration.prefect_env import free_port
@@ -62,32 +70,6 @@ def final_state(client, run_id, timeout: float = 180.0):
 
     assert wait_until(done, timeout=timeout, every=0.5), "the run never finished"
     return client.read_flow_run(run_id).state
-
-
-def start_serve(procs, home, port, log, *args, **env):
-    extra = {
-        # a test cannot wait a minute for the scheduler's loop nor ten seconds for the runner
-        "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2",
-        "PREFECT_RUNNER_POLL_FREQUENCY": "1",
-        **env,
-    }
-    proc = procs.ptce(
-        "serve",
-        "--home",
-        str(home.home),
-        "--port",
-        str(port),
-        "--settle",
-        "0",
-        *args,
-        env=env_for(home, api_url=None, **extra),
-        stdout=open(log, "w"),  # noqa: SIM115 - the subprocess owns it
-        stderr=subprocess.STDOUT,
-    )
-    assert wait_until(lambda: "Planification active" in log.read_text(), timeout=240), (
-        log.read_text()
-    )
-    return proc
 
 
 def deployment(client, name: str):
