@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ptce_pipeline.catalogue import load_config
+from ptce_pipeline.catalogue import Contact, load_config
 from ptce_pipeline.config import Settings
 from ptce_pipeline.portal import auth
 from ptce_pipeline.portal.files import list_retours, read_archived, read_retour
@@ -51,7 +51,15 @@ def space_context(settings: Settings, session: store.Session, pole_id: str, pref
         if r.delivery_id is not None:
             by_delivery.setdefault(r.delivery_id, []).append(r)
     waiting = _waiting(settings, pole_id)
+    period = _campaign_period(cfg, settings)
+    contact = cfg.contact or Contact(organisation=cfg.ref.contact)
     return {
+        "campaign": {"period": period, "deadline": cfg.campaigns.deadline(period)},
+        "contact": contact,
+        "contact_lines": [
+            (key, label, value.splitlines(), "".join(c for c in value if c.isdigit() or c == "+"))
+            for key, label, value in contact.details()
+        ],
         "title": "Espace du pôle" if not session.identity.national else f"Pôle {pole_id}",
         "session": session,
         "pole": {"pole_id": pole_id, "nom": pole.nom if pole else pole_id},

@@ -18,6 +18,7 @@ from helpers.workbooks import drop, filled, make_home, workbook
 from ptce_pipeline.ingestion.run import run_ingest
 from ptce_pipeline.portal import create_link
 from ptce_pipeline.publication import publish
+from ptce_pipeline.template.demo import DEMO_CONTACT
 
 A, B = "PTCE-001", "PTCE-002"
 
@@ -26,6 +27,7 @@ def portal_home(root: Path, ref, **env):
     """A's accepted 2024 file and refused 2025 file (an annotated copy), B's accepted 2024
     file; both poles' 2024 fiches published into their `retours/`."""
     settings = make_home(root, **env)
+    settings.contact_path.write_text(DEMO_CONTACT, encoding="utf-8")
     drop(settings, A, "A_suivi_2024.xlsx", workbook(ref, filled(ref, A, 2024)))
     bad = copy.deepcopy(filled(ref, A, 2025))
     bad.indicators["IND12"] = 7  # out of the 0–3 scale: refused

@@ -56,6 +56,11 @@ def test_a_link_opens_a_session_and_lands_on_a_url_without_the_token(portal, hom
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and token not in cookie
     page = c.get("/")
     assert page.status_code == 200 and A in page.text and "A_suivi_2024.xlsx" in page.text
+    # the campaign, its deadline, and whom to ask (the home's contact.toml)
+    assert "Campagne 2025" in page.text and "31/03/2099" in page.text
+    assert (
+        'href="mailto:suivi-ptce@example.org"' in page.text and 'href="tel:0123456789"' in page.text
+    )
     assert token not in page.text
     for header in ("content-security-policy", "x-content-type-options", "referrer-policy"):
         assert header in page.headers
