@@ -33,9 +33,10 @@ def missing() -> str | None:
     return None
 
 
-def start_chromium(profile: Path, *, width: int = 1280, height: int = 1000):
+def start_chromium(profile: Path, *, width: int = 1280, height: int = 1000, console: bool = False):
     """A headless chromium whose window is `width` × `height` CSS pixels (skips the test when
-    chromium is not installed); the caller quits it."""
+    chromium is not installed; `console`: keep the page's console for `get_log`); the caller
+    quits it."""
     reason = missing()
     if reason:
         pytest.skip(reason)
@@ -58,6 +59,8 @@ def start_chromium(profile: Path, *, width: int = 1280, height: int = 1000):
         f"--user-data-dir={profile}",
     ):
         options.add_argument(flag)
+    if console:
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
 
 
