@@ -47,6 +47,8 @@ class Settings:
     fault_dir: Path | None = None  # where `pause` faults meet their test (PTCE_FAULT_DIR)
     user: str = "inconnu"
     now: dt.datetime | None = None  # PTCE_NOW: a fixed clock, for tests and demos only
+    # PTCE_FAST_NOOP=0: a run with nothing to do goes through Prefect all the same (tests, ops)
+    fast_noop: bool = True
 
     def clock(self) -> dt.datetime:
         """The one clock of the pipeline (UTC): receipts, journal, manifests, publications and
@@ -234,4 +236,5 @@ def load_settings(
         or environ.get("LOGNAME")
         or system_user(),
         now=_now(environ),
+        fast_noop=environ.get("PTCE_FAST_NOOP", "1") not in ("0", "false", "non"),
     )
