@@ -21,7 +21,7 @@ from pathlib import Path
 from ptce_pipeline.catalogue.context import load_config
 from ptce_pipeline.config import FEEDBACK_DIR, Settings
 from ptce_pipeline.fsafe import TEMP_PREFIX, TEMP_SUFFIX
-from ptce_pipeline.ingestion.inbox import misshapen, scan_inbox
+from ptce_pipeline.ingestion.inbox import scan_inbox
 from ptce_pipeline.ingestion.report import RunReport
 from ptce_pipeline.store.health import applied_seq, snapshot_state, verify_live
 from ptce_pipeline.store.journal import Journal, display_name
@@ -55,7 +55,7 @@ def idle_report(settings: Settings) -> RunReport | None:
         return None
 
 
-def _is_dir(path: Path) -> bool:
+def _is_dir(path: str | Path) -> bool:
     try:
         return stat.S_ISDIR(os.lstat(path).st_mode)
     except OSError:
@@ -63,14 +63,12 @@ def _is_dir(path: Path) -> bool:
 
 
 def _housekeeping_needed(settings: Settings, poles) -> bool:
+    """Whether `discover` would write anything before scanning: make a folder, set aside an
+    entry in the wrong shape, sweep a leftover. One listing of the inbox and one of each
+    `retours/` (thousands of poles: string paths, no more system calls than needed)."""
     s = settings
     for folder in (s.warehouse_dir, s.archive_dir):  # `check_writable`, without writing
         if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
-            return True
-    if misshapen(s, poles) or not _is_dir(s.inbox):
-        return True
-    for pole_id in poles:  # `ensure_pole_folders` would make them
-        if not _is_dir(s.inbox / pole_id / FEEDBACK_DIR) or not _is_dir(s.inbox / pole_id):
             return True
     if any(next(s.warehouse_dir.glob(p), None) for p in _LEFTOVERS):
         return True
@@ -78,11 +76,19 @@ def _housekeeping_needed(settings: Settings, poles) -> bool:
         return True
     if Path(str(s.live_db) + ".wal").exists():  # `check_live` would fold it in
         return True
-    with os.scandir(s.inbox) as entries:  # `sweep_feedback_temps`
-        folders = [e.name for e in entries if e.is_dir(follow_symlinks=False)]
-    for pole in folders:
-        retours = s.inbox / pole / FEEDBACK_DIR
+    inbox = os.fspath(s.inbox)
+    if not _is_dir(inbox):  # missing, a file, a link: `misshapen`, `ensure_pole_folders`
+        return True
+    with os.scandir(inbox) as entries:
+        folders = {e.name for e in entries if e.is_dir(follow_symlinks=False)}
+    registered = set(poles)
+    if not registered <= folders:  # a pole's folder to make, or in the wrong shape
+        return True
+    for pole in folders:  # `ensure_pole_folders` and `sweep_feedback_temps`
+        retours = f"{inbox}/{pole}/{FEEDBACK_DIR}"
         if not _is_dir(retours):
+            if pole in registered:  # to make, or in the wrong shape (a link is moved aside)
+                return True
             continue
         with os.scandir(retours) as entries:
             if any(
