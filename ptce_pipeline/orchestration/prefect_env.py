@@ -5,8 +5,11 @@ Prefect's state lives in `<home>/.prefect` (or PTCE_PREFECT_HOME, or PREFECT_HOM
 user set it). Telemetry is off; Prefect's own log lines stay out of the console (they remain
 in Prefect's database and UI).
 
-Without PREFECT_API_URL, Prefect would start a temporary server itself; we start the same
-server (`uvicorn prefect.server.api.server:create_app` in ephemeral mode) so that
+Without PREFECT_API_URL, a CLI run uses the server of this home's running `ptce serve` when
+`serveur.url` and `serveur.pid` show one that answers (`serve_api`: no start-up, and the run
+shows in its UI). Otherwise Prefect would start a temporary server itself; we start the same
+server (`uvicorn prefect.server.api.server:create_app` in ephemeral mode), spawned before
+Prefect is imported here so that the import overlaps its start-up, and so that
 - its output goes to `<prefect home>/serveur-temporaire.log`, not the terminal (its shutdown
   prints tracebacks on every run);
 - it dies with the process that started it (Linux parent-death signal), so a `ptce ingest`
