@@ -10,7 +10,10 @@ made by patching one generated workbook), then measures on the same files, in th
 2. naive baseline: per file `pandas.read_excel(sheet_name=None)` (openpyxl), pandera on each
    sheet, one DuckDB insert per file;
 3. read floor: every cell of every file with python-calamine, in one process;
-4. incremental: the same inbox again with nothing new; then 10 new files on top of N;
+4. incremental: the same inbox again with nothing new — answered without Prefect (fast
+   path), and through the flow as before (PTCE_FAST_NOOP=0: the baseline); then 10 new
+   files on top of N; then one new file, `ptce ingest --settle 0` from drop to receipt,
+   with Prefect's temporary server and with a running `ptce serve` (its server reused);
 5. peak memory of the ingestion (PSS summed over the process tree, and the largest process's
    peak RSS), publication time, `ptce --help` start-up.
 
@@ -28,6 +31,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -41,6 +45,7 @@ CACHE = ROOT / "benchmarks" / ".cache"
 PERIOD = 2025
 PLACEHOLDER = "PTCE-999999"
 NAME_PLACEHOLDER = "Pole benchmark 999999"
+EXTRA = 12  # workbooks beyond N: 10 new on top of N, then one alone without and with serve
 
 
 def pole_id(i: int) -> str:
@@ -120,7 +125,7 @@ def corpus(n: int) -> Path:
     folder = CACHE / f"corpus-{key}"
     folder.mkdir(parents=True, exist_ok=True)
     have = {p.name for p in folder.glob("*.xlsx")}
-    need = [i for i in range(1, n + 11) if f"{pole_id(i)}.xlsx" not in have]
+    need = [i for i in range(1, n + EXTRA + 1) if f"{pole_id(i)}.xlsx" not in have]
     if need:
         base, cells = base_workbook()
         t = time.perf_counter()
@@ -136,7 +141,7 @@ def corpus(n: int) -> Path:
 def make_home(root: Path, n: int) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     lines = ["pole_id,nom,departement,premiere_periode,derniere_periode"]
-    lines += [f"{pole_id(i)},Pole benchmark {i:06d},26,2012," for i in range(1, n + 11)]
+    lines += [f"{pole_id(i)},Pole benchmark {i:06d},26,2012," for i in range(1, n + EXTRA + 1)]
     (root / "poles.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (root / "campagnes.csv").write_text(
         f"periode,date_limite\n{PERIOD},2099-12-31\n", encoding="utf-8"
@@ -210,6 +215,43 @@ def run_cli(args: list[str], env: dict[str, str]) -> tuple[float, int, int, str]
     if proc.returncode not in (0, 1):
         raise SystemExit(f"ptce {' '.join(args)} exited {proc.returncode}:\n{out}")
     return wall, sampler.max_pss, sampler.max_rss, out
+
+
+def one_file(corpus_dir: Path, home: Path, i: int, env: dict[str, str]) -> float:
+    """`ptce ingest --settle 0` on one new file: wall time from the drop to its receipt."""
+    drop(corpus_dir, home, [i])
+    t = time.perf_counter()
+    out = run_cli(["ingest", "--home", str(home), "--settle", "0"], env)[3]
+    receipts = list((home / "inbox" / pole_id(i) / "retours").glob("*_recu.html"))
+    if not receipts or "nouveaux 1" not in out:
+        raise SystemExit(f"one file: no receipt\n{out}")
+    return time.perf_counter() - t
+
+
+@contextlib.contextmanager
+def serving(home: Path, env: dict[str, str]):
+    """A running `ptce serve` for the home (its schedules never fire during the benchmark)."""
+    from ptce_pipeline.orchestration.prefect_env import free_port
+
+    ptce = str(Path(sys.executable).with_name("ptce"))
+    log = home / "serve-bench.log"
+    args = [ptce, "serve", "--home", str(home), "--port", str(free_port())]
+    args += ["--ingest-cron", "0 0 1 1 *", "--publish-cron", "0 0 1 1 *"]
+    with open(log, "w") as fh:
+        proc = subprocess.Popen(args, stdout=fh, stderr=subprocess.STDOUT, env=env)
+    try:
+        deadline = time.monotonic() + 240
+        while "Planification active" not in log.read_text():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"ptce serve did not start:\n{log.read_text()}")
+            time.sleep(0.2)
+        yield
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 # --------------------------------------------------------------------------------------------
@@ -328,10 +370,14 @@ def main() -> int:
         )
         for step, seconds in report.get("durations", {}).items():
             results[f"step_{step}_s"] = round(seconds, 2)
-        # 4. incremental
-        wall, _, _, out = run_cli(["ingest", "--home", str(home), "--json"], env)
+        # 4. incremental: nothing new, through the flow (the baseline) and without Prefect
+        full_env = {**env, "PTCE_FAST_NOOP": "0"}
+        wall = min(run_cli(["ingest", "--home", str(home), "--json"], full_env)[0] for _ in "ab")
         results["nothing_new_s"] = round(wall, 2)
         results["nothing_new_no_startup_s"] = round(wall - startup, 2)
+        for verb in ("ingest", "run", "publish"):
+            wall = min(run_cli([verb, "--home", str(home)], env)[0] for _ in "abc")
+            results[f"nothing_new_fast_{verb}_s"] = round(wall, 2)
         drop(corpus_dir, home, range(n + 1, n + 11))
         wall, _, _, out = run_cli(["ingest", "--home", str(home), "--json"], env)
         report = json.loads(out[out.index("{") :])
@@ -343,6 +389,10 @@ def main() -> int:
         drop(corpus_dir, alone, range(n + 1, n + 11))
         wall, _, _, _ = run_cli(["ingest", "--home", str(alone)], env)
         results["ten_new_alone_s"] = round(wall, 2)
+        # one new file, from drop to receipt, without and with a running `ptce serve`
+        results["one_file_s"] = round(one_file(corpus_dir, home, n + 11, env), 2)
+        with serving(home, env):
+            results["one_file_serve_s"] = round(one_file(corpus_dir, home, n + 12, env), 2)
         # 5. publication
         from ptce_pipeline.config import load_settings
         from ptce_pipeline.publication import publish
@@ -410,8 +460,18 @@ def print_table(r: dict) -> None:
         ("naive / pipeline", f"{r['ratio_naive_over_pipeline']}×  (target ≥ 5×)"),
         ("pipeline / read floor", f"{r['ratio_pipeline_over_floor']}×  (target ≤ 5×)"),
         (
-            "run with nothing new",
+            "run with nothing new, through the flow",
             f"{r['nothing_new_s']} s  ({r['nothing_new_no_startup_s']} s without start-up)",
+        ),
+        (
+            "  answered without Prefect (fast path)",
+            f"ingest {r['nothing_new_fast_ingest_s']} s, run {r['nothing_new_fast_run_s']} s, "
+            f"publish {r['nothing_new_fast_publish_s']} s  (target < 0.5 s)",
+        ),
+        (
+            "one new file, drop to receipt (ingest --settle 0)",
+            f"{r['one_file_s']} s  (with `ptce serve` running: {r['one_file_serve_s']} s, "
+            "target < 3 s)",
         ),
         (
             "10 new on top of N",

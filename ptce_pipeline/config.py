@@ -50,6 +50,8 @@ class Settings:
     now: dt.datetime | None = None  # PTCE_NOW: a fixed clock, for tests and demos only
     # PTCE_PORTAL_URL: the portal's public base URL, as the poles reach it (links in messages)
     portal_url: str = "http://127.0.0.1:8000"
+    # PTCE_FAST_NOOP=0: a run with nothing to do goes through Prefect all the same (tests, ops)
+    fast_noop: bool = True
 
     def clock(self) -> dt.datetime:
         """The one clock of the pipeline (UTC): receipts, journal, manifests, publications and
@@ -259,6 +261,7 @@ def load_settings(
         user=recording_user(environ),
         now=_now(environ),
         portal_url=_portal_url(environ),
+        fast_noop=environ.get("PTCE_FAST_NOOP", "1") not in ("0", "false", "non"),
     )
 
 

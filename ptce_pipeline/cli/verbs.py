@@ -194,13 +194,18 @@ def cmd_check(args) -> int:
 
 def _run_flow(args, name: str, **params) -> tuple[Any, bool]:
     """Take the warehouse lock (before Prefect starts: a busy warehouse costs nothing), then
-    run the flow → (its data, failed?)."""
-    from ptce_pipeline.orchestration.runner import run_flow
+    run the flow → (its data, failed?); with nothing to do, its data without Prefect."""
+    from ptce_pipeline.orchestration.noop import without_prefect
     from ptce_pipeline.store.lock import warehouse_lock
 
     settings = _settings(args, settle=getattr(args, "settle", None))
     _require_home(settings)
     with warehouse_lock(settings.lock_path, what=f"ptce {args.verb}", now=settings.clock()):
+        idle = without_prefect(settings, name, **params)
+        if idle is not None:
+            return idle, False
+        from ptce_pipeline.orchestration.runner import run_flow
+
         return run_flow(settings, name, **params)
 
 

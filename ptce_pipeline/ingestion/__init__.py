@@ -12,9 +12,23 @@
 - `corrections`: withdraw, reprocess, close/reopen a campaign, rebuild; `report`: the run
   report (terminal, `--json`, Prefect artifact).
 
-Public face: `run_ingest`. Nothing heavy is imported here.
+Public face: `run_ingest`, loaded on first use: `idle` (is there anything to do?) is imported
+without the machinery of a run.
 """
 
-from ptce_pipeline.ingestion.run import run_ingest
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ptce_pipeline.ingestion.run import run_ingest
 
 __all__ = ["run_ingest"]
+
+
+def __getattr__(name: str):
+    if name == "run_ingest":
+        from ptce_pipeline.ingestion.run import run_ingest
+
+        return run_ingest
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -24,6 +24,7 @@ from ptce_pipeline.ingestion.housekeeping import (
     sweep_feedback_temps,
     undecided_deliveries,
 )
+from ptce_pipeline.ingestion.idle import caught_up
 from ptce_pipeline.ingestion.inbox import (
     Candidate,
     Scan,
@@ -213,12 +214,9 @@ class IngestRun:
         applied = applied_seq(s)
         waiting, snapshot_seq = snapshot_state(s)
         if (
-            not upgrade
-            and not self.scan.ready
+            not self.scan.ready
             and not self.misshapen
-            and last_seq <= applied
-            and not waiting
-            and s.live_db.exists()
+            and caught_up(s, upgrade=upgrade, last_seq=last_seq, applied=applied, waiting=waiting)
         ):
             if snapshot_seq is None or snapshot_seq < applied:
                 # an interrupted run swapped the warehouse in but not the analysts' snapshot

@@ -5,8 +5,11 @@ Prefect's state lives in `<home>/.prefect` (or PTCE_PREFECT_HOME, or PREFECT_HOM
 user set it). Telemetry is off; Prefect's own log lines stay out of the console (they remain
 in Prefect's database and UI).
 
-Without PREFECT_API_URL, Prefect would start a temporary server itself; we start the same
-server (`uvicorn prefect.server.api.server:create_app` in ephemeral mode) so that
+Without PREFECT_API_URL, a CLI run uses the server of this home's running `ptce serve` when
+`serveur.url` and `serveur.pid` show one that answers (`serve_api`: no start-up, and the run
+shows in its UI). Otherwise Prefect would start a temporary server itself; we start the same
+server (`uvicorn prefect.server.api.server:create_app` in ephemeral mode), spawned before
+Prefect is imported here so that the import overlaps its start-up, and so that
 - its output goes to `<prefect home>/serveur-temporaire.log`, not the terminal (its shutdown
   prints tracebacks on every run);
 - it dies with the process that started it (Linux parent-death signal), so a `ptce ingest`
@@ -20,7 +23,9 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import importlib.util
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -34,6 +39,8 @@ from ptce_pipeline.config import Settings
 PR_SET_PDEATHSIG = 1
 SERVER_LOG = "serveur-temporaire.log"
 SERVER_PID = "serveur-temporaire.pid"
+SERVE_PID = "serveur.pid"  # `ptce serve`: its server's pid and API URL
+SERVE_URL = "serveur.url"
 
 
 def configure(settings: Settings, *, verbose: bool = False) -> None:
@@ -118,21 +125,24 @@ def spawn_quiet(args: list[str], log_path: Path, env: dict[str, str]) -> subproc
         )
 
 
-def _start_server(settings: Settings) -> tuple[subprocess.Popen, str] | None:
-    import prefect
-    from prefect.settings import get_current_settings
-
+def _spawn_server(settings: Settings) -> tuple[subprocess.Popen, str] | None:
+    """Start our temporary server → (process, its URL), without waiting for it nor importing
+    Prefect here: the caller imports Prefect (≈ 1 s) while the server starts. The child
+    reads Prefect's settings from the same environment, profile and folder as we do."""
+    spec = importlib.util.find_spec("prefect")
+    if spec is None or not spec.submodule_search_locations:
+        return None
     port = free_port()
     env = {
         **os.environ,
-        **get_current_settings().to_environment_variables(exclude_unset=True),
         "PREFECT_UI_ENABLED": "0",
         "PREFECT_SERVER_UI_ENABLED": "false",
         "PREFECT__SERVER_EPHEMERAL": "1",
         "PREFECT__SERVER_FINAL": "1",
     }
     env.pop("PREFECT_API_URL", None)
-    args = [sys.executable, "-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent)]
+    app_dir = Path(next(iter(spec.submodule_search_locations))).parent
+    args = [sys.executable, "-m", "uvicorn", "--app-dir", str(app_dir)]
     args += ["--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1"]
     args += ["--port", str(port), "--log-level", "error", "--lifespan", "on"]
     try:
@@ -140,13 +150,65 @@ def _start_server(settings: Settings) -> tuple[subprocess.Popen, str] | None:
     except OSError:
         return None
     (settings.prefect_dir / SERVER_PID).write_text(str(proc.pid))
-    url = f"http://127.0.0.1:{port}"
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def _wait_started(settings: Settings, proc: subprocess.Popen, url: str) -> bool:
     # Prefect's own setting (defaulted by `configure`), honoured for our temporary server too
     timeout = float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS") or 90)
-    if not wait_healthy(url, timeout, proc):
-        _stop(settings, proc)
+    if wait_healthy(url, timeout, proc):
+        return True
+    _stop(settings, proc)
+    return False
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    with contextlib.suppress(OSError):  # a zombie is dead for our purpose
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    return True
+
+
+def serve_api(settings: Settings, timeout: float = 0.5) -> str | None:
+    """The API URL of this home's `ptce serve` server when it is running and answers (its
+    pid alive, started by `ptce serve` on that very port, a health check within `timeout`),
+    else None. A stale or damaged file is never an error: the run then starts its own."""
+    folder = settings.prefect_dir
+    try:
+        api_url = (folder / SERVE_URL).read_text(encoding="utf-8").strip()
+        pid = int((folder / SERVE_PID).read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
         return None
-    return proc, f"{url}/api"
+    match = re.fullmatch(r"http://127\.0\.0\.1:(\d{1,5})/api", api_url)
+    if match is None or pid <= 0 or not _pid_alive(pid):
+        return None
+    try:  # the pid is that server's, not a process that took over a recycled number
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return None
+    port = match.group(1).encode()
+    if not (b"server" in args and b"start" in args and port in args and b"--port" in args):
+        return None
+    with (
+        contextlib.suppress(Exception),
+        urllib.request.urlopen(f"{api_url}/health", timeout=timeout) as resp,
+    ):
+        if resp.status == 200:
+            return api_url
+    return None
+
+
+def write_serve_url(settings: Settings, api_url: str) -> None:
+    """`ptce serve`: its server's API URL beside its pid, for CLI runs (written atomically)."""
+    path = settings.prefect_dir / SERVE_URL
+    tmp = path.with_name(f".{SERVE_URL}.{os.getpid()}.tmp")
+    tmp.write_text(api_url + "\n", encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def _stop(settings: Settings, proc: subprocess.Popen) -> None:
@@ -168,23 +230,27 @@ def _drain() -> None:
 
 @contextlib.contextmanager
 def prefect_api(settings: Settings):
-    """Prefect's API for one CLI run: PREFECT_API_URL when set, else our temporary server."""
+    """Prefect's API for one CLI run: PREFECT_API_URL when set, else the server of a running
+    `ptce serve` for this home (the run shows in its UI), else our temporary server."""
     configure(settings)
     if os.environ.get("PREFECT_API_URL"):
         yield None
         return
-    started = _start_server(settings)
-    if started is None:  # fall back to Prefect's own temporary server
-        yield None
-        return
-    proc, api_url = started
+    served = serve_api(settings)
+    started = None if served else _spawn_server(settings)
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
+    if served is None:
+        if started is None or not _wait_started(settings, *started):
+            yield None  # fall back to Prefect's own temporary server
+            return
+        served = f"{started[1]}/api"
     try:
-        with temporary_settings(updates={PREFECT_API_URL: api_url}):
+        with temporary_settings(updates={PREFECT_API_URL: served}):
             try:
-                yield api_url
+                yield served
             finally:
                 _drain()
     finally:
-        _stop(settings, proc)
+        if started is not None:
+            _stop(settings, started[0])

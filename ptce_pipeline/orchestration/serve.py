@@ -6,8 +6,10 @@ server runs no scheduler), started as a child process and stopped on exit.
   that cancels a new run while one is running (CANCEL_NEW); the flows also take the OS lock
   of the warehouse, so a CLI run beside a scheduled one is covered too.
 - The server is ours unless PREFECT_API_URL points at one: it logs to
-  `<prefect home>/serveur.log`, its pid is in `serveur.pid`, and it dies with `ptce serve`
-  (parent-death signal) even when `ptce serve` itself is killed.
+  `<prefect home>/serveur.log`, its pid is in `serveur.pid` and its API URL in `serveur.url`
+  (CLI runs of the same home use it: `prefect_env.serve_api`), and it dies with `ptce serve`
+  (parent-death signal) even when `ptce serve` itself is killed (the files then stay, stale:
+  a CLI run checks the pid and the server before trusting them).
 - A run left Running or Pending by a `ptce serve` that was killed would hold the deployment's
   concurrency slot for ever (every later run cancelled): at start-up, such runs of our two
   deployments are marked Crashed.
@@ -24,10 +26,13 @@ import sys
 from ptce_pipeline.config import Settings
 from ptce_pipeline.errors import ConfigError
 from ptce_pipeline.orchestration.prefect_env import (
+    SERVE_PID,
+    SERVE_URL,
     configure,
     spawn_quiet,
     stop_process_group,
     wait_healthy,
+    write_serve_url,
 )
 
 TIMEZONE = "Europe/Paris"
@@ -52,10 +57,11 @@ def start_server(settings: Settings, port: int) -> subprocess.Popen:
     log_path = settings.prefect_dir / "serveur.log"
     args = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1"]
     server = spawn_quiet([*args, "--port", str(port), "--analytics-off"], log_path, env)
-    (settings.prefect_dir / "serveur.pid").write_text(str(server.pid))
+    (settings.prefect_dir / SERVE_PID).write_text(str(server.pid))
     if not wait_healthy(f"http://127.0.0.1:{port}", 120.0, server):
         stop_process_group(server)
         raise ConfigError(f"Le serveur Prefect local n'a pas démarré (voir {log_path}).")
+    write_serve_url(settings, f"http://127.0.0.1:{port}/api")  # CLI runs use this server
     return server
 
 
@@ -202,8 +208,10 @@ def _serve(
         pass
     finally:
         if server is not None:
+            with contextlib.suppress(OSError):  # CLI runs stop coming here
+                (settings.prefect_dir / SERVE_URL).unlink()
             stop_process_group(server, grace=15)
             with contextlib.suppress(OSError):
-                (settings.prefect_dir / "serveur.pid").unlink()
+                (settings.prefect_dir / SERVE_PID).unlink()
     print("Planification arrêtée.", flush=True)
     return 0

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ptce_pipeline.catalogue.referentiel import Referentiel
+from ptce_pipeline.store.versions import period_version
 
 from .fmt import SECRET_MIN
 
@@ -57,18 +58,6 @@ class PeriodData:
     def campaign(self, period: int | None = None) -> dict | None:
         rows = self.campaigns[self.campaigns["period"] == (period or self.period)]
         return rows.iloc[0].to_dict() if len(rows) else None
-
-
-def periods_with_data(con) -> list[int]:
-    rows = con.execute(
-        "SELECT DISTINCT period FROM submissions WHERE period IS NOT NULL ORDER BY 1"
-    ).fetchall()
-    return [r[0] for r in rows]
-
-
-def period_version(con, period: int) -> int:
-    row = con.execute("SELECT version FROM period_versions WHERE period = ?", [period]).fetchone()
-    return int(row[0]) if row else 0
 
 
 def _df(con, sql: str, params: dict) -> pd.DataFrame:

@@ -9,7 +9,6 @@ reader sees the old or the new site, never half of one."""
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import datetime as dt
 import hashlib
@@ -24,6 +23,7 @@ from ptce_pipeline import fsafe
 from ptce_pipeline.catalogue.referentiel import Referentiel, load_referentiel
 from ptce_pipeline.config import FEEDBACK_DIR, Settings
 from ptce_pipeline.faults import fault_point
+from ptce_pipeline.store.versions import periods_with_data
 
 from . import capitalisation, completude, fiches, labellisation, profiles, recensement
 from . import data as D
@@ -33,15 +33,7 @@ from .audience import AUDIENCES, INTERNAL, POLE, PUBLIC, public_tables
 from .exports import write_data_files, write_xlsx
 from .ouverte import write_public
 from .pages import index_page, notes_for, root_index, section_page
-
-STATE_KEYS = (
-    "format",
-    "data_version",
-    "previous_data_version",
-    "referentiel_sha256",
-    "campaigns_sha256",
-)
-FORMAT = 4  # bump when the layout of a publication changes: every period is published again
+from .state import published_state, state
 
 
 @dataclass
@@ -95,21 +87,6 @@ def _clean_leftovers(root: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
     for path in root.glob(".old-*"):
         shutil.rmtree(path, ignore_errors=True)
-
-
-def _state(con, ref: Referentiel, period: int) -> dict:
-    """What a publication rests on: when any of it changes, the period is published again
-    (its notes list the closed campaigns, so a campaign closed or reopened counts too)."""
-    campaigns = con.execute(
-        "SELECT period, deadline, closed FROM campaigns ORDER BY period"
-    ).fetchall()
-    return {
-        "format": FORMAT,
-        "data_version": D.period_version(con, period),
-        "previous_data_version": D.period_version(con, period - 1),
-        "referentiel_sha256": ref.sha256,
-        "campaigns_sha256": hashlib.sha256(repr(campaigns).encode()).hexdigest(),
-    }
 
 
 def build_tables(ref: Referentiel, data: D.PeriodData):
@@ -216,7 +193,7 @@ def build_period(
         "audience_label": AUDIENCES[INTERNAL],
         "period": period,
         "generated_at": generated.astimezone(dt.UTC).isoformat(),
-        **_state(con, ref, period),
+        **state(con, ref, period),
         "referentiel": {
             "version": ref.version,
             "sha256": ref.sha256,
@@ -301,7 +278,7 @@ def _public(settings, con, ref, data, tables, notes, generated) -> tuple[Path, P
         "audience_label": AUDIENCES[PUBLIC],
         "period": data.period,
         "generated_at": generated.astimezone(dt.UTC).isoformat(),
-        **_state(con, ref, data.period),
+        **state(con, ref, data.period),
         "provisional": not bool(data.campaign() and data.campaign().get("closed")),
         "secret_threshold": F.SECRET_MIN,
         "tables": [
@@ -339,19 +316,6 @@ def _hashes(folder: Path) -> dict[str, str]:
     return out
 
 
-def published_state(settings: Settings, period: int) -> dict | None:
-    """What both releases of a period rest on (None unless both exist and agree)."""
-    states = []
-    for audience in (INTERNAL, PUBLIC):
-        path = settings.publications_for(audience) / str(period) / "manifest.json"
-        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-            manifest = json.loads(path.read_text(encoding="utf-8"))
-            states.append({k: manifest.get(k) for k in STATE_KEYS})
-    if len(states) == 2 and states[0] == states[1]:
-        return states[0]
-    return None
-
-
 def publish(
     settings: Settings, periods: list[int] | None = None, *, now: dt.datetime | None = None
 ) -> PublishResult:
@@ -372,10 +336,10 @@ def publish(
         for audience in (INTERNAL, PUBLIC):
             settings.publications_for(audience).mkdir(parents=True, exist_ok=True)
             _clean_leftovers(settings.publications_for(audience))
-        available = D.periods_with_data(con)
+        available = periods_with_data(con)
         targets = periods if periods else available
         for period in targets:
-            if periods is None and published_state(settings, period) == _state(con, ref, period):
+            if periods is None and published_state(settings, period) == state(con, ref, period):
                 result.skipped.append(period)
                 continue
             path = build_period(settings, con, ref, period, generated, result)

@@ -207,6 +207,31 @@ class Journal:
                     if int(record.get("seq", 0)) > after:
                         yield record
 
+    def tail_seq(self) -> int | None:
+        """The `seq` of the last record, read from the end of the file only (records are
+        appended with increasing numbers, so it is `next_seq() - 1`): 0 for no journal; None
+        when the tail is torn or not a record (`next_seq` and `repair_tail` must look)."""
+        try:
+            with open(self.path, "rb") as fh:
+                size = fh.seek(0, os.SEEK_END)
+                if size == 0:
+                    return 0
+                block = 1 << 16
+                while True:
+                    start = max(0, size - block)
+                    fh.seek(start)
+                    data = fh.read(size - start)
+                    if not data.endswith(b"\n"):
+                        return None
+                    cut = data.rfind(b"\n", 0, len(data) - 1)
+                    if cut >= 0 or start == 0:
+                        return int(json.loads(data[cut + 1 :])["seq"])
+                    block *= 4
+        except FileNotFoundError:
+            return 0
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
     def repair_tail(self) -> None:
         """Cut a torn last line so later appends stay well-formed."""
         if not self.path.exists():
