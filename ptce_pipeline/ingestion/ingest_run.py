@@ -192,6 +192,7 @@ class IngestRun:
         self.to_read = 0
         self.read_so_far = 0
         self.counted: tuple | None = None  # the report before the chunk being loaded
+        self.planned: set[int] = set()  # the deliveries and submissions planned so far
 
     # 1 -------------------------------------------------------------------------------------------
     def discover(self) -> bool:
@@ -318,6 +319,28 @@ class IngestRun:
             )
 
     # 4 -------------------------------------------------------------------------------------------
+    def look_again(self) -> bool:
+        """Before the run commits: the files that became ready while it ran (written whole by
+        the portal, or settled since) join it, so an upload that lands during a run is not
+        left for the next one. Claims them → whether there is anything new to plan."""
+        scan = scan_inbox(self.settings, self.settle)
+        stuck = not_removed_keys(self.journal)
+        ready = [c for c in scan.ready if candidate_key(c) not in stuck]
+        if not ready:
+            return False
+        before = len(self.new_records)
+        self.claim(ready)  # one that cannot be read now stays in the inbox for the next run
+        return len(self.new_records) > before
+
+    def plan_more(self) -> list[list[Pending]]:
+        """The deliveries claimed by `look_again`, not planned yet, in one chunk."""
+        fresh = [r for r in self.new_records if int(r["seq"]) not in self.planned]
+        seqs = sorted(int(r["seq"]) for r in fresh)
+        self.planned |= set(seqs)
+        pend = self.unit.decider.plan(self.cfg, seqs)
+        self.to_read += sum(1 for p in pend if p.needs)
+        return [pend] if pend else []
+
     def plan(self) -> list[list[Pending]]:
         """The deliveries to decide, in delivery order: new ones, and what earlier runs left
         (submissions waiting after our own failure, deliveries claimed but never decided by
@@ -327,7 +350,8 @@ class IngestRun:
         subs = self.unit.ledger.subs
         waiting = {sid for sid, sub in subs.items() if sub["status"] == "en_attente"}
         self.retried = sorted((waiting | set(self.backlog_dids)) - new)
-        pend = self.unit.decider.plan(self.cfg, sorted(new | waiting | set(self.backlog_dids)))
+        self.planned = new | waiting | set(self.backlog_dids)
+        pend = self.unit.decider.plan(self.cfg, sorted(self.planned))
         self.to_read = sum(1 for p in pend if p.needs)
         most = self.settings.chunk_size * max(1, self.settings.workers)
         least = min(MIN_CHUNK, self.settings.chunk_size)

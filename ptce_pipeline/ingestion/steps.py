@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from ptce_pipeline.errors import PtceError, describe_error
 from ptce_pipeline.ingestion.ingest_run import IngestRun
 
+LOOKS_AGAIN = 3  # at most this many more looks at the inbox before a run commits
 UNCLAIMED = "fichier momentanément illisible, repris au prochain passage"
 
 
@@ -50,6 +51,12 @@ def drive(run: IngestRun, steps: Steps) -> None:
                 if k + 1 < len(chunks):
                     reading = steps.submit("read_validate", chunks[k + 1])
                 steps.call("load", chunk, results)
+        # what arrived while this run read and loaded (an upload through the portal) joins it
+        for _ in range(LOOKS_AGAIN):
+            if not steps.call("look_again"):
+                break
+            for chunk in steps.call("plan_more"):
+                steps.call("load", chunk, steps.call("read_validate", chunk))
         steps.call("commit")
     except PtceError:
         _settle(reading)
