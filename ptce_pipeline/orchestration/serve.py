@@ -34,9 +34,10 @@ from ptce_pipeline.orchestration.prefect_env import (
     wait_healthy,
     write_serve_url,
 )
+from ptce_pipeline.orchestration.trigger import INGEST_DEPLOYMENT
 
 TIMEZONE = "Europe/Paris"
-INGEST = ("ingest-inbox", "ptce-ingest")
+INGEST = INGEST_DEPLOYMENT
 PUBLISH = ("publish-national-tables", "ptce-publish")
 
 

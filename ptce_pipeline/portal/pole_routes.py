@@ -7,6 +7,7 @@ import contextlib
 import logging
 import mimetypes
 import os
+import threading
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -14,6 +15,7 @@ from starlette.routing import Route
 
 from ptce_pipeline.catalogue import Contact, load_config
 from ptce_pipeline.config import Settings
+from ptce_pipeline.orchestration.trigger import request_ingest
 from ptce_pipeline.portal import auth
 from ptce_pipeline.portal.files import list_retours, read_archived, read_retour
 from ptce_pipeline.portal.render import download, message, page
@@ -244,6 +246,8 @@ async def receive_upload(settings: Settings, session: store.Session, request: Re
                 session,
             )
         stored.append(item)
+    if stored:  # a running `ptce serve` ingests now rather than at its next schedule
+        threading.Thread(target=request_ingest, args=(settings,), daemon=True).start()
     return page(
         "depot.html",
         title="Fichiers reçus",
