@@ -325,7 +325,10 @@ class IngestRun:
         left for the next one. Claims them → whether there is anything new to plan."""
         scan = scan_inbox(self.settings, self.settle)
         stuck = not_removed_keys(self.journal)
-        ready = [c for c in scan.ready if candidate_key(c) not in stuck]
+        # an entry in the wrong shape (a `retours` that is a file…) is the next run's to set
+        # aside, never a delivery
+        bad = set(misshapen(self.settings, self.cfg.registry.poles))
+        ready = [c for c in scan.ready if candidate_key(c) not in stuck and c.path not in bad]
         if not ready:
             return False
         before = len(self.new_records)
