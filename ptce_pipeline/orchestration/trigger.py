@@ -1,11 +1,13 @@
 """Asking a running `ptce serve` for an ingestion now (the portal, after an upload), instead of
 waiting for the next scheduled run. Prefect's REST API over the standard library: the portal
-never imports Prefect. A serve that is not running, or that does not answer within a second,
-is not an error: the upload is taken by the next scheduled run."""
+never imports Prefect. A serve that is not running, or that does not answer after a few tries,
+is not an error: the upload is taken by the next scheduled run (or by a run going on,
+which looks at the inbox again before it commits)."""
 
 from __future__ import annotations
 
 import json
+import time
 import urllib.parse
 import urllib.request
 
@@ -13,7 +15,8 @@ from ptce_pipeline.config import Settings
 from ptce_pipeline.orchestration.prefect_env import serve_api
 
 INGEST_DEPLOYMENT = ("ingest-inbox", "ptce-ingest")  # as `serve.deployments` names it
-TIMEOUT = 1.0
+TIMEOUT = 5.0  # per call; the portal asks from a background thread, never while a pole waits
+TRIES = 3
 
 
 def _call(url: str, body: dict | None = None) -> dict:
@@ -32,13 +35,17 @@ def request_ingest(settings: Settings) -> bool:
     """Create a run of the `ptce-ingest` deployment on this home's running `ptce serve`
     → whether one was asked for. Its deployment's concurrency limit keeps it to one at a
     time; a run already going looks at the inbox again before it commits."""
-    api = serve_api(settings, timeout=TIMEOUT)
-    if api is None:
-        return False
     flow, name = (urllib.parse.quote(p, safe="") for p in INGEST_DEPLOYMENT)
-    try:
-        deployment = _call(f"{api}/deployments/name/{flow}/{name}")
-        _call(f"{api}/deployments/{deployment['id']}/create_flow_run", {"tags": ["portail"]})
-    except (OSError, ValueError, KeyError):
-        return False
-    return True
+    for attempt in range(TRIES):  # a busy server answers late: ask again, a little later
+        if attempt:
+            time.sleep(2.0 * attempt)
+        api = serve_api(settings, timeout=TIMEOUT)
+        if api is None:
+            continue
+        try:
+            deployment = _call(f"{api}/deployments/name/{flow}/{name}")
+            _call(f"{api}/deployments/{deployment['id']}/create_flow_run", {"tags": ["portail"]})
+        except (OSError, ValueError, KeyError):
+            continue
+        return True
+    return False

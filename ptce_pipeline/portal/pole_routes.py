@@ -168,6 +168,13 @@ def routes(settings: Settings) -> list[Route]:
     ]
 
 
+def _ask_for_a_run(settings: Settings) -> None:
+    if request_ingest(settings):
+        log.info("ingestion demandée à ptce serve")
+    else:
+        log.info("pas de ptce serve joignable : le fichier attend le prochain passage")
+
+
 def _campaign_period(cfg, settings: Settings) -> int:
     """The campaign a pole fills now: the latest period of campagnes.csv, else last year."""
     known = list(cfg.campaigns.deadlines)
@@ -247,7 +254,7 @@ async def receive_upload(settings: Settings, session: store.Session, request: Re
             )
         stored.append(item)
     if stored:  # a running `ptce serve` ingests now rather than at its next schedule
-        threading.Thread(target=request_ingest, args=(settings,), daemon=True).start()
+        threading.Thread(target=_ask_for_a_run, args=(settings,), daemon=True).start()
     return page(
         "depot.html",
         title="Fichiers reçus",

@@ -60,7 +60,7 @@ def test_serve_with_the_portal_turns_an_upload_into_a_receipt(tmp_path, ref):
             lambda: re.search(r'href="/retours/[^"]+_recu\.html"', c.get("/").text),
             timeout=240,
             every=0.5,
-        ), log.read_text()
+        ), log.read_text() + (home.portal_dir / "portail.log").read_text()
         took = time.monotonic() - started
         tally.FIGURES[
             "du dépôt par le portail à l'accusé sur sa page (ptce serve --portal, ingestion "
