@@ -162,7 +162,7 @@ def _wait_started(settings: Settings, proc: subprocess.Popen, url: str) -> bool:
     return False
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -185,7 +185,7 @@ def serve_api(settings: Settings, timeout: float = 0.5) -> str | None:
     except (OSError, ValueError):
         return None
     match = re.fullmatch(r"http://127\.0\.0\.1:(\d{1,5})/api", api_url)
-    if match is None or pid <= 0 or not _pid_alive(pid):
+    if match is None or pid <= 0 or not pid_alive(pid):
         return None
     try:  # the pid is that server's, not a process that took over a recycled number
         args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")

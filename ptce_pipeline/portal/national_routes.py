@@ -13,12 +13,12 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from ptce_pipeline.catalogue import load_registry
+from ptce_pipeline.catalogue import load_registry, vocabulary
 from ptce_pipeline.config import Settings
 from ptce_pipeline.portal import auth
 from ptce_pipeline.portal.files import read_archived
-from ptce_pipeline.portal.pole_routes import _media, serve_original, serve_retour, space_context
-from ptce_pipeline.portal.render import SHORT_LABELS, download, message, page, secure
+from ptce_pipeline.portal.pole_routes import media_type, serve_original, serve_retour, space_context
+from ptce_pipeline.portal.render import download, message, page, secure
 from ptce_pipeline.store import pole_space
 
 PUBLICATION_CSP = (
@@ -61,7 +61,7 @@ def national_routes(settings: Settings) -> list[Route]:
             period=period,
             all_periods=all_periods,
             rows=rows,
-            counts=[f"{n} {SHORT_LABELS.get(k, k)}" for k, n in counts.items()],
+            counts=[f"{n} {vocabulary.label(k)}" for k, n in counts.items()],
             late=sum(1 for r in rows if r["late"]),
         )
 
@@ -103,7 +103,7 @@ def national_routes(settings: Settings) -> list[Route]:
             )
         body, name = data
 
-        response = download(body, name, _media(name), inline=True)
+        response = download(body, name, media_type(name), inline=True)
         del response.headers["Content-Security-Policy"]
         return secure(response, PUBLICATION_CSP)
 

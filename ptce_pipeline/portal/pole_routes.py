@@ -35,7 +35,7 @@ MEDIA = {
 MAX_FILES_BODY = 20  # files per upload (see uploads.MAX_FILES)
 
 
-def _media(name: str) -> str:
+def media_type(name: str) -> str:
     ext = os.path.splitext(name)[1].lower()
     return MEDIA.get(ext) or mimetypes.guess_type(name)[0] or "application/octet-stream"
 
@@ -101,7 +101,7 @@ def serve_retour(settings: Settings, pole_id: str, name: str) -> Response:
         return message(
             "Page introuvable", "Ce fichier n'existe pas ou ne vous est pas ouvert.", 404
         )
-    return download(data, name, _media(name), inline=name.endswith(".html"))
+    return download(data, name, media_type(name), inline=name.endswith(".html"))
 
 
 def serve_original(settings: Settings, pole_id: str, submission_id: int) -> Response:
@@ -112,7 +112,7 @@ def serve_original(settings: Settings, pole_id: str, submission_id: int) -> Resp
         return message(
             "Page introuvable", "Ce fichier n'existe pas ou ne vous est pas ouvert.", 404
         )
-    return download(data, found[1], _media(found[1]))
+    return download(data, found[1], media_type(found[1]))
 
 
 def routes(settings: Settings) -> list[Route]:

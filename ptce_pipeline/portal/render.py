@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.responses import HTMLResponse, Response
 
-from ptce_pipeline.store.status import LABELS as STATUS_LABELS
+from ptce_pipeline.catalogue import vocabulary
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -31,22 +31,6 @@ HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
-}
-
-SHORT_LABELS = {
-    "acceptee": "acceptée",
-    "acceptee_avec_avertissements": "acceptée avec avertissements",
-    "refusee": "refusée",
-    "remplacee": "remplacée",
-    "retenue": "retenue (campagne close)",
-    "retiree": "retirée",
-    "en_attente": "en attente",
-    "en_erreur": "en erreur",
-    "manquante": "manquante",
-    "nouvelle": "nouvelle",
-    "doublon": "déjà reçu",
-    "expediteur_inconnu": "expéditeur inconnu",
-    "ecartee": "écartée",
 }
 
 
@@ -71,7 +55,7 @@ def _size(n: int | None) -> str:
 
 
 def _status(code: str | None) -> str:
-    return SHORT_LABELS.get(code or "", STATUS_LABELS.get(code or "", code or ""))
+    return vocabulary.label(code) if code else ""
 
 
 ENV = Environment(

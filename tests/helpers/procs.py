@@ -15,6 +15,8 @@ from pathlib import Path
 
 import duckdb
 
+from ptce_pipeline.orchestration.prefect_env import pid_alive  # noqa: F401 - for the tests
+
 PY = sys.executable
 
 
@@ -103,19 +105,6 @@ class Result:
 def kill_group(proc: subprocess.Popen) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    with contextlib.suppress(OSError):  # a zombie is dead for our purpose
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        return state != "Z"
-    return True
 
 
 def wait_until(predicate, timeout: float = 120.0, every: float = 0.1) -> bool:
