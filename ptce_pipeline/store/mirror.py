@@ -126,6 +126,11 @@ class Mirror:
                     "version = period_versions.version + excluded.version, changed_at = excluded.changed_at",
                     [period, n, at],
                 )
+            for key, value in sorted(ledger.meta.items()):
+                con.execute(
+                    "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    [key, value],
+                )
             if ledger.last_seq is not None:
                 con.execute(
                     "INSERT INTO meta VALUES ('journal_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
