@@ -10,6 +10,9 @@ ALTER TABLE submissions ADD COLUMN review_state VARCHAR;
 ALTER TABLE submissions ADD COLUMN reviewed_at TIMESTAMPTZ;
 ALTER TABLE submissions ADD COLUMN reviewed_by VARCHAR;
 ALTER TABLE submissions ADD COLUMN review_comment VARCHAR;
+-- `ptce campaign close YEAR --keep-unreviewed`: the closed campaign's final figures keep the
+-- declarations still waiting for review (default: only signed-off ones count).
+ALTER TABLE campaigns ADD COLUMN keep_unreviewed BOOLEAN DEFAULT FALSE;
 
 UPDATE submissions
 SET review_state = 'a_revoir'
