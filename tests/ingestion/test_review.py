@@ -169,6 +169,7 @@ def test_migration_of_a_warehouse_made_before_review(tmp_path, ref):
     con = connect(settings.live_db)
     for col in ("review_state", "reviewed_at", "reviewed_by", "review_comment"):
         con.execute(f"ALTER TABLE submissions DROP COLUMN {col}")
+    con.execute("ALTER TABLE campaigns DROP COLUMN keep_unreviewed")
     con.execute("DELETE FROM schema_migrations WHERE version >= 4")
     con.execute("CHECKPOINT")
     con.close()
