@@ -38,6 +38,19 @@ CONFIRMATIONS = {
 }
 
 
+def view_context(view) -> dict[str, Any]:
+    """What `relecture_depot.html` shows of a `ReviewView`: its facts, whether a decision can
+    be taken (a declaration in force), its changes, warnings and history."""
+    facts = view.facts
+    return {
+        "f": facts,
+        "decidable": facts.get("status") in ACCEPTED,
+        "groups": change_groups(getattr(view, "changes", None) or []),
+        "warnings": warning_rows(view.warnings),
+        "history": history_rows(view.history),
+    }
+
+
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
 

@@ -19,13 +19,7 @@ from ptce_pipeline.config import Settings
 from ptce_pipeline.errors import ConfigError, NotFound, WarehouseBusy
 from ptce_pipeline.portal import auth
 from ptce_pipeline.portal.render import message, page, secure
-from ptce_pipeline.portal.review_display import (
-    ACCEPTED,
-    CONFIRMATIONS,
-    change_groups,
-    history_rows,
-    warning_rows,
-)
+from ptce_pipeline.portal.review_display import CONFIRMATIONS, view_context
 from ptce_pipeline.store import access as store
 from ptce_pipeline.store import pole_space
 from ptce_pipeline.store.records import REVIEW_STATES, SENT_BACK, SIGNED_OFF
@@ -130,16 +124,11 @@ def review_routes(settings: Settings) -> list[Route]:
             view = review_view(con, sid) if con is not None else None
         if view is None:
             return message("Page introuvable", f"Aucun dépôt n° {sid}.", 404, session)
-        facts = view.facts
         return page(
             "relecture_depot.html",
             title=f"Dépôt n° {sid}",
             session=session,
-            f=facts,
-            decidable=facts.get("status") in ACCEPTED,
-            groups=change_groups(getattr(view, "changes", None) or []),
-            warnings=warning_rows(view.warnings),
-            history=history_rows(view.history),
+            **view_context(view),
             confirmation=_confirmation(request),
         )
 
