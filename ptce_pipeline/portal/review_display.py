@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from ptce_pipeline.catalogue import vocabulary
+from ptce_pipeline.store.records import ACCEPTED
 
-ACCEPTED = ("acceptee", "acceptee_avec_avertissements")
 KINDS = {
     "identity": "Identité",
     "value": "Indicateurs",

@@ -138,7 +138,12 @@ def test_several_declarations_signed_off_at_once_from_the_list(portal, home):
     assert review(home, a)[0] == "a_revoir"
     r = c.post(
         "/national/relecture/valider",
-        data={"csrf": token, "sid": [str(a), str(b)], "periode": "2024"},
+        data={
+            "csrf": token,
+            "sid": [str(a), str(b)],
+            "periode": "2024",
+            "commentaire": "Merci, rien à redire.",
+        },
     )
     assert r.status_code == 303 and r.headers["location"].startswith("/national/relecture?")
     assert "2 déclarations validées" in c.get(r.headers["location"]).text
@@ -148,4 +153,5 @@ def test_several_declarations_signed_off_at_once_from_the_list(portal, home):
 
     page = client(portal, link(home, A)).get("/").text
     assert "Validée par l'équipe nationale le" in html.unescape(page)
+    assert "« Merci, rien à redire. »" in page  # the optional message, quoted
     assert "À corriger" not in page
