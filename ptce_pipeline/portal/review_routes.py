@@ -57,6 +57,11 @@ async def _form(request: Request) -> dict[str, list[str]] | None:
         return {}
 
 
+def _number(text: str) -> int | None:
+    """A plain decimal number (ASCII digits only: `"²".isdigit()` is true), else None."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 12 else None
+
+
 def _first(form: dict[str, list[str]], key: str) -> str:
     values = form.get(key) or [""]
     return values[0]
@@ -64,7 +69,8 @@ def _first(form: dict[str, list[str]], key: str) -> str:
 
 def _filters(periods: list[int], periode: str, etat: str) -> tuple[int | None, str | None]:
     """The list's filters from the query (anything unknown is no filter)."""
-    period = int(periode) if periode.isdigit() and int(periode) in periods else None
+    period = _number(periode)
+    period = period if period in periods else None
     return period, etat if etat in REVIEW_STATES else None
 
 
@@ -142,7 +148,7 @@ def review_routes(settings: Settings) -> list[Route]:
                 return message("Envoi refusé", "Le formulaire envoyé est trop long.", 413, session)
             if not auth.csrf_ok(session, _first(form, "csrf")):
                 return message("Demande refusée", "Rechargez la page et recommencez.", 403, session)
-            sids = [int(s) for s in form.get("sid", []) if s.isdigit()][:1000]
+            sids = [n for n in map(_number, form.get("sid", [])) if n is not None]
             if not sids:
                 return message(
                     "Aucune déclaration choisie",
@@ -203,8 +209,7 @@ def _confirmation(request: Request) -> list[str]:
     done = request.query_params.get("fait", "")
     if done not in CONFIRMATIONS:
         return []
-    n = request.query_params.get("n", "1")
-    n = int(n) if n.isdigit() else 1
+    n = _number(request.query_params.get("n", "")) or 1
     lines = [CONFIRMATIONS[done][0 if n <= 1 else 1].format(n=n)]
     if request.query_params.get("avis") == "0":
         lines.append(

@@ -74,7 +74,9 @@ def test_the_list_filters_by_period_and_state_and_links_each_declaration(portal,
         assert f'href="/national/relecture/{in_force(home, pole_id)}"' in page.text
     assert page.text.count('name="sid"') == 2
     # unknown filters are no filter; a state filter that matches nothing says so
-    assert c.get("/national/relecture", params={"periode": "x'", "etat": "<b>"}).status_code == 200
+    for odd in ("x'", "²", "9" * 40):
+        r = c.get("/national/relecture", params={"periode": odd, "etat": "<b>", "n": odd})
+        assert r.status_code == 200, odd
     empty = c.get("/national/relecture", params={"periode": "2025"})
     assert "Aucune déclaration en vigueur pour ce choix" in empty.text
     assert c.get("/national/relecture/999999").status_code == 404
@@ -135,6 +137,8 @@ def test_several_declarations_signed_off_at_once_from_the_list(portal, home):
         data={"csrf": token, "sid": [str(a), str(b), "999999"], "periode": "2024"},
     )
     assert r.status_code == 409 and "999999" in r.text  # all or none
+    r = c.post("/national/relecture/valider", data={"csrf": token, "sid": ["²", "x"]})
+    assert r.status_code == 400 and "Cochez au moins une déclaration" in r.text
     assert review(home, a)[0] == "a_revoir"
     r = c.post(
         "/national/relecture/valider",
