@@ -281,9 +281,11 @@ def cmd_demo(args) -> int:
         out(
             f"{len(cfg.registry.poles)} pôles inscrits, {len(dropped)} classeurs déposés (périodes 2024 et 2025)."
         )
-        data, failed = run_flow(settings, "run", settle=0.0)
+        data, failed = _demo_run(settings, run_flow)
     ingest = data["ingest"]
     _print_report(ingest)
+    for line in data["review"]:
+        out(line)
     _print_publication(data["publication"])
     from ptce_pipeline.store.status import completeness
 
@@ -307,6 +309,18 @@ def cmd_demo(args) -> int:
     )
     attention = data.get("ingest_failed") or ingest.get("needs_attention")
     return 1 if failed or attention or data["publication"].get("error") else 0
+
+
+def _demo_run(settings: Settings, run_flow) -> tuple[dict[str, Any], bool]:
+    """The demo's run: ingestion, the national team's review mix (`ingestion.demo_review`),
+    then the publication, which rests on those decisions."""
+    from ptce_pipeline.ingestion.demo_review import review_mix
+
+    ingest, ingest_failed = run_flow(settings, "ingest", settle=0.0)
+    review = review_mix(settings)
+    publication, publication_failed = run_flow(settings, "publish")
+    data = {"ingest": ingest, "ingest_failed": ingest_failed, "review": review}
+    return {**data, "publication": publication}, ingest_failed or publication_failed
 
 
 def cmd_status(args) -> int:

@@ -23,6 +23,7 @@ from ptce_pipeline.config import Settings
 from ptce_pipeline.portal import auth, pole_routes
 from ptce_pipeline.portal.national_routes import national_routes
 from ptce_pipeline.portal.render import message, secure
+from ptce_pipeline.portal.review_routes import review_routes
 from ptce_pipeline.portal.uploads import sweep
 
 log = logging.getLogger("ptce.portail")
@@ -151,6 +152,7 @@ def create_app(settings: Settings, *, allowed_hosts: list[str] | None = None) ->
         Route("/deconnexion", logout, methods=["POST"]),
         *pole_routes.routes(settings),
         *national_routes(settings),
+        *review_routes(settings),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     middleware = [

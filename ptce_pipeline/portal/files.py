@@ -1,5 +1,5 @@
 """A pole's files as the portal serves them: what its `retours/` holds (receipts, annotated
-copies, fiches: the names of the table in docs/conventions.md, nothing else), and its original
+copies, fiches, review notices: the names of the table in docs/conventions.md, nothing else), and its original
 files from the archive. Every read goes through a descriptor opened without following links,
 so nothing a pole puts in its folder can make the portal read outside it."""
 
@@ -18,25 +18,30 @@ from ptce_pipeline.config import FEEDBACK_DIR, Settings
 RECEIPT = re.compile(r"^(\d{8}-\d{6})_(\d+)_.*_recu\.html$")
 ANNOTATED = re.compile(r"^(\d{8}-\d{6})_(\d+)_.*_annote\.xlsx$")
 FICHE = re.compile(r"^fiche_(\d{4})\.html$")
+NOTICE = re.compile(r"^(\d{8}-\d{6})_(\d+)_.*_relecture\.html$")  # n° = the submission's
 MAX_SERVED = 200 * 1024 * 1024  # nothing the pipeline writes comes near
 
 
 @dataclass(frozen=True)
 class Retour:
     name: str
-    kind: str  # recu | annote | fiche
+    kind: str  # recu | annote | fiche | relecture
     delivery_id: int | None  # receipts and annotated copies
     period: int | None  # fiches
     size: int
+    submission_id: int | None = None  # review notices
 
 
-def _kind(name: str) -> tuple[str, int | None, int | None] | None:
+def _kind(name: str) -> tuple[str, int | None, int | None, int | None] | None:
+    """(kind, delivery number, period, submission number) of a name the pipeline writes."""
     if m := RECEIPT.match(name):
-        return "recu", int(m.group(2)), None
+        return "recu", int(m.group(2)), None, None
     if m := ANNOTATED.match(name):
-        return "annote", int(m.group(2)), None
+        return "annote", int(m.group(2)), None, None
     if m := FICHE.match(name):
-        return "fiche", None, int(m.group(1))
+        return "fiche", None, int(m.group(1)), None
+    if m := NOTICE.match(name):
+        return "relecture", None, None, int(m.group(2))
     return None
 
 
@@ -56,7 +61,9 @@ def list_retours(settings: Settings, pole_id: str) -> list[Retour]:
                 with contextlib.suppress(OSError):
                     st = os.stat(entry.name, dir_fd=fd, follow_symlinks=False)
                     if stat.S_ISREG(st.st_mode):
-                        found.append(Retour(entry.name, kind[0], kind[1], kind[2], st.st_size))
+                        found.append(
+                            Retour(entry.name, kind[0], kind[1], kind[2], st.st_size, kind[3])
+                        )
     except (OSError, ValueError):
         return []
     return sorted(found, key=lambda r: r.name, reverse=True)

@@ -20,6 +20,7 @@ from ptce_pipeline.portal.files import read_archived
 from ptce_pipeline.portal.pole_routes import media_type, serve_original, serve_retour, space_context
 from ptce_pipeline.portal.render import download, message, page, secure
 from ptce_pipeline.store import pole_space
+from ptce_pipeline.store.review import review_counts
 
 PUBLICATION_CSP = (
     "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -51,6 +52,7 @@ def national_routes(settings: Settings) -> list[Route]:
             all_periods = pole_space.periods(con)
             period = int(wanted) if wanted.isdigit() and int(wanted) in all_periods else None
             period, rows = pole_space.national_completeness(con, period)
+            reviews = review_counts(con, period) if period is not None else {}
         counts: dict[str, int] = {}
         for r in rows:
             counts[r["status"]] = counts.get(r["status"], 0) + 1
@@ -63,6 +65,7 @@ def national_routes(settings: Settings) -> list[Route]:
             rows=rows,
             counts=[f"{n} {vocabulary.label(k)}" for k, n in counts.items()],
             late=sum(1 for r in rows if r["late"]),
+            reviews=[(k, n, vocabulary.label(k)) for k, n in sorted(reviews.items())],
         )
 
     async def pole(request: Request) -> Response:

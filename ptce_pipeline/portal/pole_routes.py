@@ -52,6 +52,10 @@ def space_context(settings: Settings, session: store.Session, pole_id: str, pref
     for r in sorted(retours, key=lambda r: (r.kind != "recu", r.name)):
         if r.delivery_id is not None:
             by_delivery.setdefault(r.delivery_id, []).append(r)
+    notices: dict[int, list] = {}  # the review notices of each submission, newest first
+    for r in retours:
+        if r.kind == "relecture":
+            notices.setdefault(r.submission_id, []).append(r)
     waiting = _waiting(settings, pole_id)
     period = _campaign_period(cfg, settings)
     contact = cfg.contact or Contact(organisation=cfg.ref.contact)
@@ -68,6 +72,8 @@ def space_context(settings: Settings, session: store.Session, pole_id: str, pref
         "periods": periods,
         "deliveries": deliveries,
         "by_delivery": by_delivery,
+        "notices": notices,
+        "to_fix": [p for p in periods if p["review_state"] == "a_corriger"],
         "fiches": sorted((r for r in retours if r.kind == "fiche"), key=lambda r: -(r.period or 0)),
         "waiting": waiting,
         "prefix": prefix,

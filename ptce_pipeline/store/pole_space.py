@@ -42,13 +42,14 @@ def pole_deliveries(con, pole_id: str) -> list[dict[str, Any]]:
 
 def pole_periods(con, pole_id: str) -> list[dict[str, Any]]:
     """The pole's completeness for each period: status, late flag, deadline, what is in
-    force (submission and file)."""
+    force (submission and file) and its review state (with the date and the reviewer's
+    comment)."""
     if con is None:
         return []
     return _rows(
         con.execute(
             "SELECT c.period, c.status, c.late, c.deadline, c.campaign_closed, c.submission_id,"
-            " s.original_name, s.received_at"
+            " s.original_name, s.received_at, s.review_state, s.reviewed_at, s.review_comment"
             " FROM completeness c LEFT JOIN submissions s"
             "   ON s.submission_id = c.submission_id AND s.inbox_folder = c.pole_id"
             " WHERE c.pole_id = ? ORDER BY c.period DESC",

@@ -101,3 +101,32 @@ def test_a_second_demo_records_duplicates_and_writes_one_receipt_each(demo):
     assert first["recu"] < second["recu"] and len(second["recu"] - first["recu"]) == 36
     refused = query(settings.live_db, "SELECT count(*) FROM submissions WHERE n_errors > 0")
     assert len(second["annote"] - first["annote"]) == refused[0][0] > 0
+
+
+def test_the_demo_leaves_a_realistic_review_mix(demo):
+    """Most of the first campaign signed off, one sent back with a comment (and its notice),
+    the last ones waiting; the later campaign waiting. A second demo decides nothing new."""
+    settings, runs, *_ = demo
+    states = query(
+        settings.live_db,
+        "SELECT period, review_state, count(*) FROM submissions WHERE review_state IS NOT NULL "
+        "GROUP BY ALL ORDER BY ALL",
+    )
+    assert states == [
+        (2024, "a_corriger", 1),
+        (2024, "a_revoir", 3),
+        (2024, "validee", 14),
+        (2025, "a_revoir", 16),
+    ]
+    (pole, by, comment), *_ = query(
+        settings.live_db,
+        "SELECT pole_id, reviewed_by, review_comment FROM submissions "
+        "WHERE review_state = 'a_corriger'",
+    )
+    assert by == "démo" and "Source ou commentaire" in comment
+    assert list((settings.inbox / pole / "retours").glob("*_relecture.html"))
+    assert "Relecture nationale 2024 (démo) : validée 14, à corriger 1, à relire 3." in (
+        runs["demo"].out
+    )
+    # the decisions were taken once: the second demo found them already recorded
+    assert query(settings.live_db, "SELECT count(*) FROM audit WHERE action = 'review'") == [(15,)]

@@ -21,6 +21,8 @@ DEMO_LINES = (
     "Décisions : ",
     "  Refusé : ",
     "Durée : ",
+    "Relecture nationale ",
+    "Renvoyée à ",
     "Tableaux 2024 publiés : ",
     "Tableaux 2025 publiés : ",
     "Données ouvertes 2024 publiées : ",

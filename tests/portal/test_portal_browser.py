@@ -10,8 +10,8 @@ import re
 
 import pytest
 from helpers.browser import axe_violations, desktop, phone, sideways, start_chromium
-from helpers.portal import A, Portal, link, portal_home
-from helpers.workbooks import filled, workbook
+from helpers.portal import A, B, Portal, link, portal_home
+from helpers.workbooks import filled, q, workbook
 
 from ptce_pipeline.ingestion.run import run_ingest
 
@@ -109,3 +109,35 @@ def test_every_portal_page_fits_a_phone_and_passes_axe(browser, home):
         browser.find_element(By.CSS_SELECTOR, "form[action='/deconnexion'] button").click()
         WebDriverWait(browser, 30).until(lambda d: "déconnecté" in d.title)
         check_page(browser, "la page de déconnexion")
+
+
+def test_the_review_pages_fit_a_phone_and_pass_axe(browser, home):
+    """The national team's review list and view, then the pole's page once its declaration is
+    sent back (the comment quoted, what to do) — each at 390 px, each through axe-core."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    sid = q(
+        home.live_db,
+        "SELECT submission_id FROM submissions WHERE pole_id = ? AND period = 2024 "
+        "AND status LIKE 'acceptee%'",
+        B,
+    )[0][0]
+    with Portal(home) as portal:
+        browser.get(f"{portal.url}/acces/{link(home, None, label='Claire Martin')}")
+        browser.get(f"{portal.url}/national/relecture")
+        check_page(browser, "la liste de relecture")
+        browser.get(f"{portal.url}/national/relecture/{sid}")
+        check_page(browser, "la vue de relecture d'un dépôt")
+        browser.find_element(By.ID, "commentaire-renvoi").send_keys(
+            "Indicateur IND05 : 120 ETP pour 12 l'an dernier ; vérifiez la cellule D14 et "
+            "indiquez la source dans la colonne « Source ou commentaire »."
+        )
+        browser.find_element(By.CSS_SELECTOR, "form[action$='/renvoyer'] button").click()
+        WebDriverWait(browser, 60).until(lambda d: "fait=a_corriger" in d.current_url)
+        assert "Déclaration renvoyée au pôle" in browser.page_source
+        check_page(browser, "la confirmation d'un renvoi")
+        browser.get(f"{portal.url}/acces/{link(home, B)}")
+        alert = browser.find_element(By.CSS_SELECTOR, "section[aria-labelledby='t-corriger']")
+        assert "vérifiez la cellule D14" in alert.text and "à titre provisoire" in alert.text
+        check_page(browser, "l'espace d'un pôle dont la déclaration est à corriger")
