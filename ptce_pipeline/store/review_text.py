@@ -1,19 +1,17 @@
 """The reviewer's view in French, for the terminal (`ptce review show`): the submission, what
 changed since the pole's previous submission for the period and since its previous period
 (each change naming its cell, before → after), its warnings with the pole's comment, and its
-history. Text from a pole's file is neutralised for the terminal."""
+history. Text from a pole's file is neutralised for the terminal. `view` is a
+`store.review_view.ReviewView` (not imported: that module imports this one)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from ptce_pipeline.catalogue import vocabulary
 from ptce_pipeline.catalogue.display import terminal as neutral
 from ptce_pipeline.config import PARIS
-
-if TYPE_CHECKING:
-    from ptce_pipeline.store.review_view import ReviewView
 
 ACTIONS = {  # the audit's actions, as the history names them
     "withdraw": "retrait par l'équipe nationale",
@@ -72,7 +70,7 @@ def change_line(c: dict[str, Any]) -> str:
     return f"{place} — {what} : {quoted(c['before'])} → {quoted(c['after'])}"
 
 
-def view_lines(view: ReviewView) -> list[str]:
+def view_lines(view) -> list[str]:
     f = view.facts
     out = [
         f"Dépôt n° {f['submission_id']} — {f['pole_id']} {neutral(f.get('pole_name') or '')} — "
@@ -99,7 +97,7 @@ def view_lines(view: ReviewView) -> list[str]:
     return out
 
 
-def _changes(view: ReviewView) -> list[str]:
+def _changes(view) -> list[str]:
     out: list[str] = []
     same = view.compared.get("submission")
     out.append("")
@@ -129,14 +127,14 @@ def _changes(view: ReviewView) -> list[str]:
     return out
 
 
-def _listed(view: ReviewView, against: str) -> list[str]:
+def _listed(view, against: str) -> list[str]:
     changes = [c for c in view.changes if c["against"] == against]
     if not changes:
         return ["  Aucun changement."]
     return [f"  {change_line(c)}" for c in changes]
 
 
-def _warnings(view: ReviewView) -> list[str]:
+def _warnings(view) -> list[str]:
     out = ["", f"Avertissements ({len(view.warnings)}) :"]
     if not view.warnings:
         out.append("  Aucun.")
@@ -150,7 +148,7 @@ def _warnings(view: ReviewView) -> list[str]:
     return out
 
 
-def _history(view: ReviewView) -> list[str]:
+def _history(view) -> list[str]:
     out = ["", "Historique :"]
     for h in view.history:
         sid = h["submission_id"]

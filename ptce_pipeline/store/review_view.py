@@ -24,6 +24,7 @@ from typing import Any
 
 from ptce_pipeline.catalogue.referentiel_model import Referentiel
 from ptce_pipeline.store.review_diff import MEMBER_FIELDS, Declaration, Labels, diff
+from ptce_pipeline.store.review_text import view_lines
 
 ACCEPTED_SQL = "('acceptee', 'acceptee_avec_avertissements')"
 
@@ -51,8 +52,7 @@ class ReviewView:
         return data
 
     def lines(self) -> list[str]:
-        from ptce_pipeline.store.review_text import view_lines
-
+        """The view in French, for the terminal (`store.review_text`)."""
         return view_lines(self)
 
 
