@@ -1,27 +1,20 @@
 """The reviewer's view (issue 19): a real home where a pole resubmits with one indicator changed,
 one member's SIRET changed, a member added and one removed, a criterion answered differently,
 over a previous period; the diff names the changed cells exactly, warnings carry the pole's
-own comment, the history lists deliveries and decisions; `ptce review show` in text and JSON.
-The member matching and the change shape are unit-tested on plain rows."""
+own comment, the history lists deliveries and decisions (`ptce review show`:
+tests/cli/test_review_show.py). The member matching and the change shape are unit-tested on plain rows."""
 
 from __future__ import annotations
 
-import copy
-import json
-
 import pytest
-from helpers.workbooks import drop, filled, make_home, q, workbook
+from helpers.reviews import POLE, review_story
 
-from ptce_pipeline.cli.parser import main
 from ptce_pipeline.content import display_number
-from ptce_pipeline.ingestion.review import decide
-from ptce_pipeline.ingestion.run import run_ingest
 from ptce_pipeline.store.previous import previous_values
 from ptce_pipeline.store.review_diff import Declaration, Labels, diff, match_members
 from ptce_pipeline.store.review_view import review_view
 from ptce_pipeline.store.warehouse import connect
 
-POLE = "PTCE-001"
 CHANGE_KEYS = [
     "against",
     "against_id",
@@ -38,44 +31,9 @@ CHANGE_KEYS = [
 ]
 
 
-def sid_of(settings, name: str) -> int:
-    return q(
-        settings.live_db, "SELECT submission_id FROM submissions WHERE original_name = ?", name
-    )[0][0]
-
-
 @pytest.fixture(scope="module")
 def story(tmp_path_factory, ref):
-    """2024 in force; 2025 sent (v1), sent back by a reviewer, then sent again (v2)."""
-    settings = make_home(tmp_path_factory.mktemp("rview") / "home", PTCE_USER="revue")
-    d24 = copy.deepcopy(filled(ref, POLE, 2024))
-    drop(settings, POLE, "p2024.xlsx", workbook(ref, d24))
-    run_ingest(settings)
-    v1 = copy.deepcopy(filled(ref, POLE, 2025))
-    first = next(iter(v1.criteria))
-    v1.criteria[first] = ("non", None)
-    v1.indicators["IND05"] = d24.indicators["IND05"]
-    drop(settings, POLE, "v1.xlsx", workbook(ref, v1))
-    run_ingest(settings)
-    decide(settings, [sid_of(settings, "v1.xlsx")], "a_corriger", comment="IND05 ?", by="Alice")
-    v2 = copy.deepcopy(v1)
-    v2.indicators["IND05"] = d24.indicators["IND05"] * 20  # a large change: a warning
-    v2.indicator_comments["IND05"] = "Nouveau financement régional"
-    v2.members[1]["siret"] = "73282932000074"
-    removed = v2.members.pop(2)
-    v2.members.append({**v2.members[0], "nom": "Coopérative Nouvelle", "siret": "35600000000048"})
-    v2.criteria[first] = ("oui", "Convention signée en 2025")
-    drop(settings, POLE, "v2.xlsx", workbook(ref, v2))
-    run_ingest(settings)
-    return {
-        "settings": settings,
-        "d24": d24,
-        "v1": v1,
-        "v2": v2,
-        "removed": removed,
-        "criterion": first,
-        "ids": {n: sid_of(settings, n) for n in ("p2024.xlsx", "v1.xlsx", "v2.xlsx")},
-    }
+    return review_story(tmp_path_factory.mktemp("rview") / "home", ref)
 
 
 def view_of(story, name: str, ref):
@@ -202,31 +160,6 @@ def test_first_declaration_has_nothing_to_compare(story, ref):
     text = "\n".join(view.lines())
     assert "aucun autre dépôt accepté de ce pôle pour cette période" in text
     assert "Changements depuis 2023 (période précédente) : aucune déclaration" in text
-
-
-def test_cli_review_show_text_and_json(story, v2_view, capsys):
-    settings, ids = story["settings"], story["ids"]
-    capsys.readouterr()
-    assert main(["review", "show", str(ids["v2.xlsx"]), "--home", str(settings.home)]) == 0
-    text = capsys.readouterr().out
-    assert f"Changements depuis le dépôt n° {ids['v1.xlsx']} (même période) :" in text
-    assert f"Changements depuis 2024 (période précédente) — dépôt n° {ids['p2024.xlsx']} :" in text
-    before, after = (display_number(story[k].indicators["IND05"]) for k in ("v1", "v2"))
-    assert f"Indicateurs!F12 — IND05 Bénéficiaires des activités : « {before} » → « {after} »" in (
-        text
-    )
-    assert "Membres!C6 — membre « " in text and ", SIRET : « " in text
-    assert "Avertissements (1) :" in text
-    assert "Commentaire du pôle : « Nouveau financement régional »" in text
-    assert "Historique :" in text and "relecture du n°" in text and "par Alice" in text
-    assert (
-        main(["review", "show", str(ids["v2.xlsx"]), "--home", str(settings.home), "--json"]) == 0
-    )
-    data = json.loads(capsys.readouterr().out)
-    assert data["changes"] == v2_view.to_json()["changes"]
-    assert data["warnings"][0]["pole_comment"] == "Nouveau financement régional"
-    assert data["compared"]["period"] == {"submission_id": ids["p2024.xlsx"], "period": 2024}
-    assert main(["review", "show", "999", "--home", str(settings.home)]) == 2
 
 
 # -- pure functions --------------------------------------------------------------------------
