@@ -99,6 +99,12 @@ def view_lines(view) -> list[str]:
 
 def _changes(view) -> list[str]:
     out: list[str] = []
+    if view.facts.get("accepted_status") is None:
+        return [
+            "",
+            "Changements : ce dépôt n'a pas été accepté, ses données ne sont pas dans "
+            "l'entrepôt ; rien à comparer.",
+        ]
     same = view.compared.get("submission")
     out.append("")
     if same is None:
@@ -123,6 +129,12 @@ def _changes(view) -> list[str]:
             f"Changements depuis {before['period']} (période précédente) — dépôt n° "
             f"{before['submission_id']} :"
         )
+        recorded = view.facts.get("previous_submission_id")
+        if recorded is not None and recorded != before["submission_id"]:
+            out.append(
+                f"  (Les avertissements de ce dépôt ont été calculés par rapport au dépôt n° "
+                f"{recorded}, en vigueur lors de sa validation.)"
+            )
         out += _listed(view, "period")
     return out
 

@@ -10,8 +10,11 @@ What it is compared with:
   last), i.e. the accepted submission of the same pole and period with the highest rank
   (`last_delivery_id`) below this one's;
 - **the previous period**: the declaration in force for the pole's period − 1, the same one the
-  `large-change` check reads (`store.previous`: `current_indicator_values`), so the warning and
-  the diff agree.
+  `large-change` check reads (`store.previous.in_force`), so the warning and the diff agree
+  (when the previous period's declaration changed after this submission was decided, the
+  warnings were computed against the one recorded in `previous_submission_id`: the text says so).
+
+A submission that was never accepted has no data in the warehouse: nothing is compared.
 
 Contacts are personal and not in the snapshot: the view never shows them.
 """
@@ -22,11 +25,11 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ptce_pipeline.catalogue.referentiel import load_referentiel
 from ptce_pipeline.catalogue.referentiel_model import Referentiel
+from ptce_pipeline.store.previous import in_force
 from ptce_pipeline.store.review_diff import MEMBER_FIELDS, Declaration, Labels, diff
 from ptce_pipeline.store.review_text import view_lines
-
-ACCEPTED_SQL = "('acceptee', 'acceptee_avec_avertissements')"
 
 
 @dataclass
@@ -58,8 +61,10 @@ class ReviewView:
 
 def review_view(con, sid: int, ref: Referentiel | None = None) -> ReviewView | None:
     """The view of submission `sid` (None when the snapshot has no such submission). `ref`
-    gives the French labels of identity and member fields and of code lists (the home's
-    référentiel; without it, the codes are shown)."""
+    gives the French labels of identity and member fields and of code lists: pass the home's
+    (`load_referentiel(settings.referentiel_path)`); without it, the packaged one's."""
+    if ref is None:
+        ref = load_referentiel()
     cur = con.execute(
         "SELECT s.*, p.nom AS pole_name FROM submissions s LEFT JOIN poles p USING (pole_id) "
         "WHERE submission_id = ?",
@@ -84,7 +89,7 @@ def review_view(con, sid: int, ref: Referentiel | None = None) -> ReviewView | N
     )
     view = ReviewView(facts, warnings=_warnings(con, sid, labels))
     view.history = _history(con, sid, pole, period) if pole and period is not None else []
-    if pole is None or period is None:
+    if pole is None or period is None or facts.get("accepted_status") is None:
         view.compared = {"submission": None, "period": None}
         return view
     earlier = {
@@ -113,12 +118,8 @@ def _previous_same_period(con, facts: dict[str, Any]) -> tuple[int, int] | None:
 
 
 def _in_force(con, pole: str, period: int) -> tuple[int, int] | None:
-    row = con.execute(
-        f"SELECT submission_id, period FROM submissions WHERE pole_id = ? AND period = ? "
-        f"AND status IN {ACCEPTED_SQL} ORDER BY submission_id DESC LIMIT 1",
-        [pole, period],
-    ).fetchone()
-    return None if row is None else (row[0], row[1])
+    sid = in_force(con, pole, period)
+    return None if sid is None else (sid, period)
 
 
 def _declaration(con, sid: int, period: int | None) -> Declaration:

@@ -6,10 +6,14 @@ tests/cli/test_review_show.py). The member matching and the change shape are uni
 
 from __future__ import annotations
 
+import copy
+
 import pytest
-from helpers.reviews import POLE, review_story
+from helpers.reviews import POLE, review_story, sid_of
+from helpers.workbooks import drop, filled, make_home, workbook
 
 from ptce_pipeline.content import display_number
+from ptce_pipeline.ingestion.run import run_ingest
 from ptce_pipeline.store.previous import previous_values
 from ptce_pipeline.store.review_diff import Declaration, Labels, diff, match_members
 from ptce_pipeline.store.review_view import review_view
@@ -229,3 +233,40 @@ def test_values_added_removed_and_codes_shown_with_their_labels(ref):
     ]
     assert changes[0]["label"] == "Structure porteuse : forme juridique"
     assert changes[1]["label"] == "Communes" and changes[2]["label"] == "IND02"
+
+
+def test_previous_period_replaced_since_and_a_refused_file(tmp_path, ref):
+    """The 2024 declaration replaced after 2025 was decided: the diff reads the one in force,
+    the text says which one the warnings were computed against. A refused file: no data, no
+    comparison, but it is in the history."""
+    settings = make_home(tmp_path / "home")
+    d24 = copy.deepcopy(filled(ref, POLE, 2024))
+    drop(settings, POLE, "a2024.xlsx", workbook(ref, d24))
+    run_ingest(settings)
+    drop(settings, POLE, "b2025.xlsx", workbook(ref, filled(ref, POLE, 2025)))
+    run_ingest(settings)
+    d24.indicators["IND01"] = d24.indicators["IND01"] + 1
+    drop(settings, POLE, "a2024-bis.xlsx", workbook(ref, d24))
+    bad = copy.deepcopy(filled(ref, POLE, 2025))
+    bad.indicators["IND01"] = "beaucoup"
+    drop(settings, POLE, "refus.xlsx", workbook(ref, bad))
+    run_ingest(settings)
+    ids = {n: sid_of(settings, n) for n in ("a2024.xlsx", "b2025.xlsx", "a2024-bis.xlsx")}
+    refused = sid_of(settings, "refus.xlsx")
+    con = connect(settings.snapshot_db, read_only=True)
+    try:
+        view = review_view(con, ids["b2025.xlsx"], ref)
+        refused_view = review_view(con, refused, ref)
+    finally:
+        con.close()
+    assert view.facts["previous_submission_id"] == ids["a2024.xlsx"]
+    assert view.compared["period"] == {"submission_id": ids["a2024-bis.xlsx"], "period": 2024}
+    text = "\n".join(view.lines())
+    assert f"calculés par rapport au dépôt n° {ids['a2024.xlsx']}, en vigueur" in text
+    assert ("delivery", refused, "refusee") in [
+        (h["action"], h["submission_id"], h["status"]) for h in view.history
+    ]
+    assert refused_view.facts["status"] == "refusee"
+    assert refused_view.compared == {"submission": None, "period": None}
+    assert refused_view.changes == []
+    assert "ce dépôt n'a pas été accepté" in "\n".join(refused_view.lines())
