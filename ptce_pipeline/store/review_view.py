@@ -88,7 +88,7 @@ def review_view(con, sid: int, ref: Referentiel | None = None) -> ReviewView | N
         n_criteria=sum(1 for c in current.criteria.values() if c.get("answer")),
     )
     view = ReviewView(facts, warnings=_warnings(con, sid, labels))
-    view.history = _history(con, sid, pole, period) if pole and period is not None else []
+    view.history = _history(con, sid, pole, period)
     if pole is None or period is None or facts.get("accepted_status") is None:
         view.compared = {"submission": None, "period": None}
         return view
@@ -203,22 +203,28 @@ def _warnings(con, sid: int, labels: Labels) -> list[dict[str, Any]]:
     return out
 
 
-def _history(con, sid: int, pole: str, period: int) -> list[dict[str, Any]]:
+def _history(con, sid: int, pole: str | None, period: int | None) -> list[dict[str, Any]]:
     """Every delivery of the pole for the period (with the receipt it got) and every
-    correction and review of those submissions (who, when, why), oldest first."""
-    subs = [
-        r[0]
-        for r in con.execute(
-            "SELECT submission_id FROM submissions WHERE pole_id = ? AND period = ?",
-            [pole, period],
-        ).fetchall()
-    ]
+    correction and review of those submissions (who, when, why), oldest first. A file whose
+    period could not be read goes with the pole's other such files; one from no known pole
+    has its own history only."""
+    if pole is None:
+        subs = [sid]
+    else:
+        subs = [
+            r[0]
+            for r in con.execute(
+                "SELECT submission_id FROM submissions WHERE pole_id = ? "
+                "AND period IS NOT DISTINCT FROM ?",
+                [pole, period],
+            ).fetchall()
+        ]
     entries: list[tuple[Any, int, dict[str, Any]]] = []
     for did, at, name, outcome, s, status, receipt in con.execute(
         "SELECT d.delivery_id, d.received_at, d.original_name, d.outcome, d.submission_id, "
         "s.status, s.feedback_receipt FROM deliveries d JOIN submissions s USING (submission_id) "
-        "WHERE s.pole_id = ? AND s.period = ? ORDER BY d.delivery_id",
-        [pole, period],
+        "WHERE d.submission_id IN (SELECT unnest(?)) ORDER BY d.delivery_id",
+        [subs],
     ).fetchall():
         entries.append(
             (

@@ -250,13 +250,15 @@ def test_previous_period_replaced_since_and_a_refused_file(tmp_path, ref):
     bad = copy.deepcopy(filled(ref, POLE, 2025))
     bad.indicators["IND01"] = "beaucoup"
     drop(settings, POLE, "refus.xlsx", workbook(ref, bad))
+    drop(settings, POLE, "illisible.xlsx", b"pas un classeur")
     run_ingest(settings)
     ids = {n: sid_of(settings, n) for n in ("a2024.xlsx", "b2025.xlsx", "a2024-bis.xlsx")}
-    refused = sid_of(settings, "refus.xlsx")
+    refused, unreadable = sid_of(settings, "refus.xlsx"), sid_of(settings, "illisible.xlsx")
     con = connect(settings.snapshot_db, read_only=True)
     try:
         view = review_view(con, ids["b2025.xlsx"], ref)
         refused_view = review_view(con, refused, ref)
+        unreadable_view = review_view(con, unreadable, ref)
     finally:
         con.close()
     assert view.facts["previous_submission_id"] == ids["a2024.xlsx"]
@@ -270,3 +272,9 @@ def test_previous_period_replaced_since_and_a_refused_file(tmp_path, ref):
     assert refused_view.compared == {"submission": None, "period": None}
     assert refused_view.changes == []
     assert "ce dépôt n'a pas été accepté" in "\n".join(refused_view.lines())
+    # a file whose period could not be read: its own delivery at least
+    assert unreadable_view.facts["period"] is None
+    assert [(h["action"], h["original_name"]) for h in unreadable_view.history] == [
+        ("delivery", "illisible.xlsx")
+    ]
+    assert "période inconnue" in unreadable_view.lines()[0]
