@@ -242,7 +242,10 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--json", action="store_true", help="sortie JSON")
     _home(rp)
     rp = rsub.add_parser(
-        "show", help="un dépôt : ses changements, ses avertissements, son historique"
+        "show",
+        help="un dépôt : ce qui a changé (cellule par cellule) depuis le dépôt précédent et "
+        "depuis la période précédente, ses avertissements avec le commentaire du pôle, son "
+        "historique",
     )
     rp.add_argument("submission", type=int, metavar="DÉPÔT", help="numéro de dépôt")
     rp.add_argument("--json", action="store_true", help="sortie JSON")

@@ -79,15 +79,17 @@ def _list(settings, args) -> int:
 
 
 def _show(settings, args) -> int:
+    from ptce_pipeline.catalogue.referentiel import load_referentiel
     from ptce_pipeline.store.review_view import review_view
     from ptce_pipeline.store.warehouse import reader
 
+    ref = load_referentiel(settings.referentiel_path)
     with reader(settings) as con:
         if con is None:
             raise HomeError(
                 "L'entrepôt n'existe pas encore : lancez `ptce init` puis `ptce ingest`."
             )
-        view = review_view(con, args.submission)
+        view = review_view(con, args.submission, ref)
     if view is None:
         raise NotFound(
             f"Aucun dépôt n° {args.submission} dans l'entrepôt (voir `ptce review list`)."

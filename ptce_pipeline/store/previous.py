@@ -18,6 +18,17 @@ class PeriodValues:
     values: dict[str, float] = field(default_factory=dict)
 
 
+def in_force(con, pole_id: str, period: int) -> int | None:
+    """The submission in force for one pole and period on an open connection: the one whose
+    values `previous_values` gives (both read the `current_submissions` view), so that the
+    reviewer's comparison with the previous period and the `large-change` check agree."""
+    row = con.execute(
+        "SELECT max(submission_id) FROM current_submissions WHERE pole_id = ? AND period = ?",
+        [pole_id, period],
+    ).fetchone()
+    return row[0] if row else None
+
+
 def previous_values(
     snapshot_db: Path, wanted: set[tuple[str, int]]
 ) -> dict[tuple[str, int], PeriodValues]:

@@ -44,7 +44,7 @@ def test_every_command_shown_in_the_guide_exists():
         parser = verbs.get(words[1])
         assert parser is not None, command
         rest = words[2:]
-        if words[1] in ("campaign", "access"):
+        if words[1] in ("campaign", "access", "review"):
             parser = subparsers(parser).get(rest[0])
             assert parser is not None, command
         for word in rest:
