@@ -5,6 +5,7 @@ review view's `changes`)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ptce_pipeline.catalogue import vocabulary
@@ -45,7 +46,9 @@ def view_context(view) -> dict[str, Any]:
     return {
         "f": facts,
         "decidable": facts.get("status") in ACCEPTED,
-        "groups": change_groups(getattr(view, "changes", None) or []),
+        "groups": change_groups(
+            getattr(view, "changes", None) or [], getattr(view, "compared", None)
+        ),
         "warnings": warning_rows(view.warnings),
         "history": history_rows(view.history),
     }
@@ -72,16 +75,23 @@ def _row(c: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def change_groups(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def change_groups(
+    changes: list[dict[str, Any]], compared: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
     """Two groups, since the pole's previous submission for this period and since its previous
     period: each with its state (`changes`, `none`: nothing changed, `first`: nothing earlier
-    to compare with) and its changes by kind (identity, values, members, criteria)."""
+    to compare with) and its changes by kind (identity, values, members, criteria).
+    `compared` (the view's): what each group was compared with, None for nothing earlier."""
     groups = []
     for against in ("submission", "period"):
         mine = [c for c in changes if c.get("against") == against]
         real = [c for c in mine if c.get("against_id") is not None and c.get("change")]
         ids = {c.get("against_id") for c in real}
         periods = {c.get("against_period") for c in mine if c.get("against_period") is not None}
+        other = (compared or {}).get(against)
+        if other:
+            ids = {other.get("submission_id")}
+            periods = {other.get("period")}
         if against == "submission":
             title = "Depuis le dépôt précédent du pôle pour cette période"
             if len(ids) == 1:
@@ -102,8 +112,8 @@ def change_groups(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
             kinds.append({"label": "Autres", "rows": others})
         if real:
             state = "changes"
-        elif mine:  # only markers without an earlier submission to compare with
-            state = "first"
+        elif mine or (compared and against in compared and compared[against] is None):
+            state = "first"  # nothing earlier to compare with
         else:
             state = "none"
         groups.append(
@@ -134,12 +144,23 @@ def warning_rows(warnings: list[dict[str, Any]]) -> list[dict[str, str]]:
     ]
 
 
+def _after(details: Any) -> str | None:
+    """The state after a review decision, from an audit row's `details` (JSON text)."""
+    if not isinstance(details, str):
+        return details.get("after") if isinstance(details, dict) else None
+    try:
+        data = json.loads(details)
+    except ValueError:
+        return None
+    return data.get("after") if isinstance(data, dict) else None
+
+
 def history_rows(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for h in history:
         action = _text(h.get("action"))
         what = ACTIONS.get(action, action)
-        decision = h.get("decision") or h.get("after")
+        decision = h.get("decision") or h.get("after") or _after(h.get("details"))
         if decision:
             what = f"{what} : {vocabulary.label(decision)}"
         rows.append(

@@ -121,3 +121,11 @@ def test_a_view_without_changes_renders():
     """The view as main builds it today (no `changes` attribute)."""
     text = squeeze(rendered(ReviewView(facts())))
     assert "Aucun changement relevé." in text
+
+
+def test_what_the_view_compared_with_decides_first_or_none():
+    """The store's view says what it compared with (`compared`): nothing earlier for this
+    period, the 2024 declaration for the previous period, and nothing changed since it."""
+    groups = change_groups([], {"submission": None, "period": {"submission_id": 3, "period": 2024}})
+    assert [g["state"] for g in groups] == ["first", "none"]
+    assert groups[1]["title"] == "Depuis la déclaration 2024 du pôle"
