@@ -281,7 +281,10 @@ def cmd_demo(args) -> int:
         out(
             f"{len(cfg.registry.poles)} pôles inscrits, {len(dropped)} classeurs déposés (périodes 2024 et 2025)."
         )
-        data, failed = _demo_run(settings, run_flow)
+        from ptce_pipeline.orchestration.prefect_env import prefect_api
+
+        with prefect_api(settings):  # one server for both flow runs
+            data, failed = _demo_run(settings, run_flow)
     ingest = data["ingest"]
     _print_report(ingest)
     for line in data["review"]:

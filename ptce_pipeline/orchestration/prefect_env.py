@@ -228,6 +228,9 @@ def _drain() -> None:
         EventsWorker.drain_all(timeout=10)
 
 
+_ACTIVE: list[str] = []  # the API of the prefect_api context this process is inside, if any
+
+
 @contextlib.contextmanager
 def prefect_api(settings: Settings):
     """Prefect's API for one CLI run: PREFECT_API_URL when set, else the server of a running
@@ -235,6 +238,9 @@ def prefect_api(settings: Settings):
     configure(settings)
     if os.environ.get("PREFECT_API_URL"):
         yield None
+        return
+    if _ACTIVE:  # nested (the demo's ingest then publish): the server already started
+        yield _ACTIVE[-1]
         return
     served = serve_api(settings)
     started = None if served else _spawn_server(settings)
@@ -247,9 +253,11 @@ def prefect_api(settings: Settings):
         served = f"{started[1]}/api"
     try:
         with temporary_settings(updates={PREFECT_API_URL: served}):
+            _ACTIVE.append(served)
             try:
                 yield served
             finally:
+                _ACTIVE.pop()
                 _drain()
     finally:
         if started is not None:
