@@ -129,6 +129,8 @@ def cmd_template(args) -> int:
     from ptce_pipeline.template import build_template, save_workbook
 
     settings = _settings(args)
+    if args.prefill:
+        return _prefilled_template(args, settings)
     pole = None
     deadline = None
     if args.pole or args.period:
@@ -155,6 +157,31 @@ def cmd_template(args) -> int:
     out(
         f"Modèle écrit : {path} (modèle version {__import__('ptce_pipeline').TEMPLATE_VERSION}, référentiel {ref.version})"
     )
+    return 0
+
+
+def _prefilled_template(args, settings: Settings) -> int:
+    from ptce_pipeline import TEMPLATE_VERSION
+    from ptce_pipeline.ingestion.prepare import prefilled_workbook
+
+    if not (args.pole and args.period):
+        raise ConfigError("--prefill demande --pole et --period.")
+    _require_home(settings)
+    path = Path(args.output)
+    if path.parent and not path.parent.exists():
+        raise ConfigError(f"Le dossier {path.parent} n'existe pas.")
+    data, earlier = prefilled_workbook(settings, args.pole, args.period)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+    out(f"Modèle écrit : {path} (modèle version {TEMPLATE_VERSION})")
+    if earlier is None:
+        out(f"Aucune déclaration de {args.pole} avant {args.period} : modèle vierge.")
+    else:
+        out(
+            f"Pré-rempli depuis la déclaration {earlier.period} en vigueur (dépôt n° "
+            f"{earlier.submission_id}) ; les {args.period} valeurs des indicateurs sont à saisir."
+        )
     return 0
 
 
@@ -366,6 +393,16 @@ def cmd_reprocess(args) -> int:
 
 def cmd_campaign(args) -> int:
     from ptce_pipeline.ingestion.corrections import campaign
+
+    if args.action == "prepare":
+        from ptce_pipeline.ingestion.prepare import prepare_campaign
+
+        settings = _settings(args)
+        _require_home(settings)
+        result = prepare_campaign(settings, args.period, args.deadline)
+        for line in result.lines:
+            out(line)
+        return 1 if result.needs_attention else 0
 
     return _correction(
         args,
