@@ -287,28 +287,12 @@ def cmd_run(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from ptce_pipeline.catalogue import load_config
-    from ptce_pipeline.orchestration.runner import run_flow
-    from ptce_pipeline.store.lock import warehouse_lock
-    from ptce_pipeline.store.warehouse import create_empty
-    from ptce_pipeline.template.demo import prepare
+    from ptce_pipeline.orchestration.demo import run_demo
 
     settings = load_settings(home=args.home, demo=True, settle=0)
     out(f"Démonstration dans {settings.home}")
     settings.home.mkdir(parents=True, exist_ok=True)
-    with warehouse_lock(settings.lock_path, what="ptce demo", now=settings.clock()):
-        from ptce_pipeline.catalogue import load_referentiel
-
-        dropped = prepare(settings, load_referentiel(settings.referentiel_path), args.seed)
-        cfg = load_config(settings)
-        from ptce_pipeline.ingestion.inbox import ensure_pole_folders
-
-        ensure_pole_folders(settings, cfg.registry.poles)
-        create_empty(settings)
-        out(
-            f"{len(cfg.registry.poles)} pôles inscrits, {len(dropped)} classeurs déposés (périodes 2024 et 2025)."
-        )
-        data, failed = run_flow(settings, "run", settle=0.0)
+    data, failed = run_demo(settings, args.seed, out)
     ingest = data["ingest"]
     _print_report(ingest)
     _print_publication(data["publication"])
