@@ -1,5 +1,5 @@
 """A pole's files as the portal serves them: what its `retours/` holds (receipts, annotated
-copies, fiches: the names of the table in docs/conventions.md, nothing else), and its original
+copies, fiches, prepared workbooks and their notes: the names of the table in docs/conventions.md, nothing else), and its original
 files from the archive. Every read goes through a descriptor opened without following links,
 so nothing a pole puts in its folder can make the portal read outside it."""
 
@@ -18,15 +18,17 @@ from ptce_pipeline.config import FEEDBACK_DIR, Settings
 RECEIPT = re.compile(r"^(\d{8}-\d{6})_(\d+)_.*_recu\.html$")
 ANNOTATED = re.compile(r"^(\d{8}-\d{6})_(\d+)_.*_annote\.xlsx$")
 FICHE = re.compile(r"^fiche_(\d{4})\.html$")
+PREPARED = re.compile(r"^modele_(\d{4})\.xlsx$")  # `ptce campaign prepare`
+PREPARED_NOTE = re.compile(r"^modele_(\d{4})_a_lire\.txt$")
 MAX_SERVED = 200 * 1024 * 1024  # nothing the pipeline writes comes near
 
 
 @dataclass(frozen=True)
 class Retour:
     name: str
-    kind: str  # recu | annote | fiche
+    kind: str  # recu | annote | fiche | modele | note
     delivery_id: int | None  # receipts and annotated copies
-    period: int | None  # fiches
+    period: int | None  # fiches, prepared workbooks and their notes
     size: int
 
 
@@ -37,6 +39,10 @@ def _kind(name: str) -> tuple[str, int | None, int | None] | None:
         return "annote", int(m.group(2)), None
     if m := FICHE.match(name):
         return "fiche", None, int(m.group(1))
+    if m := PREPARED.match(name):
+        return "modele", None, int(m.group(1))
+    if m := PREPARED_NOTE.match(name):
+        return "note", None, int(m.group(1))
     return None
 
 
