@@ -18,6 +18,7 @@ from ptce_pipeline import TEMPLATE_VERSION
 from ptce_pipeline.catalogue import Pole, load_config
 from ptce_pipeline.catalogue import layout as L
 from ptce_pipeline.errors import ConfigError
+from ptce_pipeline.feedback import PREPARED_NOTE, PREPARED_WORKBOOK
 from ptce_pipeline.ingestion.check import check_files
 from ptce_pipeline.ingestion.prepare import Preparation, prefilled_workbook, prepare_campaign
 from ptce_pipeline.ingestion.run import run_ingest
@@ -108,7 +109,7 @@ def test_every_demo_pole_reads_back_its_declaration_in_force_field_by_field(worl
             k: v for k, v in earlier.identity.items() if k not in ("periode", "date_remplissage")
         }
         assert identity == expected, pole.pole_id
-        assert "contact_email" in identity and identity["contact_email"]  # the personal data
+        assert identity.get("contact_email")  # the personal data
         members = [r[2:9] for r in rows["members"]]
         assert members == [tuple(m[f] for f in MEMBER_FIELDS) for m in earlier.members]
         criteria = {r[1]: (r[2], r[3]) for r in rows["criteria_answers"]}
@@ -183,9 +184,10 @@ def test_libreoffice_opens_and_resaves_a_prefilled_workbook_still_accepted(world
     (report,) = check_files(world.settings, [path])
     assert not report.refused and report.issues == [], report.issues
     content = read_back(world, saved)
-    assert content.identity["contact_email"].value == world.earlier["PTCE-007"].identity[
-        "contact_email"
-    ]
+    assert (
+        content.identity["contact_email"].value
+        == world.earlier["PTCE-007"].identity["contact_email"]
+    )
     assert len(content.members) == len(world.earlier["PTCE-007"].members)
 
 
@@ -210,9 +212,7 @@ def test_a_pole_without_an_earlier_declaration_gets_the_plain_template(world, re
     (newcomer,) = [p for p in world.preparation.poles if p.pole_id == NEWCOMER.pole_id]
     assert newcomer.earlier_period is None and newcomer.problem is None
     cfg = load_config(world.settings)
-    plain = build_template(
-        ref, pole=NEWCOMER, period=NEXT, deadline=DEADLINE, contact=cfg.contact
-    )
+    plain = build_template(ref, pole=NEWCOMER, period=NEXT, deadline=DEADLINE, contact=cfg.contact)
     assert world.prepared(NEWCOMER.pole_id) == workbook_bytes(plain)
     note = world.settings.pole_inbox(NEWCOMER.pole_id) / "retours" / f"modele_{NEXT}_a_lire.txt"
     assert "modèle vierge" in note.read_text(encoding="utf-8")
@@ -225,7 +225,10 @@ def test_preparing_adds_the_campaign_row_once_in_the_files_format(world):
     text = world.settings.campaigns_path.read_text(encoding="utf-8")
     assert text == f"periode,date_limite\n{FIRST},2099-03-31\n{NEXT},{DEADLINE.isoformat()}\n"
     assert world.preparation.campaign_added
-    assert world.preparation.lines[0] == f"Campagne {NEXT} ajoutée à campagnes.csv (date limite 31/03/2099)."
+    assert (
+        world.preparation.lines[0]
+        == f"Campagne {NEXT} ajoutée à campagnes.csv (date limite 31/03/2099)."
+    )
     with pytest.raises(ConfigError, match="a déjà la date limite"):
         prepare_campaign(world.settings, NEXT, dt.date(2099, 1, 1))
     assert world.settings.campaigns_path.read_text(encoding="utf-8") == text
@@ -242,6 +245,8 @@ def test_a_campaign_row_is_added_to_a_file_without_a_final_newline(tmp_path):
     assert [p.earlier_period for p in result.poles] == [None] * len(demo.POLES)  # no warehouse
 
 
-def test_the_prepared_files_are_named_in_the_conventions():
+def test_the_prepared_files_are_named_in_the_conventions_retours_table():
     text = (Path(__file__).parents[2] / "docs" / "conventions.md").read_text(encoding="utf-8")
-    assert "`modele_<période>.xlsx`" in text and "`modele_<période>_a_lire.txt`" in text
+    table = text.split("## Files written into `retours/`")[1].split("\n## ")[0]
+    for name in (PREPARED_WORKBOOK, PREPARED_NOTE):
+        assert f"`{name.format(period='<période>')}`" in table
