@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from helpers.office import resave
-from helpers.workbooks import drop, make_home, q
+from helpers.workbooks import drop, filled, make_home, q, workbook
 from openpyxl import load_workbook
 
 from ptce_pipeline import TEMPLATE_VERSION
@@ -36,6 +36,7 @@ NOW = "2026-01-15T10:00:00"
 SEED = 2012
 FIRST, NEXT = 2024, 2025
 OLD = "PTCE-003"  # its first declaration was made with template version 1
+SKIPPER = "PTCE-010"  # declared 2023, nothing in 2024: its earlier declaration for 2025 is 2023
 NEWCOMER = Pole("PTCE-019", "Pôle fictif Nouveau Venu", "69", NEXT, None)
 DEADLINE = dt.date(2099, 3, 31)
 
@@ -68,6 +69,8 @@ def world(tmp_path_factory, ref) -> World:
     settings = make_home(root, poles=[*demo.registry(), NEWCOMER], PTCE_NOW=NOW)
     settings.campaigns_path.write_text(f"periode,date_limite\n{FIRST},2099-03-31\n", "utf-8")
     for pole_id, name, data in demo.workbooks(ref, SEED, periods=(FIRST,)):
+        if pole_id == SKIPPER:
+            data, name = workbook(ref, filled(ref, SKIPPER, FIRST - 1)), "suivi_2023.xlsx"
         drop(settings, pole_id, name, as_version_1(data) if pole_id == OLD else data)
     with warehouse_lock(settings.lock_path):
         report = run_ingest(settings, settle=0)
@@ -97,7 +100,7 @@ def test_every_demo_pole_reads_back_its_declaration_in_force_field_by_field(worl
     assert len(world.earlier) == len(demo.POLES)
     for pole in demo.POLES:
         earlier = world.earlier[pole.pole_id]
-        assert earlier.period == FIRST
+        assert earlier.period == (FIRST - 1 if pole.pole_id == SKIPPER else FIRST)
         content = read_back(world, world.prepared(pole.pole_id))
         assert content.template_version == TEMPLATE_VERSION
         assert not [i.code for i in content.issues], pole.pole_id  # data-outside-table…
@@ -174,6 +177,22 @@ def test_a_value_ten_times_last_years_gets_the_large_change_warning(world, ref, 
     assert report.status == "acceptee_avec_avertissements"
     ((cell, message),) = [(i.cell, i.message) for i in report.issues if i.code == "large-change"]
     assert cell.startswith("G") and f"en {FIRST}" in message
+
+
+def test_the_reference_column_and_large_change_name_the_same_earlier_period(world, ref, tmp_path):
+    """A pole that declared nothing last year is compared with its latest earlier declaration,
+    in the reference column and by the `large-change` check alike."""
+    earlier = world.earlier[SKIPPER]
+    assert earlier.period == FIRST - 1
+    ws = load_workbook(io.BytesIO(world.prepared(SKIPPER)))[L.SHEET_INDICATORS]
+    assert ws.cell(row=L.HEADER_ROW, column=6).value == f"Valeur {FIRST - 1}"
+    data = typed_in_prepared(ref, SKIPPER, SEED)
+    data.indicators["IND17"] = int(earlier.indicators["IND17"] * 12)
+    path = tmp_path / "saut.xlsx"
+    path.write_bytes(typed(ref, world, SKIPPER, data))
+    (report,) = check_files(world.settings, [path])
+    (message,) = [i.message for i in report.issues if i.code == "large-change"]
+    assert f"en {FIRST - 1} à" in message
 
 
 def test_libreoffice_opens_and_resaves_a_prefilled_workbook_still_accepted(world, ref, tmp_path):
