@@ -66,7 +66,15 @@ CRIT_JUSTIFICATION = "Justification (une phrase)"
 MEMBER_NUMBER = "N°"
 
 # Meta keys in the hidden sheet and the custom document properties
-META_KEYS = ("template_version", "referentiel_version", "referentiel_sha256", "pole_id", "periode")
+# (`reference_periode`: only in a pre-filled workbook, the period of its reference column)
+META_KEYS = (
+    "template_version",
+    "referentiel_version",
+    "referentiel_sha256",
+    "pole_id",
+    "periode",
+    "reference_periode",
+)
 
 
 @dataclass(frozen=True)

@@ -86,9 +86,7 @@ def _earlier(settings: Settings, poles: list[Pole], period: int) -> dict[str, De
     return {pole: decl for (pole, _), decl in found.items()}
 
 
-def prefilled_bytes(
-    settings: Settings, cfg: Config, pole: Pole, period: int, earlier: Declaration | None
-) -> bytes:
+def prefilled_bytes(cfg: Config, pole: Pole, period: int, earlier: Declaration | None) -> bytes:
     wb = prefilled_template(
         cfg.ref,
         pole=pole,
@@ -111,7 +109,7 @@ def prefilled_workbook(
         if pole is None:
             raise ConfigError(f"Le pôle {pole_id} n'est pas inscrit dans {settings.registry_path}.")
         earlier = _earlier(settings, [pole], period).get(pole_id)
-        return prefilled_bytes(settings, cfg, pole, period, earlier), earlier
+        return prefilled_bytes(cfg, pole, period, earlier), earlier
 
 
 def _add_campaign(path: Path, period: int, deadline: dt.date) -> None:
@@ -154,7 +152,7 @@ def prepare_campaign(
         result = Preparation(period, cfg.campaigns.deadline(period), added)
         for pole in poles:
             found = earlier.get(pole.pole_id)
-            data = prefilled_bytes(settings, cfg, pole, period, found)
+            data = prefilled_bytes(cfg, pole, period, found)
             note = prepared_note(
                 cfg.ref,
                 pole=pole,

@@ -104,6 +104,12 @@ def _reference_column(sheet: RawSheet, hrow: int) -> dict[str, int]:
     return {}
 
 
+def _last_column(sheet: RawSheet, hrow: int, header: str, found: int) -> int:
+    """The rightmost column of the header row headed `header` (at least `found`)."""
+    key = hkey(header)
+    return max([found, *(c for c, value in enumerate(sheet.rows[hrow]) if hkey(value) == key)])
+
+
 class SheetReader:
     """Reads the sheets of one workbook, laid out as `layout` says, into `content`."""
 
@@ -387,6 +393,10 @@ class SheetReader:
             return
         if table.reference:
             cols = {**cols, **_reference_column(sheet, hrow)}
+            if self.content.meta.get("reference_periode"):
+                # pre-filled: the reference column is left of « Valeur »; one renamed
+                # « Valeur » must not take its place
+                cols["value"] = _last_column(sheet, hrow, table.value_header, cols["value"])
         known = getattr(self.ref, table.catalogue)
         rows = self._coded_rows(sheet, cols["code"], hrow + 1, known, table)
         values: dict[str, Cell] = getattr(self.content, table.values)

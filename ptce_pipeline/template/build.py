@@ -85,7 +85,7 @@ def build_template(
     _members_sheet(wb, ref, ranges)
     _indicators_sheet(wb, ref, reference)
     _criteria_sheet(wb, ref, ranges)
-    _metadata(wb, ref, pole, period)
+    _metadata(wb, ref, pole, period, reference)
     _as_text(wb)
     return wb
 
@@ -319,8 +319,15 @@ def _criteria_sheet(wb: Workbook, ref: Referentiel, ranges: dict[str, str]) -> N
     print_setup(ws)
 
 
-def _metadata(wb: Workbook, ref: Referentiel, pole: Pole | None, period: int | None) -> None:
-    """The hidden sheet and custom document properties that name the versions."""
+def _metadata(
+    wb: Workbook,
+    ref: Referentiel,
+    pole: Pole | None,
+    period: int | None,
+    reference: Reference | None,
+) -> None:
+    """The hidden sheet and custom document properties that name the versions (and, in a
+    pre-filled workbook, the period of its reference column)."""
     meta = {
         "template_version": TEMPLATE_VERSION,
         "referentiel_version": ref.version,
@@ -328,6 +335,8 @@ def _metadata(wb: Workbook, ref: Referentiel, pole: Pole | None, period: int | N
         "pole_id": pole.pole_id if pole else "",
         "periode": str(period) if period else "",
     }
+    if reference is not None:
+        meta["reference_periode"] = str(reference.period)
     lists = wb[L.SHEET_LISTS]
     wb.move_sheet(lists, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(L.SHEET_LISTS))
     ws = wb.create_sheet(L.SHEET_META)

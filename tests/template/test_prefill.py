@@ -269,3 +269,17 @@ def test_the_prepared_files_are_named_in_the_conventions_retours_table():
     table = text.split("## Files written into `retours/`")[1].split("\n## ")[0]
     for name in (PREPARED_WORKBOOK, PREPARED_NOTE):
         assert f"`{name.format(period='<période>')}`" in table
+
+
+def test_a_reference_column_renamed_valeur_still_never_counts(world, ref):
+    """Tampering with the header too: « Valeur 2024 » renamed « Valeur » is still the reference
+    column of a pre-filled workbook (its metadata names the reference period)."""
+    data = typed_in_prepared(ref, "PTCE-001", SEED)
+    wb = load_workbook(io.BytesIO(typed(ref, world, "PTCE-001", data)))
+    ws = wb[L.SHEET_INDICATORS]
+    ws.cell(row=L.HEADER_ROW, column=6).value = L.IND_VALUE
+    content = read_back(world, workbook_bytes(wb))
+    assert content.meta["reference_periode"] == str(FIRST)
+    assert {c: cell.value for c, cell in content.indicators.items()} == {
+        c: float(v) for c, v in data.indicators.items()
+    }
