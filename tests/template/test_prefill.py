@@ -134,6 +134,9 @@ def test_the_reference_column_is_labelled_with_its_year_locked_and_holds_last_va
     assert {code: cell.value for code, cell in shown.items()} == earlier.indicators
     assert ws.protection.sheet and all(cell.protection.locked for cell in shown.values())
     assert not ws.cell(row=shown["IND01"].row, column=7).protection.locked  # « Valeur »
+    readme = "\n".join(str(c.value) for c in ws.parent[L.SHEET_README]["A"] if c.value is not None)
+    assert f"Ce classeur reprend votre déclaration {FIRST}" in readme
+    assert f"« Valeur {FIRST} »" in readme
 
 
 def test_what_is_typed_in_the_reference_column_never_counts(world, ref):
