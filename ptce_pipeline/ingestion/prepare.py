@@ -150,6 +150,7 @@ def prepare_campaign(
         poles = cfg.registry.expected(period)
         earlier = _earlier(settings, poles, period)
         result = Preparation(period, cfg.campaigns.deadline(period), added)
+        settings.inbox.mkdir(parents=True, exist_ok=True)  # the inbox itself is ours
         for pole in poles:
             found = earlier.get(pole.pole_id)
             data = prefilled_bytes(cfg, pole, period, found)
@@ -161,7 +162,6 @@ def prepare_campaign(
                 earlier=found,
                 workbook_name=PREPARED_WORKBOOK.format(period=period),
             )
-            settings.inbox.mkdir(parents=True, exist_ok=True)
             try:
                 paths = write_prepared(settings.pole_inbox(pole.pole_id), period, data, note)
             except (fsafe.UnsafePath, OSError) as exc:

@@ -286,3 +286,16 @@ def test_a_reference_column_renamed_valeur_still_never_counts(world, ref):
     assert {c: cell.value for c, cell in content.indicators.items()} == {
         c: float(v) for c, v in data.indicators.items()
     }
+
+
+def test_a_retours_that_is_a_link_gets_nothing_and_is_reported(tmp_path):
+    settings = make_home(tmp_path / "home", PTCE_NOW=NOW)
+    elsewhere = tmp_path / "ailleurs"
+    elsewhere.mkdir()
+    (settings.inbox / "PTCE-002").mkdir(parents=True)
+    (settings.inbox / "PTCE-002" / "retours").symlink_to(elsewhere)
+    result = prepare_campaign(settings, NEXT)
+    assert result.needs_attention and list(elsewhere.iterdir()) == []
+    (line,) = [x for x in result.lines if x.startswith("  Non écrit : ")]
+    assert line.startswith("  Non écrit : PTCE-002 : ") and "lien symbolique" in line
+    assert (settings.inbox / "PTCE-003" / "retours" / f"modele_{NEXT}.xlsx").is_file()
