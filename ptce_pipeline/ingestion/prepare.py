@@ -21,6 +21,7 @@ from ptce_pipeline.catalogue.registry import CAMPAIGNS_HEADER
 from ptce_pipeline.config import Settings
 from ptce_pipeline.errors import ConfigError
 from ptce_pipeline.feedback import PREPARED_WORKBOOK, write_prepared
+from ptce_pipeline.store.configs import archive_current
 from ptce_pipeline.store.lock import warehouse_lock
 from ptce_pipeline.store.prefill import Declaration, declarations_before
 from ptce_pipeline.store.warehouse import connect
@@ -147,6 +148,8 @@ def prepare_campaign(
                 settings.campaigns_path, period, deadline or cfg.campaigns.deadline(period)
             )
             cfg = load_config(settings)
+            if settings.live_db.exists():  # an installed home: archive the new file by hash
+                archive_current(settings, cfg)
         poles = cfg.registry.expected(period)
         earlier = _earlier(settings, poles, period)
         result = Preparation(period, cfg.campaigns.deadline(period), added)

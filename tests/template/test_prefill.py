@@ -5,6 +5,7 @@ workbook read back by the real reader, filled the way a pole would, checked and 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -247,6 +248,8 @@ def test_preparing_adds_the_campaign_row_once_in_the_files_format(world):
     text = world.settings.campaigns_path.read_text(encoding="utf-8")
     assert text == f"periode,date_limite\n{FIRST},2099-03-31\n{NEXT},{DEADLINE.isoformat()}\n"
     assert world.preparation.campaign_added
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    assert list(world.settings.archive_dir.glob(f"config/campagnes*{digest}*"))  # archived
     assert (
         world.preparation.lines[0]
         == f"Campagne {NEXT} ajoutée à campagnes.csv (date limite 31/03/2099)."
