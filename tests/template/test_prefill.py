@@ -199,10 +199,13 @@ def test_the_reference_column_and_large_change_name_the_same_earlier_period(worl
     assert f"en {FIRST - 1} à" in message
 
 
-def test_libreoffice_opens_and_resaves_a_prefilled_workbook_still_accepted(world, ref, tmp_path):
+@pytest.mark.parametrize("target", ["xlsx", "ods"])
+def test_libreoffice_opens_and_resaves_a_prefilled_workbook_still_accepted(
+    world, ref, tmp_path, target
+):
     data = typed_in_prepared(ref, "PTCE-007", SEED)
-    saved = resave(typed(ref, world, "PTCE-007", data), tmp_path, "suivi.xlsx")
-    path = tmp_path / "libreoffice.xlsx"
+    saved = resave(typed(ref, world, "PTCE-007", data), tmp_path, "suivi.xlsx", target)
+    path = tmp_path / f"libreoffice.{target}"
     path.write_bytes(saved)
     (report,) = check_files(world.settings, [path])
     assert not report.refused and report.issues == [], report.issues
@@ -212,6 +215,9 @@ def test_libreoffice_opens_and_resaves_a_prefilled_workbook_still_accepted(world
         == world.earlier["PTCE-007"].identity["contact_email"]
     )
     assert len(content.members) == len(world.earlier["PTCE-007"].members)
+    assert {c: cell.value for c, cell in content.indicators.items()} == {
+        c: float(v) for c, v in data.indicators.items()
+    }
 
 
 def test_the_same_warehouse_state_gives_byte_identical_workbooks(world):
