@@ -6,6 +6,7 @@ their (folded) header text and indicators/criteria by their code, never by posit
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -50,6 +51,10 @@ IND_LABEL = "Indicateur"
 IND_UNIT = "Unité"
 IND_VALUE = "Valeur"
 IND_COMMENT = "Source ou commentaire"
+# The reference column of a pre-filled workbook (template version 2): « Valeur 2025 », the
+# value of the earlier declaration, locked, never read as data.
+IND_REFERENCE = "Valeur {period}"
+IND_REFERENCE_RE = re.compile(r"^valeur (\d{4})$")  # on the folded header key
 
 # Critères
 CRIT_CODE = "Code"
@@ -61,7 +66,15 @@ CRIT_JUSTIFICATION = "Justification (une phrase)"
 MEMBER_NUMBER = "N°"
 
 # Meta keys in the hidden sheet and the custom document properties
-META_KEYS = ("template_version", "referentiel_version", "referentiel_sha256", "pole_id", "periode")
+# (`reference_periode`: only in a pre-filled workbook, the period of its reference column)
+META_KEYS = (
+    "template_version",
+    "referentiel_version",
+    "referentiel_sha256",
+    "pole_id",
+    "periode",
+    "reference_periode",
+)
 
 
 @dataclass(frozen=True)
@@ -82,7 +95,10 @@ class LayoutMap:
 # Layout versions the reader knows. When a later template renames a sheet, a header or a code,
 # bump TEMPLATE_VERSION and declare here how to read the older layout; a file from a version
 # not listed is refused with `unknown-template-version`.
+# Version 2 added the reference column of pre-filled workbooks (`IND_REFERENCE`), known to the
+# reader of every version; version 1 has the same sheets, headers and codes.
 TEMPLATE_LAYOUTS: dict[str, LayoutMap | Mapping[str, Mapping[str, str]]] = {
+    "1": LayoutMap(),
     TEMPLATE_VERSION: LayoutMap(),
 }
 
@@ -100,8 +116,20 @@ def identity_headers() -> list[str]:
     return [ID_CODE, ID_LABEL, ID_VALUE, ID_HELP]
 
 
-def indicator_headers() -> list[str]:
-    return [IND_CODE, IND_GENERAL, IND_MAIN, IND_LABEL, IND_UNIT, IND_VALUE, IND_COMMENT]
+def indicator_headers(reference_period: int | None = None) -> list[str]:
+    """The Indicateurs sheet's headers; with the reference column of a pre-filled workbook
+    just before « Valeur » when `reference_period` is given."""
+    reference = [IND_REFERENCE.format(period=reference_period)] if reference_period else []
+    return [
+        IND_CODE,
+        IND_GENERAL,
+        IND_MAIN,
+        IND_LABEL,
+        IND_UNIT,
+        *reference,
+        IND_VALUE,
+        IND_COMMENT,
+    ]
 
 
 def criteria_headers() -> list[str]:

@@ -98,6 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--pole", metavar="ID", help="pré-remplit l'identité de ce pôle (depuis poles.csv)"
     )
     p.add_argument("--period", type=_year, metavar="ANNÉE", help="pré-remplit la période")
+    p.add_argument(
+        "--prefill",
+        action="store_true",
+        help="pré-remplit aussi la déclaration en vigueur du pôle pour la dernière période "
+        "antérieure (identité, contact, membres, critères ; valeurs de référence des "
+        "indicateurs) ; avec --pole et --period",
+    )
     _home(p)
 
     p = sub.add_parser("check", help="contrôle des classeurs sans rien charger")
@@ -218,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", metavar="NOM", help="auteur (défaut : l'utilisateur du système)")
     _home(p)
 
-    p = sub.add_parser("campaign", help="clôt ou rouvre une campagne")
+    p = sub.add_parser("campaign", help="prépare, clôt ou rouvre une campagne")
     csub = p.add_subparsers(dest="action", metavar="ACTION", title="actions", parser_class=_Parser)
     for action, text in (
         ("close", "clôt la campagne : les nouveaux fichiers sont validés mais retenus"),
@@ -229,6 +236,20 @@ def build_parser() -> argparse.ArgumentParser:
         cp.add_argument("--reason", metavar="MOTIF", help="motif (journal d'audit)")
         cp.add_argument("--by", metavar="NOM", help="auteur (défaut : l'utilisateur du système)")
         _home(cp)
+    cp = csub.add_parser(
+        "prepare",
+        help="prépare la campagne : sa ligne dans campagnes.csv et un classeur pré-rempli par "
+        "pôle attendu, dans son dossier retours/",
+    )
+    cp.add_argument("period", type=_year, metavar="ANNÉE")
+    cp.add_argument(
+        "--deadline",
+        type=_date,
+        metavar="DATE",
+        help="date limite (AAAA-MM-JJ) si la période n'a pas encore de ligne dans campagnes.csv "
+        "(défaut : le 31 mars suivant)",
+    )
+    _home(cp)
 
     p = sub.add_parser("review", help="relecture nationale des déclarations acceptées")
     rsub = p.add_subparsers(dest="action", metavar="ACTION", title="actions", parser_class=_Parser)

@@ -129,6 +129,8 @@ def cmd_template(args) -> int:
     from ptce_pipeline.template import build_template, save_workbook
 
     settings = _settings(args)
+    if args.prefill:
+        return _prefilled_template(args, settings)
     pole = None
     deadline = None
     if args.pole or args.period:
@@ -155,6 +157,31 @@ def cmd_template(args) -> int:
     out(
         f"Modèle écrit : {path} (modèle version {__import__('ptce_pipeline').TEMPLATE_VERSION}, référentiel {ref.version})"
     )
+    return 0
+
+
+def _prefilled_template(args, settings: Settings) -> int:
+    from ptce_pipeline import TEMPLATE_VERSION
+    from ptce_pipeline.ingestion.prepare import prefilled_workbook
+
+    if not (args.pole and args.period):
+        raise ConfigError("--prefill demande --pole et --period.")
+    _require_home(settings)
+    path = Path(args.output)
+    if path.parent and not path.parent.exists():
+        raise ConfigError(f"Le dossier {path.parent} n'existe pas.")
+    data, earlier = prefilled_workbook(settings, args.pole, args.period)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+    out(f"Modèle écrit : {path} (modèle version {TEMPLATE_VERSION})")
+    if earlier is None:
+        out(f"Aucune déclaration de {args.pole} avant {args.period} : modèle vierge.")
+    else:
+        out(
+            f"Pré-rempli depuis la déclaration {earlier.period} en vigueur (dépôt n° "
+            f"{earlier.submission_id}) ; les {args.period} valeurs des indicateurs sont à saisir."
+        )
     return 0
 
 
@@ -260,31 +287,12 @@ def cmd_run(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from ptce_pipeline.catalogue import load_config
-    from ptce_pipeline.orchestration.runner import run_flow
-    from ptce_pipeline.store.lock import warehouse_lock
-    from ptce_pipeline.store.warehouse import create_empty
-    from ptce_pipeline.template.demo import prepare
+    from ptce_pipeline.orchestration.demo import run_demo
 
     settings = load_settings(home=args.home, demo=True, settle=0)
     out(f"Démonstration dans {settings.home}")
     settings.home.mkdir(parents=True, exist_ok=True)
-    with warehouse_lock(settings.lock_path, what="ptce demo", now=settings.clock()):
-        from ptce_pipeline.catalogue import load_referentiel
-
-        dropped = prepare(settings, load_referentiel(settings.referentiel_path), args.seed)
-        cfg = load_config(settings)
-        from ptce_pipeline.ingestion.inbox import ensure_pole_folders
-
-        ensure_pole_folders(settings, cfg.registry.poles)
-        create_empty(settings)
-        out(
-            f"{len(cfg.registry.poles)} pôles inscrits, {len(dropped)} classeurs déposés (périodes 2024 et 2025)."
-        )
-        from ptce_pipeline.orchestration.prefect_env import prefect_api
-
-        with prefect_api(settings):  # one server for both flow runs
-            data, failed = _demo_run(settings, run_flow)
+    data, failed = run_demo(settings, args.seed, out)
     ingest = data["ingest"]
     _print_report(ingest)
     for line in data["review"]:
@@ -312,18 +320,6 @@ def cmd_demo(args) -> int:
     )
     attention = data.get("ingest_failed") or ingest.get("needs_attention")
     return 1 if failed or attention or data["publication"].get("error") else 0
-
-
-def _demo_run(settings: Settings, run_flow) -> tuple[dict[str, Any], bool]:
-    """The demo's run: ingestion, the national team's review mix (`ingestion.demo_review`),
-    then the publication, which rests on those decisions."""
-    from ptce_pipeline.ingestion.demo_review import review_mix
-
-    ingest, ingest_failed = run_flow(settings, "ingest", settle=0.0)
-    review = review_mix(settings)
-    publication, publication_failed = run_flow(settings, "publish")
-    data = {"ingest": ingest, "ingest_failed": ingest_failed, "review": review}
-    return {**data, "publication": publication}, ingest_failed or publication_failed
 
 
 def cmd_status(args) -> int:
@@ -383,6 +379,16 @@ def cmd_reprocess(args) -> int:
 
 def cmd_campaign(args) -> int:
     from ptce_pipeline.ingestion.corrections import campaign
+
+    if args.action == "prepare":
+        from ptce_pipeline.ingestion.prepare import prepare_campaign
+
+        settings = _settings(args)
+        _require_home(settings)
+        result = prepare_campaign(settings, args.period, args.deadline)
+        for line in result.lines:
+            out(line)
+        return 1 if result.needs_attention else 0
 
     return _correction(
         args,

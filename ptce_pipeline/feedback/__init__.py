@@ -5,7 +5,7 @@
 - `receipt`: the HTML receipt (`receipt_html`), which words the ledger's note through `notes`;
 - `notes`: the French wording of each note code (`word`);
 - `retours`: where those files go (`feedback_paths`) and how they are written
-  (`write_feedback`).
+  (`write_feedback`); the pre-filled workbook of a campaign and its note (`write_prepared`).
 
 Other packages import from here only.
 """
@@ -14,9 +14,17 @@ from ptce_pipeline.feedback.annotate import annotated_workbook
 from ptce_pipeline.feedback.copies import Copy, annotated_copy
 from ptce_pipeline.feedback.notes import word
 from ptce_pipeline.feedback.receipt import receipt_html
-from ptce_pipeline.feedback.retours import feedback_paths, write_feedback
+from ptce_pipeline.feedback.retours import (
+    PREPARED_NOTE,
+    PREPARED_WORKBOOK,
+    feedback_paths,
+    write_feedback,
+    write_prepared,
+)
 
 __all__ = [
+    "PREPARED_NOTE",
+    "PREPARED_WORKBOOK",
     "Copy",
     "annotated_copy",
     "annotated_workbook",
@@ -24,4 +32,5 @@ __all__ = [
     "receipt_html",
     "word",
     "write_feedback",
+    "write_prepared",
 ]

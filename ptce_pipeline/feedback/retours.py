@@ -113,3 +113,22 @@ def write_notice(
                 continue
             return retours / candidate
     raise FileExistsError(f"aucun nom libre dans « {FEEDBACK_DIR} » pour {name}")
+
+
+PREPARED_WORKBOOK = "modele_{period}.xlsx"
+PREPARED_NOTE = "modele_{period}_a_lire.txt"
+
+
+def write_prepared(folder_path: Path, period: int, workbook: bytes, note: str) -> dict[str, Path]:
+    """Write the workbook a pole fills for `period` and its note into `folder_path/retours/`
+    (`ptce campaign prepare`), replacing those of an earlier preparation of the same period —
+    the same warehouse state gives the same bytes — never through a link (`fsafe.replace_file`).
+    Raises `fsafe.UnsafePath` when the pole's folder or its `retours` is not a plain folder."""
+    names = {
+        "workbook": (PREPARED_WORKBOOK.format(period=period), workbook),
+        "note": (PREPARED_NOTE.format(period=period), note.encode("utf-8")),
+    }
+    with fsafe.open_dir(folder_path.parent, folder_path.name, FEEDBACK_DIR, create=True) as fd:
+        for name, data in names.values():
+            fsafe.replace_file(fd, name, data)
+    return {key: folder_path / FEEDBACK_DIR / name for key, (name, _) in names.items()}

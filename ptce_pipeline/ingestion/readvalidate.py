@@ -47,19 +47,21 @@ def _pole_period(content: Content | None) -> tuple[str, int] | None:
 
 @dataclass(frozen=True)
 class PreviousPeriods:
-    """The previous period of the poles of a batch, from the analysts' snapshot."""
+    """The earlier declaration of the poles of a batch, from the analysts' snapshot: for
+    each (pole, declared period), the one in force for the latest earlier period
+    (`store.previous.earlier_declarations`, the rule the pre-filled workbook follows too)."""
 
     found: dict[tuple[str, int], PeriodValues] = field(default_factory=dict)
 
     def lookup(self, pole: str, period: int) -> tuple[int, dict[str, float]] | None:
-        entry = self.found.get((pole, period - 1))
+        entry = self.found.get((pole, period))
         return None if entry is None else (entry.period, entry.values)
 
     def submission_before(self, content: Content | None) -> int | None:
-        """The submission in force for the period before `content`'s (journaled with the
-        decision, so that a replay checks against the same values)."""
+        """The earlier declaration `content` is compared with (journaled with the decision,
+        so that a replay checks against the same values)."""
         key = _pole_period(content)
-        entry = None if key is None else self.found.get((key[0], key[1] - 1))
+        entry = None if key is None else self.found.get(key)
         return None if entry is None else entry.submission_id
 
 
@@ -68,7 +70,7 @@ def previous_periods(settings: Settings, contents: list[Content]) -> PreviousPer
     for c in contents:
         key = _pole_period(c)
         if key is not None and isinstance(key[0], str):
-            wanted.add((key[0], key[1] - 1))
+            wanted.add(key)
     return PreviousPeriods(previous_values(settings.snapshot_db, wanted))
 
 

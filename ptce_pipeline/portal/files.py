@@ -1,5 +1,5 @@
 """A pole's files as the portal serves them: what its `retours/` holds (receipts, annotated
-copies, fiches, review notices: the names of the table in docs/conventions.md, nothing else), and its original
+copies, fiches, review notices, prepared workbooks and their notes: the names of the table in docs/conventions.md, nothing else), and its original
 files from the archive. Every read goes through a descriptor opened without following links,
 so nothing a pole puts in its folder can make the portal read outside it."""
 
@@ -19,15 +19,17 @@ RECEIPT = re.compile(r"^(\d{8}-\d{6})_(\d+)_.*_recu\.html$")
 ANNOTATED = re.compile(r"^(\d{8}-\d{6})_(\d+)_.*_annote\.xlsx$")
 FICHE = re.compile(r"^fiche_(\d{4})\.html$")
 NOTICE = re.compile(r"^(\d{8}-\d{6})_(\d+)_.*_relecture\.html$")  # n° = the submission's
+PREPARED = re.compile(r"^modele_(\d{4})\.xlsx$")  # `ptce campaign prepare`
+PREPARED_NOTE = re.compile(r"^modele_(\d{4})_a_lire\.txt$")
 MAX_SERVED = 200 * 1024 * 1024  # nothing the pipeline writes comes near
 
 
 @dataclass(frozen=True)
 class Retour:
     name: str
-    kind: str  # recu | annote | fiche | relecture
+    kind: str  # recu | annote | fiche | relecture | modele | note
     delivery_id: int | None  # receipts and annotated copies
-    period: int | None  # fiches
+    period: int | None  # fiches, prepared workbooks and their notes
     size: int
     submission_id: int | None = None  # review notices
 
@@ -42,6 +44,10 @@ def _kind(name: str) -> tuple[str, int | None, int | None, int | None] | None:
         return "fiche", None, int(m.group(1)), None
     if m := NOTICE.match(name):
         return "relecture", None, None, int(m.group(2))
+    if m := PREPARED.match(name):
+        return "modele", None, int(m.group(1)), None
+    if m := PREPARED_NOTE.match(name):
+        return "note", None, int(m.group(1)), None
     return None
 
 

@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from ptce_pipeline.catalogue import Contact, load_config
 from ptce_pipeline.config import Settings
+from ptce_pipeline.feedback import PREPARED_NOTE, PREPARED_WORKBOOK
 from ptce_pipeline.orchestration.trigger import request_ingest
 from ptce_pipeline.portal import auth
 from ptce_pipeline.portal.files import list_retours, read_archived, read_retour
@@ -31,6 +32,7 @@ MEDIA = {
     ".xlsx": XLSX,
     ".xlsm": "application/vnd.ms-excel.sheet.macroEnabled.12",
     ".ods": "application/vnd.oasis.opendocument.spreadsheet",
+    ".txt": "text/plain; charset=utf-8",
 }
 MAX_FILES_BODY = 20  # files per upload (see uploads.MAX_FILES)
 
@@ -59,8 +61,16 @@ def space_context(settings: Settings, session: store.Session, pole_id: str, pref
     waiting = _waiting(settings, pole_id)
     period = _campaign_period(cfg, settings)
     contact = cfg.contact or Contact(organisation=cfg.ref.contact)
+    names = {r.name for r in retours}
+    prepared = PREPARED_WORKBOOK.format(period=period) in names
+    note = PREPARED_NOTE.format(period=period)
     return {
-        "campaign": {"period": period, "deadline": cfg.campaigns.deadline(period)},
+        "campaign": {
+            "period": period,
+            "deadline": cfg.campaigns.deadline(period),
+            "prepared": prepared,
+            "note": note if prepared and note in names else None,
+        },
         "contact": contact,
         "contact_lines": [
             (key, label, value.splitlines(), "".join(c for c in value if c.isdigit() or c == "+"))
@@ -152,12 +162,19 @@ def routes(settings: Settings) -> list[Route]:
         if session is None:
             return refused()
         cfg = load_config(settings)
-        pole = cfg.registry.poles.get(session.identity.pole_id)
+        pole_id = session.identity.pole_id
         period = _campaign_period(cfg, settings)
+        name = f"suivi_{pole_id}_{period}.xlsx"
+        # the workbook `ptce campaign prepare` pre-filled for the open campaign, else the plain one
+        prepared = read_retour(settings, pole_id, PREPARED_WORKBOOK.format(period=period))
+        if prepared is not None:
+            return download(prepared, name, XLSX)
         wb = build_template(
-            cfg.ref, pole=pole, period=period, deadline=cfg.campaigns.deadline(period)
+            cfg.ref,
+            pole=cfg.registry.poles.get(pole_id),
+            period=period,
+            deadline=cfg.campaigns.deadline(period),
         )
-        name = f"suivi_{session.identity.pole_id}_{period}.xlsx"
         return download(workbook_bytes(wb), name, XLSX)
 
     async def upload(request: Request) -> Response:

@@ -44,6 +44,7 @@ class CodedTable:
     values: str  # where the content keeps them
     notes: str
     keep_blank_notes: bool  # a blank note is kept as a cell (criteria) or left out
+    reference: bool = False  # may hold the locked « Valeur AAAA » column (never read as data)
 
 
 INDICATORS = CodedTable(
@@ -68,6 +69,7 @@ INDICATORS = CodedTable(
     values="indicators",
     notes="indicator_comments",
     keep_blank_notes=False,
+    reference=True,
 )
 CRITERIA = CodedTable(
     sheet=L.SHEET_CRITERIA,
@@ -91,6 +93,21 @@ CRITERIA = CodedTable(
     notes="justifications",
     keep_blank_notes=True,
 )
+
+
+def _reference_column(sheet: RawSheet, hrow: int) -> dict[str, int]:
+    """The reference column of a pre-filled workbook (« Valeur 2025 »), when the header row
+    has one: part of the table (nothing typed there is an issue), never read as data."""
+    for c, value in enumerate(sheet.rows[hrow]):
+        if L.IND_REFERENCE_RE.match(hkey(value)):
+            return {"reference": c}
+    return {}
+
+
+def _last_column(sheet: RawSheet, hrow: int, header: str, found: int) -> int:
+    """The rightmost column of the header row headed `header` (at least `found`)."""
+    key = hkey(header)
+    return max([found, *(c for c, value in enumerate(sheet.rows[hrow]) if hkey(value) == key)])
 
 
 class SheetReader:
@@ -374,6 +391,12 @@ class SheetReader:
         needed = (("code", table.code_header), ("value", table.value_header))
         if not self._missing_columns(sheet, hrow, cols, needed):
             return
+        if table.reference:
+            cols = {**cols, **_reference_column(sheet, hrow)}
+            if self.content.meta.get("reference_periode"):
+                # pre-filled: the reference column is left of « Valeur »; one renamed
+                # « Valeur » must not take its place
+                cols["value"] = _last_column(sheet, hrow, table.value_header, cols["value"])
         known = getattr(self.ref, table.catalogue)
         rows = self._coded_rows(sheet, cols["code"], hrow + 1, known, table)
         values: dict[str, Cell] = getattr(self.content, table.values)

@@ -27,7 +27,7 @@ from typing import Any
 
 from ptce_pipeline.catalogue.referentiel import load_referentiel
 from ptce_pipeline.catalogue.referentiel_model import Referentiel
-from ptce_pipeline.store.previous import in_force
+from ptce_pipeline.store.previous import earlier_declarations
 from ptce_pipeline.store.review_diff import MEMBER_FIELDS, Declaration, Labels, diff
 from ptce_pipeline.store.review_text import view_lines
 
@@ -94,7 +94,7 @@ def review_view(con, sid: int, ref: Referentiel | None = None) -> ReviewView | N
         return view
     earlier = {
         "submission": _previous_same_period(con, facts),
-        "period": _in_force(con, pole, period - 1),
+        "period": _earlier(con, pole, period),
     }
     for against, other in earlier.items():
         if other is None:
@@ -117,9 +117,12 @@ def _previous_same_period(con, facts: dict[str, Any]) -> tuple[int, int] | None:
     return None if row is None else (row[0], row[1])
 
 
-def _in_force(con, pole: str, period: int) -> tuple[int, int] | None:
-    sid = in_force(con, pole, period)
-    return None if sid is None else (sid, period)
+def _earlier(con, pole: str, period: int) -> tuple[int, int] | None:
+    """The pole's earlier declaration: the one in force for the latest period before `period`
+    (`store.previous.earlier_declarations`, the rule of the `large-change` check and of the
+    pre-filled workbook's reference column)."""
+    found = earlier_declarations(con, {(pole, period)}).get((pole, period))
+    return None if found is None else (found[1], found[0])
 
 
 def _declaration(con, sid: int, period: int | None) -> Declaration:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from openpyxl import Workbook
@@ -28,8 +29,10 @@ from ptce_pipeline.template.styles import (
     GROUP_FILL,
     GROUP_FONT,
     INPUT_FILL,
+    LOCKED,
     MUTED_FONT,
     PLAIN_FILL,
+    REFERENCE_FILL,
     SUBGROUP_FILL,
     UNLOCKED,
     WRAP,
@@ -48,6 +51,15 @@ from ptce_pipeline.template.validations import (
 from ptce_pipeline.xlsx_writer import FIXED_DATE
 
 
+@dataclass(frozen=True)
+class Reference:
+    """The earlier period of a pre-filled workbook and its indicator values (None: not
+    declared)."""
+
+    period: int
+    values: Mapping[str, float | None] = field(default_factory=dict)
+
+
 def build_template(
     ref: Referentiel,
     *,
@@ -56,19 +68,24 @@ def build_template(
     deadline: dt.date | None = None,
     region_of: Mapping[str, str] | None = None,
     contact: Contact | None = None,
+    reference: Reference | None = None,
 ) -> Workbook:
     """The template for `pole` (prefilled identity) and `period`, or a blank one; `contact`:
-    the national team's contact details (the home's contact.toml), else the référentiel's."""
+    the national team's contact details (the home's contact.toml), else the référentiel's;
+    `reference`: an earlier period and its indicator values, shown in the locked « Valeur
+    AAAA » column of a pre-filled workbook (`template.prefill`)."""
     wb = Workbook()
     readme = wb.active
     readme.title = L.SHEET_README
-    write_readme(readme, ref, pole, period, deadline, contact)
+    write_readme(
+        readme, ref, pole, period, deadline, contact, reference.period if reference else None
+    )
     ranges = list_ranges(ref, wb)
     _identity_sheet(wb, ref, ranges, pole, period)
     _members_sheet(wb, ref, ranges)
-    _indicators_sheet(wb, ref)
+    _indicators_sheet(wb, ref, reference)
     _criteria_sheet(wb, ref, ranges)
-    _metadata(wb, ref, pole, period)
+    _metadata(wb, ref, pole, period, reference)
     _as_text(wb)
     return wb
 
@@ -188,7 +205,7 @@ def _members_sheet(wb: Workbook, ref: Referentiel, ranges: dict[str, str]) -> No
     print_setup(ws)
 
 
-def _indicators_sheet(wb: Workbook, ref: Referentiel) -> None:
+def _indicators_sheet(wb: Workbook, ref: Referentiel, reference: Reference | None) -> None:
     ws = wb.create_sheet(L.SHEET_INDICATORS)
     sheet_title(
         ws,
@@ -196,20 +213,23 @@ def _indicators_sheet(wb: Workbook, ref: Referentiel) -> None:
         "Saisissez la valeur de chaque indicateur pour la période (0 si « aucun ») ; "
         "seuls les indicateurs facultatifs peuvent rester vides ou être notés « NC ».",
     )
-    header_row(ws, L.HEADER_ROW, L.indicator_headers(), [9, 22, 30, 55, 12, 16, 45])
+    headers = L.indicator_headers(reference.period if reference else None)
+    widths = [9, 22, 30, 55, 12, *([14] if reference else []), 16, 45]
+    header_row(ws, L.HEADER_ROW, headers, widths)
     row = L.FIRST_DATA_ROW
-    value_col = L.indicator_headers().index(L.IND_VALUE) + 1
+    value_col = headers.index(L.IND_VALUE) + 1
     comment_col = value_col + 1
+    last_col = len(headers)
     for general in ref.general_objectives:
         cell = ws.cell(row=row, column=1, value=f"{general.code} — {general.label}")
-        for col in range(1, 8):
+        for col in range(1, last_col + 1):
             ws.cell(row=row, column=col).fill = GROUP_FILL
         cell.font = GROUP_FONT
         row += 1
         for main in [m for m in ref.main_objectives if m.parent == general.code]:
             cell = ws.cell(row=row, column=1, value=f"{main.code} — {main.label}")
             cell.font = Font(bold=True, italic=True)
-            for col in range(1, 8):
+            for col in range(1, last_col + 1):
                 ws.cell(row=row, column=col).fill = SUBGROUP_FILL
             row += 1
             for ind in [i for i in ref.indicators if i.objective == main.code]:
@@ -226,6 +246,13 @@ def _indicators_sheet(wb: Workbook, ref: Referentiel) -> None:
                 value.protection = UNLOCKED
                 value.border = BOX
                 value.number_format = "0" if ind.integer else "#,##0.##"
+                if reference is not None:
+                    shown = ws.cell(row=row, column=value_col - 1)
+                    shown.value = reference.values.get(ind.code)
+                    shown.fill = REFERENCE_FILL
+                    shown.protection = LOCKED
+                    shown.font = MUTED_FONT
+                    shown.number_format = value.number_format
                 note = ws.cell(row=row, column=comment_col)
                 note.fill = INPUT_FILL
                 note.protection = UNLOCKED
@@ -292,8 +319,15 @@ def _criteria_sheet(wb: Workbook, ref: Referentiel, ranges: dict[str, str]) -> N
     print_setup(ws)
 
 
-def _metadata(wb: Workbook, ref: Referentiel, pole: Pole | None, period: int | None) -> None:
-    """The hidden sheet and custom document properties that name the versions."""
+def _metadata(
+    wb: Workbook,
+    ref: Referentiel,
+    pole: Pole | None,
+    period: int | None,
+    reference: Reference | None,
+) -> None:
+    """The hidden sheet and custom document properties that name the versions (and, in a
+    pre-filled workbook, the period of its reference column)."""
     meta = {
         "template_version": TEMPLATE_VERSION,
         "referentiel_version": ref.version,
@@ -301,6 +335,8 @@ def _metadata(wb: Workbook, ref: Referentiel, pole: Pole | None, period: int | N
         "pole_id": pole.pole_id if pole else "",
         "periode": str(period) if period else "",
     }
+    if reference is not None:
+        meta["reference_periode"] = str(reference.period)
     lists = wb[L.SHEET_LISTS]
     wb.move_sheet(lists, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(L.SHEET_LISTS))
     ws = wb.create_sheet(L.SHEET_META)

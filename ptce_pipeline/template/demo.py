@@ -355,15 +355,21 @@ def _mistakes(data: FilledData, pole_id: str, period: int) -> FilledData:
     return data
 
 
-def workbooks(ref: Referentiel, seed: int) -> list[tuple[str, str, bytes]]:
-    """→ [(pole_id, file name, bytes)] for every pole and period, deterministic for a seed."""
+def workbooks(
+    ref: Referentiel, seed: int, periods: tuple[int, ...] = PERIODS
+) -> list[tuple[str, str, bytes]]:
+    """→ [(pole_id, file name, bytes)] for every pole and period of `periods`, each filled in
+    the plain template, deterministic for a seed. (`ptce demo` itself fills the second
+    campaign in the workbooks `campaign prepare` pre-filled: `demo_second`.)"""
     out = []
     reg = {p.pole_id: p for p in registry()}
     for pole in POLES:
         rng = random.Random(f"{seed}-{pole.pole_id}")
         base: dict = {}
-        for period in PERIODS:
+        for period in PERIODS:  # every period draws, so a period's data never depends on `periods`
             data = _mistakes(pole_data(ref, pole, period, rng, base), pole.pole_id, period)
+            if period not in periods:
+                continue
             wb = build_template(ref, pole=reg[pole.pole_id], period=period)
             fill_workbook(wb, ref, data)
             name = f"suivi_{pole.pole_id}_{period}.xlsx"
@@ -389,9 +395,11 @@ horaires = "du lundi au vendredi, de 9 h à 12 h et de 14 h à 17 h"
 """
 
 
-def prepare(settings: Settings, ref: Referentiel, seed: int) -> list[Path]:
-    """Registry, campaigns, the national team's contact details and workbooks of the demo,
-    dropped in the poles' folders."""
+def prepare(
+    settings: Settings, ref: Referentiel, seed: int, periods: tuple[int, ...] = PERIODS
+) -> list[Path]:
+    """Registry, campaigns (those of `periods`), the national team's contact details and the
+    workbooks of `periods`, dropped in the poles' folders."""
     home = settings.home
     home.mkdir(parents=True, exist_ok=True)
     if not settings.registry_path.exists():
@@ -400,18 +408,25 @@ def prepare(settings: Settings, ref: Referentiel, seed: int) -> list[Path]:
         today = settings.clock().astimezone(PARIS).date()
         settings.campaigns_path.write_text(
             "periode,date_limite\n"
-            + "".join(f"{p},{d.isoformat()}\n" for p, d in demo_deadlines(today).items()),
+            + "".join(
+                f"{p},{d.isoformat()}\n" for p, d in demo_deadlines(today).items() if p in periods
+            ),
             encoding="utf-8",
         )
     if not settings.contact_path.exists():
         settings.contact_path.write_text(DEMO_CONTACT, encoding="utf-8")
     dropped = []
-    for pole_id, name, data in workbooks(ref, seed):
-        folder = settings.pole_inbox(pole_id)
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / name
-        tmp = folder / f".{name}.tmp"
-        tmp.write_bytes(data)
-        tmp.replace(path)
-        dropped.append(path)
+    for pole_id, name, data in workbooks(ref, seed, periods):
+        dropped.append(drop_file(settings, pole_id, name, data))
     return dropped
+
+
+def drop_file(settings: Settings, pole_id: str, name: str, data: bytes) -> Path:
+    """Drop a workbook in a pole's folder as a pole would (whole, under its final name)."""
+    folder = settings.pole_inbox(pole_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    tmp = folder / f".{name}.tmp"
+    tmp.write_bytes(data)
+    tmp.replace(path)
+    return path

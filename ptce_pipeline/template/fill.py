@@ -35,6 +35,13 @@ def _find_row(ws, column: int, key: str, start: int = 1) -> int | None:
     return None
 
 
+def _header_column(ws, header: str) -> int:
+    for col in range(1, ws.max_column + 1):
+        if ws.cell(row=L.HEADER_ROW, column=col).value == header:
+            return col
+    raise KeyError(f"column {header!r} not in sheet {ws.title!r}")
+
+
 def fill_workbook(wb: Workbook, ref: Referentiel, data: FilledData) -> Workbook:
     """Type values into the template's input cells, as a pole would."""
     ws = wb[L.SHEET_IDENTITY]
@@ -53,7 +60,7 @@ def fill_workbook(wb: Workbook, ref: Referentiel, data: FilledData) -> Workbook:
             # as a spreadsheet does, a new cell takes its column's style
             cell._style = copy.copy(ws.column_dimensions[get_column_letter(col)]._style)
     ws = wb[L.SHEET_INDICATORS]
-    value_col = L.indicator_headers().index(L.IND_VALUE) + 1
+    value_col = _header_column(ws, L.IND_VALUE)  # after the reference column, if there is one
     for code, value in data.indicators.items():
         row = _find_row(ws, 1, code, L.FIRST_DATA_ROW)
         if row is None:

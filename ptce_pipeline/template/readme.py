@@ -20,6 +20,7 @@ def write_readme(
     period: int | None,
     deadline: dt.date | None,
     contact: Contact | None = None,
+    prefilled_from: int | None = None,
 ) -> None:
     ws.column_dimensions["A"].width = 76
     contact = contact or Contact(organisation=ref.contact)
@@ -99,6 +100,25 @@ def write_readme(
             None,
         ),
     ]
+    if prefilled_from is not None:
+        lines[3:3] = [
+            ("Classeur pré-rempli", GROUP_FONT),
+            (
+                f"Ce classeur reprend votre déclaration {prefilled_from} : l'identité (contact "
+                "compris), les membres, les réponses aux critères et leurs justifications. "
+                "Vérifiez-les et corrigez ce qui a changé (membres partis ou arrivés, ETP, "
+                "contact) ; saisissez la date de remplissage.",
+                None,
+            ),
+            (
+                f"Les indicateurs sont à saisir pour la période {year} : la colonne grisée "
+                f"« Valeur {prefilled_from} » rappelle la valeur déclarée pour {prefilled_from}. "
+                "Elle est verrouillée et n'est jamais lue au dépôt : seule la colonne « Valeur » "
+                "compte.",
+                None,
+            ),
+            ("", None),
+        ]
     if ref.provisional:
         lines.append((ref.note or "Référentiel provisoire.", Font(italic=True, color="C00000")))
     if pole is not None:

@@ -18,6 +18,8 @@ THIN = Side(style="thin", color="B4B4B4")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 WRAP = Alignment(wrap_text=True, vertical="top")
 UNLOCKED = Protection(locked=False)
+LOCKED = Protection(locked=True)
+REFERENCE_FILL = PatternFill("solid", fgColor="EDEDED")  # the locked « Valeur AAAA » column
 MUTED_FONT = Font(color="7F7F7F")
 PLAIN_FILL = PatternFill("solid", fgColor="FFFFFF")
 

@@ -95,7 +95,10 @@ def test_a_second_demo_records_duplicates_and_writes_one_receipt_each(demo):
     new receipt per file (and a new annotated copy for a refused one)."""
     settings, runs, first, second, submissions = demo
     again = runs["demo again"].out
-    assert "Fichiers reçus : 36 (nouveaux 0, doublons 36, expéditeur inconnu 0)." in again
+    # each campaign's run: the first campaign's workbooks, then the second's, prepared again
+    # from the same declarations and filled the same way, so the same bytes
+    same = "Fichiers reçus : 18 (nouveaux 0, doublons 18, expéditeur inconnu 0)."
+    assert again.count(same) == 2
     assert "Aucune période à republier" in again
     assert query(settings.live_db, "SELECT count(*) FROM submissions") == submissions == [(36,)]
     assert first["recu"] < second["recu"] and len(second["recu"] - first["recu"]) == 36
@@ -130,3 +133,30 @@ def test_the_demo_leaves_a_realistic_review_mix(demo):
     )
     # the decisions were taken once: the second demo found them already recorded
     assert query(settings.live_db, "SELECT count(*) FROM audit WHERE action = 'review'") == [(15,)]
+
+
+def test_the_second_campaign_is_filled_in_workbooks_prepared_from_the_first(demo):
+    """The demo shows the flow: `campaign prepare` pre-fills each pole's 2025 workbook from its
+    2024 declaration, and the poles type their values into it."""
+    settings, runs, *_ = demo
+    out = runs["demo"].out
+    assert "Classeurs préparés : 18 sur 18 pôles attendus (pré-remplis 18, modèle vierge 0)" in out
+    assert "18 classeurs pré-remplis complétés par les pôles et déposés (campagne 2025)." in out
+    prepared = sorted(settings.inbox.glob("*/retours/modele_2025.xlsx"))
+    assert len(prepared) == 18
+    assert len(list(settings.inbox.glob("*/retours/modele_2025_a_lire.txt"))) == 18
+    rows = query(
+        settings.live_db,
+        "SELECT s.template_version, count(*), count(p.submission_id) FROM submissions s "
+        "LEFT JOIN submissions p ON p.submission_id = s.previous_submission_id "
+        "AND p.period = 2024 WHERE s.period = 2025 GROUP BY ALL",
+    )
+    assert rows == [("2", 18, 18)]  # each compared with its pole's 2024 declaration
+    from openpyxl import load_workbook
+
+    (archived,) = query(
+        settings.live_db,
+        "SELECT archived_path FROM submissions WHERE period = 2025 AND pole_id = 'PTCE-001'",
+    )
+    ws = load_workbook(settings.home / archived[0])["Indicateurs"]
+    assert [c.value for c in ws[4]][5:7] == ["Valeur 2024", "Valeur"]

@@ -56,6 +56,34 @@ def to_pdf(data: bytes, folder: Path, name: str = "classeur.xlsx") -> Path:
     return out / f"{src.stem}.pdf"
 
 
+def resave(data: bytes, folder: Path, name: str = "classeur.xlsx", target: str = "xlsx") -> bytes:
+    """The workbook `data` as LibreOffice saves it after opening it (own profile under
+    `folder`): what a pole using LibreOffice sends back."""
+    exe = require("soffice")["soffice"]
+    folder.mkdir(parents=True, exist_ok=True)
+    src = folder / name
+    src.write_bytes(data)
+    out = folder / "enregistre"
+    subprocess.run(
+        [
+            exe,
+            f"-env:UserInstallation={(folder / 'profile').as_uri()}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            target,
+            "--outdir",
+            str(out),
+            str(src),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+        env={**os.environ, "HOME": str(folder)},
+    )
+    return (out / f"{src.stem}.{target}").read_bytes()
+
+
 @dataclass(frozen=True)
 class Word:
     text: str

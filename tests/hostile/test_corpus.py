@@ -285,7 +285,11 @@ def _formula_problems(res: Result) -> list[str]:
     formula at all."""
     from openpyxl import load_workbook
 
-    original = load_workbook(io.BytesIO(res.case.payload()))
+    payload = res.case.payload()
+    # an .ods original (its copy is rebuilt from values): any formula in the copy is a problem
+    original = None
+    if b"[Content_Types].xml" in payload:
+        original = load_workbook(io.BytesIO(payload))
     annotated = load_workbook(res.annotated)
     problems = []
     for ws in annotated.worksheets:
@@ -296,7 +300,11 @@ def _formula_problems(res: Result) -> list[str]:
                 if ws.title == "Anomalies":
                     problems.append(f"{res.case.id}: formule dans Anomalies!{cell.coordinate}")
                     continue
-                before = original[ws.title][cell.coordinate] if ws.title in original else None
+                before = (
+                    original[ws.title][cell.coordinate]
+                    if original is not None and ws.title in original
+                    else None
+                )
                 if before is None or before.data_type != "f":
                     problems.append(f"{res.case.id}: {ws.title}!{cell.coordinate} devenu formule")
     return problems

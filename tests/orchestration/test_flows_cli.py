@@ -17,6 +17,8 @@ PROGRESS = re.compile(r"^Lecture et validation : \d+/\d+ classeurs$")
 DEMO_LINES = (
     "Démonstration dans ",
     "18 pôles inscrits, ",
+    "Classeurs préparés : ",
+    "18 classeurs pré-remplis complétés ",
     "Fichiers reçus : ",
     "Décisions : ",
     "  Refusé : ",

@@ -67,10 +67,11 @@ def _unique(data: bytes, others: list[bytes], size: int = 48) -> bytes | None:
     return None
 
 
-def a_markers(home) -> list[bytes]:
+def a_markers(home, b_downloads: list[bytes]) -> list[bytes]:
     """Bytes only A's data holds: its id, its file names, a piece of each of its files that
-    no file of B holds."""
-    b_files = _owned(home, B)
+    no file of B holds — nor what B downloads as its own (its `/modele` workbook: the bytes
+    every template shares, such as a compressed metadata part, are nobody's data)."""
+    b_files = [*_owned(home, B), *b_downloads]
     markers = [A.encode(), b"A_suivi_"]
     for data in _owned(home, A):
         piece = _unique(data, b_files)
@@ -102,9 +103,9 @@ def urls(app, values) -> list[tuple[str, str]]:
 def test_pole_b_and_anonymous_clients_never_get_a_byte_of_pole_a(home):
     app = create_app(home)
     values = a_values(home)
-    markers = a_markers(home)
     with Portal(home) as portal:
         clients = {"B": client(portal, link(home, B)), "anonyme": client(portal, None)}
+        markers = a_markers(home, [clients["B"].get("/modele").content])
         token_b = csrf(clients["B"].get("/").text)
         before_a = sorted(p.name for p in (home.inbox / A).iterdir())
         walked = 0
@@ -129,8 +130,8 @@ def test_pole_b_and_anonymous_clients_never_get_a_byte_of_pole_a(home):
 
 def test_the_national_team_does_see_pole_a(home):
     """The markers are real: the same walk with a national session finds A's data."""
-    markers = a_markers(home)
     with Portal(home) as portal:
+        markers = a_markers(home, [client(portal, link(home, B)).get("/modele").content])
         c = client(portal, link(home, None))
         page = c.get(f"/national/poles/{A}").content
         assert A.encode() in page and b"A_suivi_" in page

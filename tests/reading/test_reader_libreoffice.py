@@ -76,19 +76,30 @@ def test_source_reads_back_what_was_typed(ref, source, expected):
     )
 
 
-def check_libreoffice_copy(ref, data: bytes, fmt: str, expected) -> None:
+# The committed copies were made with template version 1 (before the reference column of
+# pre-filled workbooks): they also show that an older version still reads, with its warning.
+FIXTURE_VERSION = "1"
+OLD_VERSION = [(None, "old-template-version")]
+
+
+def check_libreoffice_copy(
+    ref, data: bytes, fmt: str, expected, version: str = TEMPLATE_VERSION
+) -> None:
     outcome = read_one(data, ref, Limits())
     assert outcome.format == fmt
     content = outcome.content
-    assert content.issues == []  # the formula now has LibreOffice's cached value
-    assert content.template_version == TEMPLATE_VERSION
+    # the formula now has LibreOffice's cached value: nothing to report but an older version
+    old = [] if version == TEMPLATE_VERSION else OLD_VERSION
+    assert [(i.cell, i.code) for i in content.issues] == old
+    assert content.template_version == version
     assert content.meta["pole_id"] == "PTCE-001"
     assert snapshot(content) == expected
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "ods"])
 def test_committed_libreoffice_copy(ref, expected, fmt):
-    check_libreoffice_copy(ref, (DATA / f"libreoffice_filled.{fmt}").read_bytes(), fmt, expected)
+    data = (DATA / f"libreoffice_filled.{fmt}").read_bytes()
+    check_libreoffice_copy(ref, data, fmt, expected, FIXTURE_VERSION)
 
 
 @needs_soffice
@@ -122,7 +133,7 @@ def test_what_libreoffice_changes_is_what_we_expect():
 def test_libreoffice_metadata_survives_without_the_hidden_sheet(ref):
     """The ODS keeps the template version in meta.xml: enough when _ptce is deleted."""
     pre = run_preflight((DATA / "libreoffice_filled.ods").read_bytes(), "ods", Limits())
-    assert pre.custom_props["template_version"] == TEMPLATE_VERSION
+    assert pre.custom_props["template_version"] == FIXTURE_VERSION
     assert pre.custom_props["pole_id"] == "PTCE-001"
 
 
@@ -131,13 +142,14 @@ def test_committed_error_values(ref, expected, fmt):
     content = read_one((DATA / f"libreoffice_errors.{fmt}").read_bytes(), ref, Limits()).content
     cells = {code: expected["indicators"][code][1] for code in fixtures.ERRORS}
     got = {(i.cell, i.code): i.value for i in content.issues}
+    assert got.pop((None, "old-template-version")) is None  # a version 1 copy
     assert got == {
         (cells["IND05"], "formula-error"): "#N/A",
         (cells["IND14"], "formula-error"): "#DIV/0!",
         (cells["IND23"], "formula-error"): "#NAME?",
     }
     assert all(content.indicators[code].value is None for code in fixtures.ERRORS)
-    assert all(i.sheet == L.SHEET_INDICATORS for i in content.issues)
+    assert all(i.sheet == L.SHEET_INDICATORS for i in content.issues if i.cell)
 
 
 def test_ods_hidden_sheet_is_reported(ref):
@@ -155,7 +167,10 @@ def test_ods_hidden_sheet_is_reported(ref):
                 assert b'table:name="Crit\xc3\xa8res" table:style-name="ta6"' in blob
             dst.writestr(info, blob, zipfile.ZIP_STORED if info.filename == "mimetype" else 8)
     content = read_one(out.getvalue(), ref, Limits()).content
-    assert [(i.sheet, i.code) for i in content.issues] == [("Critères", "hidden-sheet")]
+    assert [(i.sheet, i.code) for i in content.issues] == [
+        (None, "old-template-version"),
+        ("Critères", "hidden-sheet"),
+    ]
 
 
 def test_merged_cells_in_an_ods(ref):
