@@ -20,9 +20,9 @@ def run_demo(settings: Settings, seed: int, say: Callable[[str], None]) -> tuple
     attention)."""
     from ptce_pipeline.catalogue import load_config, load_referentiel
     from ptce_pipeline.catalogue.registry import PARIS
+    from ptce_pipeline.ingestion.demo_review import review_mix
     from ptce_pipeline.ingestion.inbox import ensure_pole_folders
     from ptce_pipeline.ingestion.prepare import prepare_campaign
-    from ptce_pipeline.ingestion.demo_review import review_mix
     from ptce_pipeline.ingestion.run import run_ingest
     from ptce_pipeline.orchestration.prefect_env import prefect_api
     from ptce_pipeline.orchestration.runner import run_flow

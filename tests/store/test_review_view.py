@@ -103,9 +103,9 @@ def test_changes_since_the_previous_submission_name_the_cells(story, v2_view):
 
 def test_changes_since_the_previous_period_agree_with_large_change(story, v2_view):
     settings, ids = story["settings"], story["ids"]
-    # the same previous period as the large-change check (store.previous)
-    found = previous_values(settings.snapshot_db, {(POLE, 2024)})
-    assert found[(POLE, 2024)].submission_id == ids["p2024.xlsx"]
+    # the same earlier declaration as the large-change check (store.previous): for 2025, 2024's
+    found = previous_values(settings.snapshot_db, {(POLE, 2025)})
+    assert found[(POLE, 2025)].submission_id == ids["p2024.xlsx"]
     assert v2_view.compared["period"] == {"submission_id": ids["p2024.xlsx"], "period": 2024}
     period = brief(v2_view.changes, "period")
     d24, v2 = story["d24"], story["v2"]
