@@ -193,8 +193,17 @@ FORMS = {
 
 
 def registry() -> list[Pole]:
+    """The demo's poles.csv; its addresses are fictitious (example.org) and the demo never
+    sends mail."""
     return [
-        Pole(p.pole_id, p.nom, p.departement, 2012 if i < 4 else 2014, None)
+        Pole(
+            p.pole_id,
+            p.nom,
+            p.departement,
+            2012 if i < 4 else 2014,
+            None,
+            (f"contact@{p.pole_id.lower()}.example.org",),
+        )
         for i, p in enumerate(POLES)
     ]
 
