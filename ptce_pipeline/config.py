@@ -144,6 +144,11 @@ class Settings:
         return self.home / "portal"
 
     @property
+    def demo_marker(self) -> Path:
+        """Written by `ptce demo` in its home: such a home never sends mail."""
+        return self.home / ".ptce-demo"
+
+    @property
     def outbox_path(self) -> Path:
         """The outbox journal: every e-mail's intent and success (personal data: mode 0600)."""
         return self.warehouse_dir / "courriels.jsonl"

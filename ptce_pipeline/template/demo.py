@@ -403,6 +403,10 @@ def prepare(settings: Settings, ref: Referentiel, seed: int) -> list[Path]:
     dropped in the poles' folders."""
     home = settings.home
     home.mkdir(parents=True, exist_ok=True)
+    # the demo never sends mail, whatever PTCE_SMTP_* say (read by ptce_pipeline.mail)
+    settings.demo_marker.write_text(
+        "Installation de démonstration : aucun courriel n'est envoyé.\n", encoding="utf-8"
+    )
     if not settings.registry_path.exists():
         write_registry(settings.registry_path, registry())
     if not settings.campaigns_path.exists():
