@@ -4,6 +4,8 @@ with Prefect). The same intent / sent records around each, either way."""
 
 from __future__ import annotations
 
+import warnings
+
 from ptce_pipeline.config import Settings
 from ptce_pipeline.faults import fault_point
 from ptce_pipeline.mail.compose import Message
@@ -15,7 +17,9 @@ def send_apprise(settings: Settings, journal: OutboxJournal, entries: list[Entry
     out = Sent()
     if not entries:
         return out
-    import apprise
+    with warnings.catch_warnings():  # Apprise imports modules deprecated in Python 3.11
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import apprise
 
     target = apprise.Apprise()
     if not target.add(settings.digest_to):

@@ -95,7 +95,9 @@ def _ts(value: str | None) -> dt.datetime | None:
 def mirror_outbox(con, settings: Settings) -> int:
     """Replace the `outbox` table by the outbox journal's state → its row count. The caller
     writes a generation (a run's commit, a rebuild); without the table (an older schema), 0."""
-    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables")}
+    tables = {
+        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
     if "outbox" not in tables:
         return 0
     outbox = read_outbox(OutboxJournal(settings))

@@ -80,6 +80,16 @@ def test_a_runs_decisions_are_mailed_once(tmp_path, make_workbook, sink):
         "decision:5:refusee": True,
     }
     assert oct(settings.outbox_path.stat().st_mode & 0o777) == "0o600"
+    # mirrored into the live warehouse by the next run's commit
+    drop(settings, "PTCE-001", "bon-ter.xlsx", make_workbook("PTCE-001", 2024))
+    run_ingest(settings)
+    assert q(
+        settings.live_db, "SELECT message_key, sent_at IS NOT NULL FROM outbox ORDER BY 1"
+    ) == [
+        ("decision:2:acceptee", True),
+        ("decision:3:refusee", True),
+        ("decision:5:refusee", True),
+    ]
 
 
 def test_an_address_the_server_refuses_is_reported_once(tmp_path, make_workbook, sink):
