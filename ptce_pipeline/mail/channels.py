@@ -14,13 +14,17 @@ from ptce_pipeline.store.outbox import Entry, OutboxJournal
 
 
 def send_apprise(settings: Settings, journal: OutboxJournal, entries: list[Entry]) -> Sent:
-    out = Sent()
     if not entries:
-        return out
-    with warnings.catch_warnings():  # Apprise imports modules deprecated in Python 3.11
+        return Sent()
+    with warnings.catch_warnings():  # Apprise's plugins import modules deprecated in 3.11
         warnings.simplefilter("ignore", DeprecationWarning)
-        import apprise
+        return _send_apprise(settings, journal, entries)
 
+
+def _send_apprise(settings: Settings, journal: OutboxJournal, entries: list[Entry]) -> Sent:
+    import apprise
+
+    out = Sent()
     target = apprise.Apprise()
     if not target.add(settings.digest_to):
         out.problem = "PTCE_DIGEST_TO : adresse Apprise non reconnue"
