@@ -34,11 +34,11 @@ def _send_apprise(settings: Settings, journal: OutboxJournal, entries: list[Entr
         msg = Message.from_dict(entry.message)
         at = settings.clock().isoformat()
         journal.write([{"type": "intent", "key": entry.key, "at": at}])
-        fault_point(settings, "mail_between_intent_and_sent")
         if not target.notify(title=msg.subject, body=msg.text):
             out.problem = "le service de notification (Apprise) n'a pas accepté le message"
             out.deferred = len(entries) - len(out.sent)
             return out
+        fault_point(settings, "mail_after_send")
         journal.write([{"type": "sent", "key": entry.key, "at": settings.clock().isoformat()}])
         out.sent.append(entry.key)
     return out

@@ -18,7 +18,7 @@ import stat
 import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
 from pathlib import Path
 
 from ptce_pipeline.config import Settings, Smtp
@@ -68,7 +68,7 @@ def build_email(settings: Settings, smtp: Smtp, msg: Message) -> EmailMessage:
     mail["Date"] = formatdate(settings.clock().timestamp(), localtime=False)
     # one Message-ID per key: a copy sent twice (a run killed mid-send) is recognisably the same
     digest = hashlib.sha256(msg.key.encode("utf-8")).hexdigest()[:32]
-    mail["Message-ID"] = make_msgid(idstring=digest, domain=smtp.sender.rpartition("@")[2])
+    mail["Message-ID"] = f"<ptce.{digest}@{smtp.sender.rpartition('@')[2]}>"
     mail["Auto-Submitted"] = "auto-generated"
     mail.set_content(msg.text)
     mail.add_alternative(msg.html, subtype="html")
@@ -142,7 +142,6 @@ def send_pending(
             msg = Message.from_dict(entry.message)
             mail = build_email(settings, smtp, msg)
             _record(journal, settings, "intent", entry.key)
-            fault_point(settings, "mail_between_intent_and_sent")
             try:
                 refused = session.send_message(mail, from_addr=smtp.sender, to_addrs=msg.to)
             except smtplib.SMTPRecipientsRefused as exc:
@@ -162,6 +161,7 @@ def send_pending(
                     out.failed.append((entry.key, reason))
                     continue
                 raise
+            fault_point(settings, "mail_after_send")  # accepted, not yet recorded: sent again
             _record(journal, settings, "sent", entry.key, refused=sorted(refused))
             out.sent.append(entry.key)
             out.refused += [(entry.key, a) for a in sorted(refused)]
