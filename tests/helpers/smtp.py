@@ -4,6 +4,7 @@ it keeps every message it accepted, and refuses the recipients it is told to (55
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -38,6 +39,8 @@ class Sink:
     port: int
     refuse: set[str] = field(default_factory=set)
     received: list[Received] = field(default_factory=list)
+    probe: Callable[[], object] | None = None  # called as each message arrives
+    probes: list[object] = field(default_factory=list)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower() in self.refuse:
@@ -46,6 +49,8 @@ class Sink:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.probe is not None:
+            self.probes.append(self.probe())
         msg = message_from_bytes(envelope.content, policy=policy.default)
         self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), msg))
         return "250 Message accepted for delivery"
