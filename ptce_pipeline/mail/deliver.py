@@ -208,4 +208,7 @@ def _deliver(
     _queue(OutboxJournal(settings), messages, settings.clock().isoformat(), moved)
     report.queued = len(messages)
     _send(settings, report)
+    if settings.smtp is not None and settings.smtp.problem and not report.deferred:
+        report.problem = settings.smtp.problem  # said even with nothing to send
+        report.lines.append(f"Courriels : envoi impossible ({settings.smtp.problem})")
     return report

@@ -12,7 +12,6 @@ from helpers.smtp import SmtpServer, free_port, smtp_env
 from helpers.workbooks import drop, make_home
 
 from ptce_pipeline.ingestion.run import run_ingest
-from ptce_pipeline.mail import remind
 from ptce_pipeline.store.outbox import OutboxJournal, read_outbox
 from ptce_pipeline.template import demo
 
@@ -33,11 +32,16 @@ def test_killed_between_send_and_record_then_rerun(tmp_path, make_workbook, proc
     settings.campaigns_path.write_text("periode,date_limite\n2024,2026-03-31\n", encoding="utf-8")
     drop(settings, "PTCE-001", "bon.xlsx", make_workbook("PTCE-001", 2024))
     run_ingest(settings)
-    queued = remind(settings)  # the server is down: three reminders wait in the outbox
-    assert (queued.queued, queued.deferred) == (3, 3)
+    base = env_for(settings, api_url=None, **env)
+    planned = procs.run("remind", "--home", str(settings.home), "--dry-run", env=base)
+    assert planned.code == 0, planned
+    assert "Courriels : 3 à envoyer (essai à blanc : rien n'est envoyé)." in planned.out
+    down = procs.run("remind", "--home", str(settings.home), env=base)
+    assert down.code == 1, down  # the server is down: three reminders wait in the outbox
+    assert "Courriels : 3 en attente (serveur SMTP injoignable" in down.out
+    assert len(read_outbox(OutboxJournal(settings)).pending()) == 3
 
     with SmtpServer(port=port) as sink:
-        base = env_for(settings, api_url=None, **env)
         killed = procs.run(
             "remind",
             "--home",
