@@ -22,7 +22,12 @@ OUTCOME: dict[str, str] = {
     "ecartee": "écarté",
 }
 SEVERITY: dict[str, str] = {"erreur": "erreur", "avertissement": "avertissement"}
-LABELS: dict[str, str] = {**STATUS, **OUTCOME, **SEVERITY}
+REVIEW: dict[str, str] = {  # the national team's review of an accepted declaration
+    "a_revoir": "à relire",
+    "validee": "validée",
+    "a_corriger": "à corriger",
+}
+LABELS: dict[str, str] = {**STATUS, **OUTCOME, **SEVERITY, **REVIEW}
 
 
 def label(code: str | None) -> str:

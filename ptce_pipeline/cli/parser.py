@@ -243,6 +243,45 @@ def build_parser() -> argparse.ArgumentParser:
         cp.add_argument("--by", metavar="NOM", help="auteur (défaut : l'utilisateur du système)")
         _home(cp)
 
+    p = sub.add_parser("review", help="relecture nationale des déclarations acceptées")
+    rsub = p.add_subparsers(dest="action", metavar="ACTION", title="actions", parser_class=_Parser)
+    rp = rsub.add_parser("list", help="les déclarations en vigueur et leur état de relecture")
+    rp.add_argument("--period", type=_year, metavar="ANNÉE", help="une période seulement")
+    rp.add_argument(
+        "--state",
+        choices=("a_revoir", "validee", "a_corriger"),
+        help="un état seulement (a_revoir : à relire, validee : validée, a_corriger : à corriger)",
+    )
+    rp.add_argument("--json", action="store_true", help="sortie JSON")
+    _home(rp)
+    rp = rsub.add_parser(
+        "show", help="un dépôt : ses changements, ses avertissements, son historique"
+    )
+    rp.add_argument("submission", type=int, metavar="DÉPÔT", help="numéro de dépôt")
+    rp.add_argument("--json", action="store_true", help="sortie JSON")
+    _home(rp)
+    rp = rsub.add_parser("approve", help="valide une ou plusieurs déclarations (elles font foi)")
+    rp.add_argument("submissions", type=int, nargs="+", metavar="DÉPÔT", help="numéros de dépôt")
+    rp.add_argument("--comment", metavar="TEXTE", help="message facultatif au pôle")
+    rp.add_argument(
+        "--by", metavar="NOM", help="auteur (défaut : PTCE_USER, sinon l'utilisateur du système)"
+    )
+    _home(rp)
+    rp = rsub.add_parser(
+        "send-back", help="renvoie une ou plusieurs déclarations au pôle, avec un commentaire"
+    )
+    rp.add_argument("submissions", type=int, nargs="+", metavar="DÉPÔT", help="numéros de dépôt")
+    rp.add_argument(
+        "--comment",
+        required=True,
+        metavar="TEXTE",
+        help="ce que le pôle doit corriger (cité dans son avis et sur son espace)",
+    )
+    rp.add_argument(
+        "--by", metavar="NOM", help="auteur (défaut : PTCE_USER, sinon l'utilisateur du système)"
+    )
+    _home(rp)
+
     p = sub.add_parser(
         "portal", help="portail web des pôles (dépôt, suivi, reçus) et de l'équipe nationale"
     )
@@ -308,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
 
         drop_closed(sys.stdout)
         return 0
-    if args.verb in ("campaign", "access") and not getattr(args, "action", None):
+    if args.verb in ("campaign", "access", "review") and not getattr(args, "action", None):
         parser.parse_args([args.verb, "--help"])
         return 2
     if args.verb == "access" and args.action == "revoke" and not (args.access_id or args.pole):
@@ -320,6 +359,10 @@ def main(argv: list[str] | None = None) -> int:
         from ptce_pipeline.cli import access
 
         return verbs.dispatch(args, getattr(access, f"cmd_{args.verb}"))
+    if args.verb == "review":
+        from ptce_pipeline.cli import review
+
+        return verbs.dispatch(args, review.cmd_review)
     return verbs.dispatch(args)
 
 

@@ -23,6 +23,7 @@ from ptce_pipeline.config import FEEDBACK_DIR
 
 PARIS = ZoneInfo("Europe/Paris")
 RECEIPT_SUFFIX, ANNOTATED_SUFFIX = "_recu.html", "_annote.xlsx"
+NOTICE_SUFFIX = "_relecture.html"  # the national team's review decision (`feedback.review_notice`)
 MAX_SUFFIX = 100  # names tried for one pair before giving up (a folder filled on purpose)
 
 
@@ -87,3 +88,28 @@ def write_feedback(
                 "receipt": retours / names[-1][0],
             }
     raise FileExistsError(f"aucun nom libre dans « {FEEDBACK_DIR} » pour {paths['receipt'].name}")
+
+
+def write_notice(
+    folder_path: Path, original_name: str, decided_at: dt.datetime, seq: int, html: str
+) -> Path:
+    """Write a review notice `<date-heure>_<n° de dépôt>_<nom>_relecture.html` into the pole's
+    `retours/`, by the same rules as the receipts (never through a link, never over another
+    file: the next free suffix). → the path written (or already holding these bytes)."""
+    name = f"{_base(original_name, decided_at, seq)}{NOTICE_SUFFIX}"
+    data = html.encode("utf-8")
+    retours = folder_path / FEEDBACK_DIR
+    with fsafe.open_dir(folder_path.parent, folder_path.name, FEEDBACK_DIR, create=True) as fd:
+        for n in range(1, MAX_SUFFIX + 1):
+            candidate = name if n == 1 else f"{name.removesuffix(NOTICE_SUFFIX)}_{n}{NOTICE_SUFFIX}"
+            held = fsafe.holds(fd, candidate, data)
+            if held is True:
+                return retours / candidate
+            if held is False:
+                continue
+            try:
+                fsafe.write_new(fd, candidate, data)
+            except FileExistsError:
+                continue
+            return retours / candidate
+    raise FileExistsError(f"aucun nom libre dans « {FEEDBACK_DIR} » pour {name}")

@@ -46,6 +46,7 @@ class CorrectionResult:
     lines: list[str] = field(default_factory=list)
     changed: bool = False
     report: RunReport | None = None
+    attention: bool = False  # done, but something needs attention (exit 1)
 
 
 def _apply(settings: Settings, body, now=None) -> CorrectionResult:

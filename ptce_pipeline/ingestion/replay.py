@@ -84,6 +84,19 @@ class Replayer:
                     recorded=True,
                     previous_submission=rec.get("previous_submission"),
                 )
+            elif kind == "review":
+                ledger.review(
+                    int(rec["seq"]),
+                    int(rec["submission"]),
+                    rec["decision"],
+                    rec.get("comment"),
+                    rec.get("by", ""),
+                    _ts(rec["at"]),
+                )
+            elif kind == "review_migration":
+                ledger.review_migration(
+                    int(rec["seq"]), [int(x) for x in rec["submissions"]], _ts(rec["at"])
+                )
             elif kind in ("campaign_close", "campaign_reopen"):
                 cfg = self.config_for(rec, current)
                 act = ledger.close_campaign if kind == "campaign_close" else ledger.reopen_campaign

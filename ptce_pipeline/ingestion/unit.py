@@ -28,6 +28,7 @@ from ptce_pipeline.store.journal import Journal
 from ptce_pipeline.store.ledger import Ledger
 from ptce_pipeline.store.mirror import Mirror
 from ptce_pipeline.store.outbox import mirror_outbox
+from ptce_pipeline.store.records import MIGRATION_USER
 from ptce_pipeline.store.warehouse import Generation, get_meta, load_reference
 
 
@@ -146,10 +147,29 @@ class UnitOfWork:
             t = time.perf_counter()
             self.report.recovered = self.parts.replayer.replay(backlog, self.cfg)
             self.report.time("reprise", time.perf_counter() - t)
+        if get_meta(con, "review_migration") == "pending":
+            self._journal_review_migration()
         if record:
             record_config(self.journal, s, self.cfg, last, self.at)
             load_reference(con, self.cfg.ref, self.cfg.registry, self.cfg.campaigns, self.at)
         return backlog
+
+    def _journal_review_migration(self) -> None:
+        """Migration 004 signed off the accepted contents of closed campaigns: journal it, so
+        `ptce rebuild` reproduces it (and give them this unit's time, as a rebuild will)."""
+        sids = sorted(
+            sid for sid, sub in self.ledger.subs.items() if sub.get("reviewed_by") == MIGRATION_USER
+        )
+        seq = self.journal.next_seq()
+        self.journal.add(
+            {
+                "type": "review_migration",
+                "submissions": sids,
+                "by": MIGRATION_USER,
+                "at": self.at.isoformat(),
+            }
+        )
+        self.ledger.review_migration(seq, sids, self.at)
 
     def flush(self) -> None:
         """Write the decisions taken so far into the generation (one transaction): everything

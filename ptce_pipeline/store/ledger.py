@@ -32,6 +32,7 @@ from ptce_pipeline.store.records import (
     period_of,
     rank,
 )
+from ptce_pipeline.store.review_rules import ReviewRules
 from ptce_pipeline.store.tables import Tables, Warehouse
 
 MAX_ATTEMPTS = 3
@@ -41,7 +42,7 @@ FLUSH_ROWS = 200_000  # `rebuild` flushes when this many rows are buffered
 REINSTATE_REASON = "le pôle a déposé de nouveau une version antérieure"
 
 
-class Ledger(Tables):
+class Ledger(ReviewRules, Tables):
     """The submission state machine over the ledger's tables (see `Tables`)."""
 
     def __init__(
@@ -247,6 +248,7 @@ class Ledger(Tables):
         # a submission never decided has no rows in the database: nothing to delete first
         # (deleting by id scans the row tables, which grow with the warehouse)
         had_rows = sub.get("decided_at") is not None
+        was_accepted = sub.get("accepted_status") is not None
         errors, warnings = I.counts(result.issues)
         period = period_of(result.content)
         sub.update(
@@ -273,6 +275,7 @@ class Ledger(Tables):
         rows = {} if errors else data_rows(sid, result.content, self.personal)
         rows["validation_issues"] = issue_rows(sid, result.issues)
         self.data[sid] = rows
+        self._reviewed_result(sub, errors=errors, was_accepted=was_accepted)
         if was_current:
             del self.current[(sub["pole_id"], old_period)]
         self._bump(old_period, at)

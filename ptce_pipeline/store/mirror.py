@@ -116,7 +116,7 @@ class Mirror:
                 append_frame(con, "audit", pd.DataFrame(ledger.audit, columns=list(AUDIT_COLUMNS)))
             for p, deadline, closed, closed_at, by in ledger.new_campaigns.values():
                 con.execute(
-                    "INSERT INTO campaigns VALUES (?, ?, ?, ?, ?) ON CONFLICT (period) DO UPDATE SET "
+                    "INSERT INTO campaigns (period, deadline, closed, closed_at, closed_by) VALUES (?, ?, ?, ?, ?) ON CONFLICT (period) DO UPDATE SET "
                     "closed = excluded.closed, closed_at = excluded.closed_at, closed_by = excluded.closed_by",
                     [p, deadline, closed, closed_at, by],
                 )
@@ -125,6 +125,11 @@ class Mirror:
                     "INSERT INTO period_versions VALUES (?, ?, ?) ON CONFLICT (period) DO UPDATE SET "
                     "version = period_versions.version + excluded.version, changed_at = excluded.changed_at",
                     [period, n, at],
+                )
+            for key, value in sorted(ledger.meta.items()):
+                con.execute(
+                    "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    [key, value],
                 )
             if ledger.last_seq is not None:
                 con.execute(

@@ -13,6 +13,10 @@ from ptce_pipeline.content.model import Content
 
 ACCEPTED = ("acceptee", "acceptee_avec_avertissements")
 DECIDED = (*ACCEPTED, "remplacee", "retiree", "retenue")  # never reset by our own failures
+# The national team's review of an accepted content (`review_state`, beside the status).
+TO_REVIEW, SIGNED_OFF, SENT_BACK = "a_revoir", "validee", "a_corriger"
+REVIEW_STATES = (TO_REVIEW, SIGNED_OFF, SENT_BACK)
+MIGRATION_USER = "migration"  # `reviewed_by` of what migration 004 signed off
 SUBMISSION_COLUMNS = (
     "submission_id",
     "sha256",
@@ -42,6 +46,10 @@ SUBMISSION_COLUMNS = (
     "previous_submission_id",
     "last_delivery_id",
     "last_received_at",
+    "review_state",
+    "reviewed_at",
+    "reviewed_by",
+    "review_comment",
 )
 DELIVERY_COLUMNS = (
     "delivery_id",
@@ -65,7 +73,7 @@ AUDIT_COLUMNS = (
 )
 # Loaded as epoch microseconds (converting 10 000 rows of TIMESTAMPTZ to Python objects costs
 # more than the rest of the load); `as_datetime` turns them into datetimes where they are used.
-TIME_COLUMNS = ("received_at", "decided_at", "last_received_at")
+TIME_COLUMNS = ("received_at", "decided_at", "last_received_at", "reviewed_at")
 # Every note code a decision can carry (`feedback.notes` words each one).
 NOTE_CODES = (
     "unknown-sender",

@@ -54,10 +54,7 @@ class Tables:
         self._touched: set[int] = set()
         self.new_campaigns: dict[int, tuple] = {}
         self.last_seq: int | None = None
-
-    def _event(self) -> None:
-        """A new decision or correction starts: it counts once in each period it changes."""
-        self._touched = set()
+        self.meta: dict[str, str] = {}  # warehouse meta keys to write with the next flush
 
     def _event(self) -> None:
         """A new decision or correction starts: it counts once in each period it changes."""
@@ -116,6 +113,7 @@ class Tables:
             or self.new_campaigns
             or self.replace_data
             or self.bumps
+            or self.meta
         )
 
     def written(self) -> None:
@@ -127,3 +125,4 @@ class Tables:
         self.audit.clear()
         self.bumps.clear()
         self.new_campaigns.clear()
+        self.meta.clear()
