@@ -19,8 +19,9 @@ from ptce_pipeline.catalogue import vocabulary
 PARIS = ZoneInfo("Europe/Paris")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
-# the kinds of e-mail to a pole after a decision on its file (the review kinds of issue 19
-# join them: a national decision is just another message kind)
+# the kinds of e-mail to a pole after a decision on its file, and after the national team's
+# review of its declaration (issue 19: `review` journal records): a national decision is just
+# another message kind
 DECISION_KINDS = ("acceptee", "acceptee_avec_avertissements", "refusee")
 REVIEW_KINDS = ("validee", "a_corriger")
 MILESTONES = {"J-30": -30, "J-7": -7, "J-1": -1, "J+1": 1}

@@ -63,7 +63,16 @@ def _decision(
     to = recipients(con, pole, d.period)
     if not to:
         return None
-    files, elsewhere = _attachments(settings, d)
+    if kind in REVIEW_KINDS:  # the national team's notice is in the pole's retours/
+        files, elsewhere = (
+            [],
+            (
+                "L'avis de l'équipe nationale est aussi dans le dossier « retours » de votre "
+                f"dossier de dépôt ({d.folder}/retours/) et sur le portail."
+            ),
+        )
+    else:
+        files, elsewhere = _attachments(settings, d)
     return compose.decision_message(
         key=key,
         kind=kind,

@@ -133,3 +133,31 @@ def test_without_smtp_settings_nothing_is_queued(tmp_path, make_workbook):
     ]
     assert not settings.outbox_path.exists()
     assert q(settings.live_db, "SELECT count(*) FROM outbox") == [(0,)]
+
+
+def test_review_decisions_are_mailed(tmp_path, make_workbook, sink):
+    from ptce_pipeline.ingestion.review import decide
+
+    settings = _home(tmp_path, sink.port)
+    drop(settings, "PTCE-001", "bon.xlsx", make_workbook("PTCE-001", 2024))
+    drop(settings, "PTCE-002", "bon.xlsx", make_workbook("PTCE-002", 2024))
+    run_ingest(settings)
+    after_run(settings, start_seq=0)
+    assert len(sink.received) == 2
+    decide(settings, [2], "validee", comment=None, by="equipe")
+    decide(settings, [3], "a_corriger", comment="Le budget semble inversé.", by="equipe")
+    decide(settings, [3], "a_corriger", comment="Le budget semble inversé.", by="equipe")  # no-op
+    mail = after_run(settings)
+    assert mail.lines == ["Courriels : 2 envoyé(s)."]
+    signed, sent_back = sink.received[2:]
+    assert (
+        signed.subject
+        == "PTCE PTCE-001 — période 2024 : déclaration validée par l'équipe nationale"
+    )
+    assert "rien d'autre à faire" in signed.part("plain")
+    assert sent_back.recipients == ["contact@ptce-002.example.org", "contact.ptce-002@exemple.fr"]
+    assert sent_back.subject == "PTCE PTCE-002 — période 2024 : déclaration à corriger"
+    text = sent_back.part("plain")
+    assert "Commentaire de l'équipe nationale : « Le budget semble inversé. »" in text
+    assert "L'avis de l'équipe nationale est aussi dans le dossier « retours »" in text
+    assert after_run(settings).lines == []  # once
