@@ -23,7 +23,7 @@ from ptce_pipeline.errors import WarehouseBusy
 from ptce_pipeline.ingestion.ingest_run import IngestRun
 from ptce_pipeline.ingestion.report import RunReport
 from ptce_pipeline.ingestion.steps import drive
-from ptce_pipeline.mail import after_run
+from ptce_pipeline.mail import MailReport, queue_run_mail, send_queued
 from ptce_pipeline.store.journal import Journal
 from ptce_pipeline.store.lock import warehouse_lock
 
@@ -135,16 +135,30 @@ class TaskSteps:
         return self.TASKS[name].submit(quote(self.run), *map(quote, args))
 
 
-@task(name="envoyer les courriels", cache_policy=NO_CACHE)
-def send_mail(settings, start_seq: int | None, decided: bool) -> list[str]:
-    """After the lock is released: the run's e-mails (never fails the run)."""
+@task(name="préparer les courriels", cache_policy=NO_CACHE)
+def queue_mail(settings, start_seq: int | None, decided: bool) -> MailReport:
+    """Still under the lock: the run's e-mails into the outbox (local, no network)."""
     try:
-        return after_run(settings, start_seq=start_seq, decided=decided).lines
+        return queue_run_mail(settings, start_seq=start_seq, decided=decided)
     except Exception as exc:  # a bug of ours in mail must not cost the run its report
-        get_run_logger().warning("courriels non envoyés : %s", display.terminal(exc))
-        return [
-            f"Courriels : non envoyés ({display.terminal(exc)[:200]}) ; nouvel essai au prochain passage."
-        ]
+        return _mail_failed(exc)
+
+
+@task(name="envoyer les courriels", cache_policy=NO_CACHE)
+def send_mail(settings, report: MailReport) -> list[str]:
+    """After the lock is released: everything pending in the outbox (never fails the run)."""
+    try:
+        return send_queued(settings, report).lines
+    except Exception as exc:
+        return report.lines + _mail_failed(exc).lines
+
+
+def _mail_failed(exc: BaseException) -> MailReport:
+    get_run_logger().warning("courriels : %s", display.terminal(exc))
+    line = (
+        f"Courriels : incident ({display.terminal(exc)[:200]}) ; nouvel essai au prochain passage."
+    )
+    return MailReport(lines=[line], problem=line)
 
 
 def finish(report: RunReport):
@@ -179,8 +193,9 @@ def ingest_inbox(home: str | None = None, settle: float | None = None):
             run = IngestRun(settings, progress=PROGRESS["callback"])
             drive(run, TaskSteps(run))
             report = run.finish()
+            mail = queue_mail(quote(settings), start_seq, report.new > 0)
     except WarehouseBusy as exc:
         return busy(exc)
-    # e-mails once the warehouse is free again: a slow server never holds the lock
-    report.mail = send_mail(quote(settings), start_seq, report.new > 0)
+    # sent once the warehouse is free again: a slow server never holds the lock
+    report.mail = send_mail(quote(settings), quote(mail))
     return finish(report)

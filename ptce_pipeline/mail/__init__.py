@@ -2,9 +2,10 @@
 something for a pole, reminders before and after each deadline, a weekly digest — each queued
 under a stable key in the outbox journal and sent once, after the warehouse lock is released.
 
-Public face: `after_run` (an ingestion run's e-mails), `remind` (the daily flow `remind-poles`
-and `ptce remind`), `MailReport`."""
+Public face: `queue_run_mail` (an ingestion run's e-mails, queued under its lock) and
+`send_queued` (sent once the lock is released), `after_run` (both, outside a run), `remind`
+(the daily flow `remind-poles` and `ptce remind`), `MailReport`."""
 
-from ptce_pipeline.mail.deliver import MailReport, after_run, remind
+from ptce_pipeline.mail.deliver import MailReport, after_run, queue_run_mail, remind, send_queued
 
-__all__ = ["MailReport", "after_run", "remind"]
+__all__ = ["MailReport", "after_run", "queue_run_mail", "remind", "send_queued"]

@@ -1,24 +1,28 @@
-"""The two entry points of mail: after an ingestion run (`after_run`) and the daily reminders
-(`remind`). Both queue what is due in the outbox, then send every pending message; both return
-a `MailReport` whose French lines go into the run summary and the run's artifact.
+"""The entry points of mail: an ingestion run's e-mails (`queue_run_mail` under its lock, then
+`send_queued` once it is released; `after_run` does both) and the daily reminders (`remind`).
+Each queues what is due in the outbox under the warehouse lock (the live warehouse is read then
+only), then sends every pending message without it; each returns a `MailReport` whose French
+lines go into the run summary and the run's artifact.
 
 Mail never stops or slows a run: any trouble (no settings, a server down, a refusal) becomes a
 line of the report and the messages wait for the next run."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
 from ptce_pipeline.catalogue.registry import load_registry
 from ptce_pipeline.config import Settings, is_address
-from ptce_pipeline.errors import PtceError
+from ptce_pipeline.errors import PtceError, WarehouseBusy
 from ptce_pipeline.mail import compose, produce
 from ptce_pipeline.mail.compose import Message
 from ptce_pipeline.mail.send import Sent
 from ptce_pipeline.store import mail_data
 from ptce_pipeline.store.journal import Journal
+from ptce_pipeline.store.lock import warehouse_lock
 from ptce_pipeline.store.outbox import Outbox, OutboxJournal, read_outbox
 
 
@@ -155,26 +159,75 @@ def _send(settings: Settings, report: MailReport) -> None:
         report.lines.append(f"Courriel {key} : adresse refusée par le serveur : {address}.")
 
 
-def after_run(
+def queue_run_mail(
     settings: Settings, *, start_seq: int | None = None, decided: bool = True
 ) -> MailReport:
-    """After an ingestion run, once its lock is released: the decisions' e-mails, and
-    whatever earlier runs could not send. `start_seq`: the journal's last record before the
-    run (the first time mail is configured, that run's decisions are the first mailed).
-    `decided`: the run decided something (otherwise mail being off goes unsaid)."""
-    report = _deliver(settings, start_seq=start_seq, reminders=False, dry_run=False)
+    """At the end of an ingestion run, while it still holds the warehouse lock (local reads and
+    one fsynced append, no network): queue the e-mails of its decisions. `start_seq`: the
+    journal's last record before the run (the first time mail is configured, that run's
+    decisions are the first mailed). `decided`: the run decided something (otherwise mail
+    being off goes unsaid)."""
+    report = _prepare(settings, start_seq=start_seq, reminders=False, dry_run=False)
     if not decided and _off(settings):
         report.lines = []
     return report
 
 
+def send_queued(settings: Settings, report: MailReport | None = None) -> MailReport:
+    """Once the warehouse lock is released: send every pending message of the outbox."""
+    report = report if report is not None else MailReport()
+    if _off(settings) or report.planned:
+        return report
+    _send(settings, report)
+    if settings.smtp is not None and settings.smtp.problem and not report.deferred:
+        report.problem = settings.smtp.problem  # said even with nothing to send
+        report.lines.append(f"Courriels : envoi impossible ({settings.smtp.problem})")
+    return report
+
+
+def after_run(
+    settings: Settings, *, start_seq: int | None = None, decided: bool = True
+) -> MailReport:
+    """Both steps, outside a run (the caller holds no lock): queue under the warehouse lock,
+    send after it."""
+    with _locked(settings) as free:
+        if not free:
+            return send_queued(settings, _busy())
+        report = queue_run_mail(settings, start_seq=start_seq, decided=decided)
+    return send_queued(settings, report)
+
+
 def remind(settings: Settings, *, dry_run: bool = False) -> MailReport:
     """The daily flow `remind-poles` and `ptce remind`: reminders, the weekly digest, and the
-    decisions' e-mails not sent yet."""
-    return _deliver(settings, start_seq=None, reminders=True, dry_run=dry_run)
+    decisions' e-mails not sent yet. The due messages are queued under the warehouse lock (a
+    run holding it: they wait for the next day, what is pending is sent all the same)."""
+    with _locked(settings) as free:
+        if not free:
+            return send_queued(settings, _busy()) if not dry_run else _busy()
+        report = _prepare(settings, start_seq=None, reminders=True, dry_run=dry_run)
+    return send_queued(settings, report) if not dry_run else report
 
 
-def _deliver(
+def _busy() -> MailReport:
+    line = "Courriels : l'entrepôt est occupé par un passage ; relances préparées au prochain."
+    return MailReport(lines=[line], problem="entrepôt occupé")
+
+
+@contextlib.contextmanager
+def _locked(settings: Settings):
+    """The warehouse lock, if free at once (no reader may keep the live file open while a run
+    starts: it reads it only under the lock)."""
+    if _off(settings) or not settings.warehouse_dir.is_dir():
+        yield True
+        return
+    try:
+        with warehouse_lock(settings.lock_path, what="courriels", now=settings.clock()):
+            yield True
+    except WarehouseBusy:
+        yield False
+
+
+def _prepare(
     settings: Settings, *, start_seq: int | None, reminders: bool, dry_run: bool
 ) -> MailReport:
     report = MailReport()
@@ -191,7 +244,7 @@ def _deliver(
         settings = settings.with_(digest_to="")
     try:
         messages, cursor, outbox = _produce(settings, start_seq=start_seq, reminders=reminders)
-    except (PtceError, OSError) as exc:  # the live warehouse busy or unreadable: next run
+    except (PtceError, OSError) as exc:  # the live warehouse unreadable: next run
         report.problem = str(exc)
         report.lines.append(f"Courriels : préparation remise au prochain passage ({exc}).")
         return report
@@ -207,8 +260,4 @@ def _deliver(
     moved = cursor if cursor != outbox.cursor else None
     _queue(OutboxJournal(settings), messages, settings.clock().isoformat(), moved)
     report.queued = len(messages)
-    _send(settings, report)
-    if settings.smtp is not None and settings.smtp.problem and not report.deferred:
-        report.problem = settings.smtp.problem  # said even with nothing to send
-        report.lines.append(f"Courriels : envoi impossible ({settings.smtp.problem})")
     return report

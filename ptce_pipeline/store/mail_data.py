@@ -2,8 +2,8 @@
 submission and first problems, the contact address of the declaration in force, the poles a
 reminder is due to, the figures of the national team's digest.
 
-The live warehouse is read after the run has released its lock: it is replaced by rename, so a
-reader keeps the file it opened. Contact addresses are personal data: they come from here and
+The live warehouse is read under the warehouse lock (the end of a run, or `remind` taking it),
+so no run starts while it is open. Contact addresses are personal data: they come from here and
 go nowhere but into an e-mail and the outbox."""
 
 from __future__ import annotations
