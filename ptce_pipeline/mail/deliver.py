@@ -208,6 +208,19 @@ def remind(settings: Settings, *, dry_run: bool = False) -> MailReport:
     return send_queued(settings, report) if not dry_run else report
 
 
+def waiting(settings: Settings) -> bool:
+    """Mail has work a run would do: a pending message, or journal records (a review, a
+    correction) not turned into messages yet. Cheap: the outbox and the journal's tail."""
+    if _off(settings) or not settings.outbox_path.exists():
+        return False
+    try:
+        outbox = read_outbox(OutboxJournal(settings))
+        tail = Journal(settings).tail_seq()
+    except OSError:
+        return True
+    return bool(outbox.pending()) or tail is None or (outbox.cursor or 0) < tail
+
+
 def _busy() -> MailReport:
     line = "Courriels : l'entrepôt est occupé par un passage ; relances préparées au prochain."
     return MailReport(lines=[line], problem="entrepôt occupé")

@@ -119,9 +119,14 @@ def test_smtp_down_delays_mail_and_never_fails_the_run(tmp_path, make_workbook):
     mail = after_run(settings, start_seq=0)
     assert mail.deferred == 1 and mail.sent == 0
     assert mail.lines[0].startswith("Courriels : 1 en attente (serveur SMTP injoignable")
+    # a run with nothing new goes through the flow while mail waits (not the fast no-op answer)
+    from ptce_pipeline.orchestration.noop import without_prefect
+
+    assert without_prefect(settings, "ingest") is None
     with SmtpServer(port=port) as sink:
         assert after_run(settings).lines == ["Courriels : 1 envoyé(s)."]
         assert len(sink.received) == 1
+    assert without_prefect(settings, "ingest") is not None
 
 
 def test_without_smtp_settings_nothing_is_queued(tmp_path, make_workbook):
