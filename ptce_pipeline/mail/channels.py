@@ -44,13 +44,18 @@ def _send_apprise(settings: Settings, journal: OutboxJournal, entries: list[Entr
     return out
 
 
-def send_all(settings: Settings, journal: OutboxJournal, entries: list[Entry]) -> Sent:
+def send_all(
+    settings: Settings,
+    journal: OutboxJournal,
+    entries: list[Entry],
+    budget_s: float | None = None,
+) -> Sent:
     """Send every pending entry through its channel → what was done, merged."""
     by_apprise = [e for e in entries if not e.message.get("to")]
     by_smtp = [e for e in entries if e.message.get("to")]
     if not settings.digest_to or "://" not in settings.digest_to:
         by_apprise = []  # a digest queued for a URL since removed: it waits
-    out = send_pending(settings, journal, by_smtp)
+    out = send_pending(settings, journal, by_smtp, budget_s=budget_s)
     other = send_apprise(settings, journal, by_apprise)
     out.sent += other.sent
     out.failed += other.failed

@@ -129,26 +129,32 @@ def _notices(settings: Settings, outbox: Outbox, sent: Sent) -> list[Message]:
     return out
 
 
-def _send(settings: Settings, report: MailReport) -> None:
+def _send(settings: Settings, report: MailReport, budget_s: float | None) -> None:
     from ptce_pipeline.mail.channels import send_all
 
     journal = OutboxJournal(settings)
     outbox = read_outbox(journal)
-    sent = send_all(settings, journal, outbox.pending())
+    sent = send_all(settings, journal, outbox.pending(), budget_s)
     notices = [n for n in _notices(settings, outbox, sent) if n.key not in outbox.entries]
     if notices:
         _queue(journal, notices, settings.clock().isoformat(), None)
-        more = send_all(settings, journal, read_outbox(journal).pending())
+        more = send_all(settings, journal, read_outbox(journal).pending(), budget_s)
         sent.sent += more.sent
         sent.failed += more.failed
         sent.deferred, sent.problem = more.deferred, more.problem or sent.problem
+        sent.late = sent.late or more.late
     report.sent += len(sent.sent)
     report.failed += len(sent.failed)
-    report.deferred = sent.deferred
+    report.deferred = 0 if sent.late and not sent.problem else sent.deferred
     report.problem = sent.problem
     if sent.sent:
         report.lines.append(f"Courriels : {len(sent.sent)} envoyé(s).")
-    if sent.deferred:
+    if sent.deferred and sent.late and not sent.problem:
+        report.lines.append(
+            f"Courriels : {sent.deferred} en attente (limite de {budget_s:g} s par passage) ; "
+            "envoyés aux passages suivants."
+        )
+    elif sent.deferred:
         report.lines.append(
             f"Courriels : {sent.deferred} en attente ({sent.problem}) ; nouvel essai au "
             "prochain passage."
@@ -173,12 +179,18 @@ def queue_run_mail(
     return report
 
 
-def send_queued(settings: Settings, report: MailReport | None = None) -> MailReport:
-    """Once the warehouse lock is released: send every pending message of the outbox."""
+RUN_BUDGET_S = 60.0  # an ingestion run sends for a minute at most: the next run is not held up
+
+
+def send_queued(
+    settings: Settings, report: MailReport | None = None, *, budget_s: float | None = RUN_BUDGET_S
+) -> MailReport:
+    """Once the warehouse lock is released: send the pending messages of the outbox (for
+    `budget_s` seconds at most; `remind` has no bound)."""
     report = report if report is not None else MailReport()
     if _off(settings) or report.planned:
         return report
-    _send(settings, report)
+    _send(settings, report, budget_s)
     if settings.smtp is not None and settings.smtp.problem and not report.deferred:
         report.problem = settings.smtp.problem  # said even with nothing to send
         report.lines.append(f"Courriels : envoi impossible ({settings.smtp.problem})")
@@ -203,9 +215,9 @@ def remind(settings: Settings, *, dry_run: bool = False) -> MailReport:
     run holding it: they wait for the next day, what is pending is sent all the same)."""
     with _locked(settings) as free:
         if not free:
-            return send_queued(settings, _busy()) if not dry_run else _busy()
+            return send_queued(settings, _busy(), budget_s=None) if not dry_run else _busy()
         report = _prepare(settings, start_seq=None, reminders=True, dry_run=dry_run)
-    return send_queued(settings, report) if not dry_run else report
+    return send_queued(settings, report, budget_s=None) if not dry_run else report
 
 
 def waiting(settings: Settings) -> bool:

@@ -40,6 +40,7 @@ class Sent:
     refused: list[tuple[str, str]] = field(default_factory=list)  # (key, address)
     deferred: int = 0  # left for the next run
     problem: str = ""  # why the batch stopped (server down, refused login…), French
+    late: bool = False  # stopped at the run's time budget (a deadline burst): not a fault
 
 
 def read_attachment(settings: Settings, relative: str) -> bytes | None:
@@ -114,9 +115,15 @@ def _why(exc: BaseException) -> str:
 
 
 def send_pending(
-    settings: Settings, journal: OutboxJournal, pending: list[Entry], *, now=time.monotonic
+    settings: Settings,
+    journal: OutboxJournal,
+    pending: list[Entry],
+    *,
+    budget_s: float | None = None,
+    now=time.monotonic,
 ) -> Sent:
-    """Send the pending messages, in order, at the configured rate."""
+    """Send the pending messages, in order, at the configured rate; with `budget_s`, stop
+    starting new ones after that many seconds (the rest waits for the next run)."""
     out = Sent()
     smtp = settings.smtp
     if not pending:
@@ -131,9 +138,14 @@ def send_pending(
         out.deferred, out.problem = len(pending), _why(exc)
         return out
     interval = 60.0 / smtp.rate_per_minute
-    last = None
+    last, started = None, now()
     try:
         for entry in pending:
+            # the next message would start after the budget: it waits (the first always goes)
+            if budget_s is not None and last is not None and last + interval - started > budget_s:
+                out.deferred = len(pending) - len(out.sent) - len(out.failed)
+                out.late = True
+                break
             if last is not None:
                 wait = interval - (now() - last)
                 if wait > 0:

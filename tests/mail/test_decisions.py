@@ -166,3 +166,22 @@ def test_review_decisions_are_mailed(tmp_path, make_workbook, sink):
     assert "Commentaire de l'équipe nationale : « Le budget semble inversé. »" in text
     assert "L'avis de l'équipe nationale est aussi dans le dossier « retours »" in text
     assert after_run(settings).lines == []  # once
+
+
+def test_a_burst_goes_at_the_configured_rate_within_the_runs_time(tmp_path, make_workbook, sink):
+    from ptce_pipeline.mail import queue_run_mail, send_queued
+
+    settings = _home(tmp_path, sink.port, PTCE_SMTP_RATE="60")  # one a second
+    for pole in ("PTCE-001", "PTCE-002", "PTCE-003"):
+        drop(settings, pole, "bon.xlsx", make_workbook(pole, 2024))
+    run_ingest(settings)
+    assert queue_run_mail(settings, start_seq=0).queued == 3
+    report = send_queued(settings, budget_s=1.5)
+    # the third would start 2 s after the first: past the budget, it waits for the next run
+    assert report.lines == [
+        "Courriels : 2 envoyé(s).",
+        "Courriels : 1 en attente (limite de 1.5 s par passage) ; envoyés aux passages suivants.",
+    ]
+    assert not report.needs_attention  # a burst is not a fault
+    assert send_queued(settings, budget_s=None).lines == ["Courriels : 1 envoyé(s)."]
+    assert len(sink.received) == 3
