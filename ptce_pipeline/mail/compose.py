@@ -57,7 +57,7 @@ def clean(text: object, limit: int = 300) -> str:
     return out[:limit]
 
 
-def _date(day: dt.date) -> str:
+def french_date(day: dt.date) -> str:
     months = [
         "janvier",
         "février",
@@ -201,10 +201,10 @@ def reminder_message(
     """A reminder to a pole without an accepted declaration for a period."""
     days = MILESTONES[milestone]
     if days < 0:
-        when = f"La date limite de la période {period} est le {_date(deadline)}"
+        when = f"La date limite de la période {period} est le {french_date(deadline)}"
         when += " : c'est demain." if days == -1 else f", dans {-days} jours."
     else:
-        when = f"La date limite de la période {period} était le {_date(deadline)}."
+        when = f"La date limite de la période {period} était le {french_date(deadline)}."
     where = (
         "Nous n'avons encore reçu aucun classeur de votre part."
         if status == "manquante"

@@ -194,7 +194,7 @@ def digest(
         done = sum(mail_data.accepted(e.status) for e in rows)
         completeness.append(
             f"{period} : {done} déclaration(s) acceptée(s) sur {len(rows)} attendue(s), date "
-            f"limite le {compose._date(rows[0].deadline)}"
+            f"limite le {compose.french_date(rows[0].deadline)}"
         )
     sections.append(("Complétude des campagnes ouvertes", completeness))
     late = [
