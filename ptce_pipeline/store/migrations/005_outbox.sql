@@ -1,7 +1,7 @@
 -- 005: the outbox (issue 20), mirrored from warehouse/courriels.jsonl: one row per e-mail the
 -- pipeline meant to send, with its recipients. Personal data: live warehouse only (never the
 -- snapshot, Parquet or publications: store/snapshot.py PERSONAL_TABLES).
-CREATE TABLE outbox (
+CREATE TABLE IF NOT EXISTS outbox (
     message_key VARCHAR PRIMARY KEY,  -- stable: decision:<n° de dépôt>:<kind>, relance:<pôle>:<période>:<jalon>, ...
     kind VARCHAR NOT NULL,
     pole_id VARCHAR,
