@@ -94,8 +94,9 @@ def _decision(
 
 def message_for_record(settings: Settings, con, registry: Registry, rec: dict) -> Message | None:
     """The e-mail a journal record calls for, if any: a decision that changes something for a
-    pole (a new file accepted, accepted with warnings or refused — not a duplicate), or a
-    national review decision (issue 19: `review` records, `validee` / `a_corriger`)."""
+    pole (a new file accepted, accepted with warnings or refused — not a duplicate; a file
+    validated again by `ptce reprocess` into another status), or a national review decision
+    (issue 19: `review` records, `validee` / `a_corriger`)."""
     kind = rec.get("type")
     if kind == "decision":
         status = rec.get("status")
@@ -106,6 +107,14 @@ def message_for_record(settings: Settings, con, registry: Registry, rec: dict) -
             return None
         key = f"decision:{d.submission_id}:{status}"
         return _decision(settings, con, registry, key=key, kind=status, d=d)
+    if kind == "reprocess" and rec.get("submission") is not None:
+        # validated again by `ptce reprocess`: mailed when the status it reached was never
+        # mailed for that submission (the same decision again changes nothing for the pole)
+        d = mail_data.decided(con, 0, int(rec["submission"]))
+        if d is None or d.status not in DECISION_KINDS:
+            return None
+        key = f"decision:{d.submission_id}:{d.status}"
+        return _decision(settings, con, registry, key=key, kind=d.status, d=d)
     if kind == "review":
         decision = rec.get("decision")
         if decision not in REVIEW_KINDS or rec.get("submission") is None:

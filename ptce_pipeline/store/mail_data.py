@@ -34,6 +34,7 @@ class Decided:
     n_errors: int
     n_warnings: int
     problems: tuple[tuple[str, str, str, str], ...]  # (sheet, cell, severity, message)
+    status: str = ""  # as the live warehouse holds it now
 
 
 @contextlib.contextmanager
@@ -66,7 +67,7 @@ def decided(con, delivery_id: int, submission_id: int | None = None) -> Decided 
         submission_id = int(row[0])
     row = con.execute(
         "SELECT inbox_folder, period, original_name, feedback_receipt, feedback_annotated, "
-        "n_errors, n_warnings FROM submissions WHERE submission_id = ?",
+        "n_errors, n_warnings, status FROM submissions WHERE submission_id = ?",
         [submission_id],
     ).fetchone()
     if row is None:
@@ -88,6 +89,7 @@ def decided(con, delivery_id: int, submission_id: int | None = None) -> Decided 
         int(row[5] or 0),
         int(row[6] or 0),
         tuple(tuple(p) for p in problems),
+        row[7],
     )
 
 

@@ -3,6 +3,8 @@ HTML, attachments, recipients from poles.csv and the declaration in force only, 
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from helpers.smtp import SmtpServer, free_port, smtp_env
 from helpers.workbooks import drop, make_home, q
@@ -185,3 +187,25 @@ def test_a_burst_goes_at_the_configured_rate_within_the_runs_time(tmp_path, make
     assert not report.needs_attention  # a burst is not a fault
     assert send_queued(settings, budget_s=None).lines == ["Courriels : 1 envoyé(s)."]
     assert len(sink.received) == 3
+
+
+def test_a_reprocessed_file_that_changes_status_is_mailed(tmp_path, make_workbook, sink):
+    from ptce_pipeline.catalogue.registry import load_registry, write_registry
+    from ptce_pipeline.ingestion.corrections import reprocess
+
+    settings = _home(tmp_path, sink.port)
+    poles = list(load_registry(settings.registry_path).poles.values())
+    ended = [
+        p if p.pole_id != "PTCE-001" else dataclasses.replace(p, derniere_periode=2023)
+        for p in poles
+    ]
+    write_registry(settings.registry_path, ended)
+    drop(settings, "PTCE-001", "bon.xlsx", make_workbook("PTCE-001", 2024))
+    run_ingest(settings)
+    after_run(settings, start_seq=0)
+    assert [r.subject.rsplit(" ", 1)[1] for r in sink.received] == ["refusée"]
+    write_registry(settings.registry_path, poles)  # its participation was extended
+    reprocess(settings, sid=2, reason="registre corrigé", by="equipe")
+    reprocess(settings, sid=2, reason="encore", by="equipe")  # the same status: nothing new
+    after_run(settings)
+    assert [r.subject.rsplit(" ", 1)[1] for r in sink.received] == ["refusée", "acceptée"]
