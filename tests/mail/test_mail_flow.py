@@ -86,3 +86,27 @@ def test_serve_declares_the_reminders_deployment(tmp_path):
     (schedule,) = reminders.schedules
     assert (schedule.schedule.cron, schedule.schedule.timezone) == ("0 9 * * *", "Europe/Paris")
     assert reminders.parameters == {"home": str(settings.home)}
+
+
+def test_remind_poles_flow_run(tmp_path, make_workbook, monkeypatch):
+    from prefect.artifacts import Artifact
+
+    from ptce_pipeline.catalogue import Pole
+    from ptce_pipeline.flows.remind import remind_poles
+    from ptce_pipeline.ingestion.run import run_ingest
+
+    with SmtpServer() as sink:
+        env = smtp_env(sink.port, PTCE_NOW="2026-04-02T09:00:00")
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        poles = [Pole("PTCE-001", "Pôle un", "59", 2024, None, ("un@exemple.fr",))]
+        settings = make_home(tmp_path / "home", poles=poles, **env)
+        settings.campaigns_path.write_text("periode,date_limite\n2024,2026-03-31\n")
+        run_ingest(settings)  # the warehouse, nothing dropped: PTCE-001 is late for 2024
+        state = remind_poles(home=str(settings.home), return_state=True)
+        assert state.is_completed(), state
+        assert state.result()["lines"] == ["Courriels : 1 envoyé(s)."]
+        (reminder,) = sink.received
+        assert reminder.recipients == ["un@exemple.fr"]
+        assert reminder.subject == "PTCE PTCE-001 — rappel : déclaration 2024 attendue (J+1)"
+        assert "Courriels : 1 envoyé" in Artifact.get("ptce-courriels").data.replace("\\", "")
