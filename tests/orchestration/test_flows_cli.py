@@ -20,6 +20,7 @@ DEMO_LINES = (
     "Fichiers reçus : ",
     "Décisions : ",
     "  Refusé : ",
+    "Courriels : démonstration, aucun courriel n'est envoyé.",  # whatever PTCE_SMTP_* say
     "Durée : ",
     "Tableaux 2024 publiés : ",
     "Tableaux 2025 publiés : ",
