@@ -21,7 +21,10 @@ from ptce_pipeline.catalogue import display
 from ptce_pipeline.config import load_settings
 from ptce_pipeline.errors import WarehouseBusy
 from ptce_pipeline.ingestion.ingest_run import IngestRun
+from ptce_pipeline.ingestion.report import RunReport
 from ptce_pipeline.ingestion.steps import drive
+from ptce_pipeline.mail import MailReport, queue_run_mail, send_queued
+from ptce_pipeline.store.journal import Journal
 from ptce_pipeline.store.lock import warehouse_lock
 
 ARTIFACT_KEY = "ptce-ingestion"
@@ -132,8 +135,33 @@ class TaskSteps:
         return self.TASKS[name].submit(quote(self.run), *map(quote, args))
 
 
-def finish(run: IngestRun):
-    report = run.finish()
+@task(name="préparer les courriels", cache_policy=NO_CACHE)
+def queue_mail(settings, start_seq: int | None, decided: bool) -> MailReport:
+    """Still under the lock: the run's e-mails into the outbox (local, no network)."""
+    try:
+        return queue_run_mail(settings, start_seq=start_seq, decided=decided)
+    except Exception as exc:  # a bug of ours in mail must not cost the run its report
+        return _mail_failed(exc)
+
+
+@task(name="envoyer les courriels", cache_policy=NO_CACHE)
+def send_mail(settings, report: MailReport) -> list[str]:
+    """After the lock is released: everything pending in the outbox (never fails the run)."""
+    try:
+        return send_queued(settings, report).lines
+    except Exception as exc:
+        return report.lines + _mail_failed(exc).lines
+
+
+def _mail_failed(exc: BaseException) -> MailReport:
+    get_run_logger().warning("courriels : %s", display.terminal(exc))
+    line = (
+        f"Courriels : incident ({display.terminal(exc)[:200]}) ; nouvel essai au prochain passage."
+    )
+    return MailReport(lines=[line], problem=line)
+
+
+def finish(report: RunReport):
     data = report.to_dict()
     try:
         create_markdown_artifact(
@@ -159,10 +187,15 @@ def busy(exc: WarehouseBusy):
 @flow(name="ingest-inbox", log_prints=False, task_runner=ThreadPoolTaskRunner(max_workers=2))
 def ingest_inbox(home: str | None = None, settle: float | None = None):
     settings = load_settings(home=home, settle=settle)
+    start_seq = Journal(settings).tail_seq()
     try:
         with warehouse_lock(settings.lock_path, what="flux ingest-inbox", now=settings.clock()):
             run = IngestRun(settings, progress=PROGRESS["callback"])
             drive(run, TaskSteps(run))
-            return finish(run)
+            report = run.finish()
+            mail = queue_mail(quote(settings), start_seq, report.new > 0)
     except WarehouseBusy as exc:
         return busy(exc)
+    # sent once the warehouse is free again: a slow server never holds the lock
+    report.mail = send_mail(quote(settings), quote(mail))
+    return finish(report)

@@ -36,6 +36,24 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Smtp:
+    """The SMTP server the e-mails to the poles go through (`PTCE_SMTP_*`). `problem` is a
+    French sentence when the settings cannot be used (a password file others can read): mail
+    is then not sent and every run says why, but nothing else stops (ingestion never waits on
+    mail)."""
+
+    host: str
+    port: int
+    security: str  # starttls | tls | aucune
+    sender: str
+    user: str = ""
+    password: str = field(default="", repr=False)  # never printed, never logged
+    rate_per_minute: float = 30.0
+    timeout_s: float = 10.0
+    problem: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     home: Path
     settle_seconds: float = 30.0
@@ -52,6 +70,11 @@ class Settings:
     portal_url: str = "http://127.0.0.1:8000"
     # PTCE_FAST_NOOP=0: a run with nothing to do goes through Prefect all the same (tests, ops)
     fast_noop: bool = True
+    # PTCE_SMTP_*: None without PTCE_SMTP_HOST (nothing is sent; each run says so once)
+    smtp: Smtp | None = None
+    # PTCE_DIGEST_TO: the national team's weekly digest, an e-mail address or an Apprise URL
+    digest_to: str = ""
+    digest_weekday: int = 0  # PTCE_DIGEST_DAY: Monday = 0 (lundi)
 
     def clock(self) -> dt.datetime:
         """The one clock of the pipeline (UTC): receipts, journal, manifests, publications and
@@ -119,6 +142,16 @@ class Settings:
     def portal_dir(self) -> Path:
         """The portal's own store (access links, sessions, audit) and its upload area."""
         return self.home / "portal"
+
+    @property
+    def demo_marker(self) -> Path:
+        """Written by `ptce demo` in its home: such a home never sends mail."""
+        return self.home / ".ptce-demo"
+
+    @property
+    def outbox_path(self) -> Path:
+        """The outbox journal: every e-mail's intent and success (personal data: mode 0600)."""
+        return self.warehouse_dir / "courriels.jsonl"
 
     @property
     def lock_path(self) -> Path:
@@ -262,6 +295,85 @@ def load_settings(
         now=_now(environ),
         portal_url=_portal_url(environ),
         fast_noop=environ.get("PTCE_FAST_NOOP", "1") not in ("0", "false", "non"),
+        smtp=_smtp(environ),
+        digest_to=(environ.get("PTCE_DIGEST_TO") or "").strip(),
+        digest_weekday=_weekday(environ),
+    )
+
+
+# An e-mail address we accept to write to: a dot-atom local part and a domain of letters, digits
+# and dashes (no quoted forms, no comments, no spaces: nothing a header could be split on).
+ADDRESS_RE = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+
+
+def is_address(text: str) -> bool:
+    return len(text) <= 254 and ADDRESS_RE.fullmatch(text) is not None
+
+
+SECURITY_PORTS = {"starttls": 587, "tls": 465, "aucune": 25}
+WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+
+
+def _weekday(environ: Mapping[str, str]) -> int:
+    raw = (environ.get("PTCE_DIGEST_DAY") or "lundi").strip().lower()
+    if raw not in WEEKDAYS:
+        raise ConfigError(
+            f"PTCE_DIGEST_DAY doit être un jour de la semaine ({', '.join(WEEKDAYS)}) "
+            f"(reçu : « {raw[:40]} »)."
+        )
+    return WEEKDAYS.index(raw)
+
+
+def secret_from_file(path: Path, name: str) -> tuple[str, str]:
+    """A secret read from a file its owner only can read → (secret, problem). A file the group
+    or others may read, or that belongs to someone else, is refused (its content unread)."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        return "", f"{name} : impossible de lire {path} ({exc.strerror})."
+    if st.st_mode & 0o077:
+        return "", (
+            f"{name} : le fichier {path} est lisible par d'autres que son propriétaire "
+            f"(droits {st.st_mode & 0o777:o}) : refusé ; rendez-le privé (chmod 600)."
+        )
+    if hasattr(os, "getuid") and st.st_uid != os.getuid():
+        return "", f"{name} : le fichier {path} n'appartient pas au compte qui lance ptce : refusé."
+    try:
+        return path.read_text(encoding="utf-8").strip("\r\n"), ""
+    except (OSError, UnicodeError) as exc:
+        return "", f"{name} : impossible de lire {path} ({exc})."
+
+
+def _smtp(environ: Mapping[str, str]) -> Smtp | None:
+    host = (environ.get("PTCE_SMTP_HOST") or "").strip()
+    if not host:
+        return None
+    security = (environ.get("PTCE_SMTP_SECURITY") or "starttls").strip().lower()
+    if security not in SECURITY_PORTS:
+        raise ConfigError(
+            f"PTCE_SMTP_SECURITY doit valoir starttls, tls ou aucune (reçu : « {security[:40]} »)."
+        )
+    sender = (environ.get("PTCE_SMTP_FROM") or "").strip()
+    if not is_address(sender):
+        raise ConfigError(
+            "PTCE_SMTP_FROM doit être l'adresse d'expédition des courriels, par exemple "
+            f"ptce@exemple.fr (reçu : « {sender[:80]} »)."
+        )
+    password, problem = environ.get("PTCE_SMTP_PASSWORD") or "", ""
+    if not password and environ.get("PTCE_SMTP_PASSWORD_FILE"):
+        password, problem = secret_from_file(
+            Path(environ["PTCE_SMTP_PASSWORD_FILE"]), "PTCE_SMTP_PASSWORD_FILE"
+        )
+    return Smtp(
+        host=host,
+        port=_int(environ, "PTCE_SMTP_PORT", SECURITY_PORTS[security]),
+        security=security,
+        sender=sender,
+        user=(environ.get("PTCE_SMTP_USER") or "").strip(),
+        password=password,
+        rate_per_minute=max(0.1, _float(environ, "PTCE_SMTP_RATE", 30.0)),
+        timeout_s=max(1.0, _float(environ, "PTCE_SMTP_TIMEOUT", 10.0)),
+        problem=problem,
     )
 
 

@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from ptce_pipeline.config import ADDRESS_RE
 from ptce_pipeline.errors import ConfigError
 
 CONTACT_FILE = "contact.toml"
@@ -30,7 +31,7 @@ KEYS: dict[str, tuple[str, int, bool]] = {
     "site_web": ("Site web", 300, False),
     "horaires": ("Horaires", 200, False),
 }
-EMAIL_RE = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+EMAIL_RE = ADDRESS_RE  # one rule for the addresses we write to (config.py)
 PHONE_RE = re.compile(r"\+?[0-9][0-9 .()\-]{3,28}[0-9]")
 URL_RE = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]+)?(/[^\s<>\"'`\\]*)?")
 FORMATS = {

@@ -69,11 +69,13 @@ def _bytes(path: Path) -> bytes:
 def load_config(settings: Settings) -> Config:
     ref_path = settings.referentiel_path
     ref = load_referentiel(ref_path)
+    registry = load_registry(settings.registry_path)
     return Config(
         ref=ref,
         ref_bytes=referentiel_bytes(ref_path),
-        registry=load_registry(settings.registry_path),
-        registry_bytes=_bytes(settings.registry_path),
+        registry=registry,
+        # without the `courriels` column: addresses change no decision and are not archived
+        registry_bytes=registry.decision_bytes,
         campaigns=load_campaigns(settings.campaigns_path),
         campaigns_bytes=_bytes(settings.campaigns_path),
         contact=load_contact(settings.contact_path, ref.contact),

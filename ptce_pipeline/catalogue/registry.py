@@ -11,9 +11,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ptce_pipeline.catalogue.referentiel import load_geography
+from ptce_pipeline.config import is_address
 from ptce_pipeline.errors import RegistryError
 
 REGISTRY_HEADER = ("pole_id", "nom", "departement", "premiere_periode", "derniere_periode")
+# optional, after the columns above: the pole's e-mail addresses, `;`-separated (personal data:
+# they change no decision, so they are left out of the registry's hash and of its archived copy)
+ADDRESSES_COLUMN = "courriels"
 CAMPAIGNS_HEADER = ("periode", "date_limite")
 POLE_ID_RE = re.compile(r"^PTCE-\d{3,}$")
 PARIS = ZoneInfo("Europe/Paris")
@@ -26,6 +30,7 @@ class Pole:
     departement: str
     premiere_periode: int
     derniere_periode: int | None
+    courriels: tuple[str, ...] = ()
 
     def expected_in(self, period: int) -> bool:
         if period < self.premiere_periode:
@@ -36,7 +41,10 @@ class Pole:
 @dataclass(frozen=True)
 class Registry:
     poles: dict[str, Pole]
-    sha256: str  # of poles.csv as read ("" when absent)
+    # of poles.csv as read ("" when absent), without its `courriels` column when it has one
+    sha256: str
+    # the bytes that hash is of: what is archived and what a decision depends on
+    decision_bytes: bytes = b""
 
     def expected(self, period: int) -> list[Pole]:
         return [p for p in self.poles.values() if p.expected_in(period)]
@@ -58,7 +66,7 @@ class Campaigns:
 
 
 def _read_rows(
-    path: Path, header: tuple[str, ...], what: str
+    path: Path, header: tuple[str, ...], what: str, extra: tuple[str, ...] = ()
 ) -> tuple[list[tuple[int, dict]], bytes]:
     try:
         data = path.read_bytes()
@@ -79,13 +87,45 @@ def _read_rows(
         raise RegistryError(
             f"{path} : en-tête attendu « {','.join(header)} », trouvé « {','.join(got)} »."
         )
+    where = {name: got.index(name) for name in extra if name in got[len(header) :]}
     out = []
     for lineno, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
-        row = [*row, *[""] * (len(header) - len(row))]
-        out.append((lineno, {h: row[i].strip() for i, h in enumerate(header)}))
+        row = [*row, *[""] * (len(got) - len(row))]
+        values = {h: row[i].strip() for i, h in enumerate(header)}
+        values.update({name: row[i].strip() for name, i in where.items()})
+        out.append((lineno, values))
+    if where:  # the decision bytes: the file without its personal column
+        data = _without_column(rows, where[extra[0]]) if extra else data
     return out, data
+
+
+def _without_column(rows: list[list[str]], index: int) -> bytes:
+    import io
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    for row in rows:
+        writer.writerow([cell for i, cell in enumerate(row) if i != index])
+    return buf.getvalue().encode("utf-8")
+
+
+def _addresses(value: str, path: Path, lineno: int) -> tuple[str, ...]:
+    out: list[str] = []
+    for part in value.split(";"):
+        address = part.strip()
+        if not address:
+            continue
+        if not is_address(address):
+            raise RegistryError(
+                f"{path}, ligne {lineno} : « {ADDRESSES_COLUMN} » : « {address[:80]} » n'est pas "
+                "une adresse électronique (attendu : prenom.nom@exemple.fr, plusieurs "
+                "adresses séparées par « ; »)."
+            )
+        if address.lower() not in {a.lower() for a in out}:
+            out.append(address)
+    return tuple(out)
 
 
 def departements() -> frozenset[str]:
@@ -104,7 +144,7 @@ def _year(value: str, path: Path, lineno: int, column: str, *, optional=False) -
 
 
 def load_registry(path: Path) -> Registry:
-    rows, data = _read_rows(path, REGISTRY_HEADER, "registre")
+    rows, data = _read_rows(path, REGISTRY_HEADER, "registre", (ADDRESSES_COLUMN,))
     poles: dict[str, Pole] = {}
     for lineno, row in rows:
         pole_id = row["pole_id"]
@@ -128,8 +168,11 @@ def load_registry(path: Path) -> Registry:
             raise RegistryError(
                 f"{path}, ligne {lineno} : derniere_periode précède premiere_periode."
             )
-        poles[pole_id] = Pole(pole_id, row["nom"], row["departement"], first, last)  # type: ignore[arg-type]
-    return Registry(poles=poles, sha256=hashlib.sha256(data).hexdigest() if data else "")
+        addresses = _addresses(row.get(ADDRESSES_COLUMN, ""), path, lineno)
+        poles[pole_id] = Pole(pole_id, row["nom"], row["departement"], first, last, addresses)  # type: ignore[arg-type]
+    return Registry(
+        poles=poles, sha256=hashlib.sha256(data).hexdigest() if data else "", decision_bytes=data
+    )
 
 
 def load_campaigns(path: Path) -> Campaigns:
@@ -157,10 +200,11 @@ def write_registry_header(path: Path) -> None:
 
 
 def write_registry(path: Path, poles: list[Pole]) -> None:
+    """Write poles.csv; the `courriels` column is written when a pole has an address."""
+    with_addresses = any(p.courriels for p in poles)
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(REGISTRY_HEADER)
+        writer.writerow([*REGISTRY_HEADER, *([ADDRESSES_COLUMN] if with_addresses else [])])
         for p in poles:
-            writer.writerow(
-                [p.pole_id, p.nom, p.departement, p.premiere_periode, p.derniere_periode or ""]
-            )
+            row = [p.pole_id, p.nom, p.departement, p.premiere_periode, p.derniere_periode or ""]
+            writer.writerow([*row, *([";".join(p.courriels)] if with_addresses else [])])

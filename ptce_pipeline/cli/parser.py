@@ -192,6 +192,19 @@ def build_parser() -> argparse.ArgumentParser:
     _home(p)
 
     p = sub.add_parser(
+        "remind",
+        help="relance les pôles dont la déclaration est attendue, envoie la synthèse "
+        "hebdomadaire et les courriels en attente (comme le flux planifié remind-poles)",
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="affiche les courriels qui partiraient, sans rien envoyer ni noter",
+    )
+    p.add_argument("--json", action="store_true", help="sortie JSON")
+    _home(p)
+
+    p = sub.add_parser(
         "status", help="complétude d'une période (depuis l'instantané des analystes)"
     )
     p.add_argument(

@@ -322,6 +322,23 @@ def cmd_demo(args) -> int:
     return 1 if failed or attention or data["publication"].get("error") else 0
 
 
+def cmd_remind(args) -> int:
+    from ptce_pipeline.mail import remind
+
+    settings = _settings(args)
+    _require_home(settings)
+    report = remind(settings, dry_run=args.dry_run)
+    if args.json:
+        out_json(report.to_dict())
+    else:
+        for item in report.planned:
+            out(f"  {', '.join(item['to']) or 'notification'} : {item['subject']}")
+        for line in report.lines:
+            out(line)
+    # 1: some message could not be sent (it waits for the next run)
+    return 1 if report.needs_attention else 0
+
+
 def cmd_status(args) -> int:
     from ptce_pipeline.store.status import lines, period_status
 

@@ -25,6 +25,7 @@ from ptce_pipeline.store.durable import fsync_dir, fsync_file
 from ptce_pipeline.store.health import write_applied
 from ptce_pipeline.store.journal import Journal
 from ptce_pipeline.store.ledger import FLUSH_ROWS, Ledger
+from ptce_pipeline.store.outbox import mirror_outbox
 from ptce_pipeline.store.records import ACCEPTED
 from ptce_pipeline.store.snapshot import publish_snapshot
 from ptce_pipeline.store.warehouse import (
@@ -273,6 +274,7 @@ def rebuild_into(settings: Settings, target: Path) -> dict[str, int]:
             mirror.flush()
         finally:
             parts.close()
+        mirror_outbox(con, settings)  # the outbox is its own journal's: nothing is sent again
         checkpoint(con)
         counts = {"records": len(records), **count_rows(con, "deliveries", "submissions")}
     finally:

@@ -52,6 +52,9 @@ class RunReport:
     durations: dict[str, float] = field(default_factory=dict)
     nothing_new: bool = False
     snapshot: str | None = None
+    # the e-mails sent after the run (issue 20), French lines; never a reason for exit 1: mail
+    # that could not go waits for the next run (`ptce remind` is the verb that reports it)
+    mail: list[str] = field(default_factory=list)
 
     def count(self, status: str | None) -> None:
         if status in self.statuses:
@@ -107,7 +110,7 @@ class RunReport:
             self.waiting or self.quarantined or self.errors or self.set_aside
         ):
             lines.append("Rien de nouveau dans les boîtes de dépôt : l'entrepôt n'a pas changé.")
-            return lines
+            return lines + self.mail
         lines.append(
             f"Fichiers reçus : {self.new + self.duplicates + self.unknown_sender} "
             f"(nouveaux {self.new}, doublons {self.duplicates}, expéditeur inconnu {self.unknown_sender})."
@@ -140,6 +143,7 @@ class RunReport:
             ("Erreur", self.errors),
         ):
             lines.extend(f"  {label} : {item}" for item in items)
+        lines.extend(self.mail)
         total = (self.ended or time.time()) - self.started
         lines.append(f"Durée : {total:.1f} s.")
         return lines

@@ -8,6 +8,7 @@ connection; `rebuild` assembles it on a new file."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from ptce_pipeline.store.health import write_applied
 from ptce_pipeline.store.journal import Journal
 from ptce_pipeline.store.ledger import Ledger
 from ptce_pipeline.store.mirror import Mirror
+from ptce_pipeline.store.outbox import mirror_outbox
 from ptce_pipeline.store.records import MIGRATION_USER
 from ptce_pipeline.store.warehouse import Generation, get_meta, load_reference
 
@@ -181,6 +183,8 @@ class UnitOfWork:
         if self.ledger.pending() or self.ledger.last_seq is not None:
             self.mirror.flush()
         self.journal.flush()
+        with contextlib.suppress(OSError):  # mail never stops a run: mirrored at the next one
+            mirror_outbox(self.gen.con, self.settings)
         fault_point(self.settings, "before_commit")
         self.gen.commit()
         self.close()

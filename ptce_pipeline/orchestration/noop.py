@@ -30,7 +30,10 @@ def _publication(settings: Settings, periods: list[int] | None) -> dict | None:
 
 def _ingest(settings: Settings) -> dict | None:
     from ptce_pipeline.ingestion.idle import idle_report
+    from ptce_pipeline.mail import waiting
 
+    if waiting(settings):  # e-mails to send or to prepare: the flow does it
+        return None
     report = idle_report(settings)
     return None if report is None else report.to_dict()
 

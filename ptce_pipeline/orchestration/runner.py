@@ -52,6 +52,10 @@ def _flow(name: str):
         from ptce_pipeline.flows.run import run_pipeline
 
         return run_pipeline
+    if name == "remind":
+        from ptce_pipeline.flows.remind import remind_poles
+
+        return remind_poles
     raise ValueError(name)  # pragma: no cover
 
 

@@ -1,8 +1,9 @@
-"""`ptce serve`: two scheduled deployments on a real local Prefect server (the temporary
+"""`ptce serve`: three scheduled deployments on a real local Prefect server (the temporary
 server runs no scheduler), started as a child process and stopped on exit.
 
-- `ptce-ingest` (flow `ingest-inbox`) and `ptce-publish` (flow `publish-national-tables`),
-  cron schedules in the Europe/Paris timezone, each with a deployment concurrency limit of 1
+- `ptce-ingest` (flow `ingest-inbox`), `ptce-publish` (flow `publish-national-tables`) and
+  `ptce-reminders` (flow `remind-poles`, every day at 09:00: reminders, weekly digest), cron
+  schedules in the Europe/Paris timezone, each with a deployment concurrency limit of 1
   that cancels a new run while one is running (CANCEL_NEW); the flows also take the OS lock
   of the warehouse, so a CLI run beside a scheduled one is covered too.
 - The server is ours unless PREFECT_API_URL points at one: it logs to
@@ -11,7 +12,7 @@ server runs no scheduler), started as a child process and stopped on exit.
   (parent-death signal) even when `ptce serve` itself is killed (the files then stay, stale:
   a CLI run checks the pid and the server before trusting them).
 - A run left Running or Pending by a `ptce serve` that was killed would hold the deployment's
-  concurrency slot for ever (every later run cancelled): at start-up, such runs of our two
+  concurrency slot for ever (every later run cancelled): at start-up, such runs of our three
   deployments are marked Crashed.
 """
 
@@ -39,6 +40,8 @@ from ptce_pipeline.orchestration.trigger import INGEST_DEPLOYMENT
 TIMEZONE = "Europe/Paris"
 INGEST = INGEST_DEPLOYMENT
 PUBLISH = ("publish-national-tables", "ptce-publish")
+REMIND = ("remind-poles", "ptce-reminders")
+REMIND_CRON = "0 9 * * *"  # every day at 09:00, Paris time (the digest goes on its weekday)
 
 
 def _port_free(port: int) -> bool:
@@ -83,7 +86,7 @@ def release_orphans(message: str) -> int:
     released = 0
     with get_client(sync_client=True) as client:
         ids = []
-        for flow_name, name in (INGEST, PUBLISH):
+        for flow_name, name in (INGEST, PUBLISH, REMIND):
             with contextlib.suppress(Exception):
                 ids.append(client.read_deployment_by_name(f"{flow_name}/{name}").id)
         if not ids:
@@ -114,6 +117,7 @@ def deployments(
 
     from ptce_pipeline.flows.ingest import ingest_inbox
     from ptce_pipeline.flows.publish import publish_national_tables
+    from ptce_pipeline.flows.remind import remind_poles
 
     limit = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW)
     home = str(settings.home)
@@ -136,6 +140,13 @@ def deployments(
             concurrency_limit=limit,
             parameters={"home": home},
             description="Publication des tableaux nationaux (ptce-pipeline)",
+        ),
+        remind_poles.to_deployment(
+            name=REMIND[1],
+            schedules=[Cron(REMIND_CRON, timezone=TIMEZONE)],
+            concurrency_limit=limit,
+            parameters={"home": home},
+            description="Relances des pôles et synthèse hebdomadaire (ptce-pipeline)",
         ),
     ]
 
@@ -201,7 +212,8 @@ def _serve(
         every = f"toutes les {ingest_interval:g} s" if ingest_interval else f"« {ingest_cron} »"
         print(
             f"Planification active ({TIMEZONE}) : ingestion « ptce-ingest » {every}, "
-            f"publication « ptce-publish » « {publish_cron} » (Ctrl+C pour arrêter).",
+            f"publication « ptce-publish » « {publish_cron} », relances « ptce-reminders » "
+            f"« {REMIND_CRON} » (Ctrl+C pour arrêter).",
             flush=True,
         )
         prefect_serve(*deps, print_starting_message=False)

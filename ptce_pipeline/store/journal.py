@@ -152,6 +152,8 @@ def config_file(settings: Settings, kind: str, sha: str) -> Path | None:
 class Journal:
     """Append-only JSON-lines journal with a monotonically increasing `seq`."""
 
+    MODE = 0o644  # of a new journal file (the outbox's, personal data, is 0o600)
+
     def __init__(self, settings: Settings):
         self.path = settings.journal_path
         self._next: int | None = None
@@ -182,7 +184,7 @@ class Journal:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         data = ("\n".join(self._pending) + "\n").encode("utf-8")
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, self.MODE)
         try:
             os.write(fd, data)
             os.fsync(fd)

@@ -27,7 +27,8 @@ from ptce_pipeline.store.durable import fsync_dir, fsync_file
 from ptce_pipeline.store.pole_rows import ROW_TABLES
 from ptce_pipeline.store.warehouse import connect, views_sql
 
-PERSONAL_TABLES = ("contacts",)
+# personal data: the declarations' contacts, the outbox (addresses) — live warehouse only
+PERSONAL_TABLES = ("contacts", "outbox")
 SNAPSHOT_VIEWS = (
     "current_indicator_values",
     "current_identity",

@@ -193,8 +193,17 @@ FORMS = {
 
 
 def registry() -> list[Pole]:
+    """The demo's poles.csv; its addresses are fictitious (example.org) and the demo never
+    sends mail."""
     return [
-        Pole(p.pole_id, p.nom, p.departement, 2012 if i < 4 else 2014, None)
+        Pole(
+            p.pole_id,
+            p.nom,
+            p.departement,
+            2012 if i < 4 else 2014,
+            None,
+            (f"contact@{p.pole_id.lower()}.example.org",),
+        )
         for i, p in enumerate(POLES)
     ]
 
@@ -402,6 +411,10 @@ def prepare(
     workbooks of `periods`, dropped in the poles' folders."""
     home = settings.home
     home.mkdir(parents=True, exist_ok=True)
+    # the demo never sends mail, whatever PTCE_SMTP_* say (read by ptce_pipeline.mail)
+    settings.demo_marker.write_text(
+        "Installation de démonstration : aucun courriel n'est envoyé.\n", encoding="utf-8"
+    )
     if not settings.registry_path.exists():
         write_registry(settings.registry_path, registry())
     if not settings.campaigns_path.exists():

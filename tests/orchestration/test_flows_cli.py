@@ -22,6 +22,7 @@ DEMO_LINES = (
     "Fichiers reçus : ",
     "Décisions : ",
     "  Refusé : ",
+    "Courriels : démonstration, aucun courriel n'est envoyé.",  # whatever PTCE_SMTP_* say
     "Durée : ",
     "Relecture nationale ",
     "Renvoyée à ",
