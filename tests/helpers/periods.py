@@ -14,7 +14,11 @@ from helpers.workbooks import filled, make_home, workbook
 LONELY_REGION = "94"  # Corse: one pole alone, below the threshold
 
 
-def national_period(root: Path, n: int = 200, period: int = 2025, seed: int = 7):
+def national_period(
+    root: Path, n: int = 200, period: int = 2025, seed: int = 7, *, signed_off: bool = True
+):
+    """`signed_off`: every declaration signed off by the national review (the public release
+    rests on those only), otherwise all wait for review."""
     from ptce_pipeline.catalogue.context import load_config
     from ptce_pipeline.catalogue.referentiel import load_referentiel
     from ptce_pipeline.catalogue.registry import Pole
@@ -72,7 +76,7 @@ def national_period(root: Path, n: int = 200, period: int = 2025, seed: int = 7)
             },
             registered=True,
         )
-        ledger.decide(
+        out = ledger.decide(
             i + 1,
             registered=True,
             result=Result(issues=[], content=content, file_format="xlsx"),
@@ -81,7 +85,9 @@ def national_period(root: Path, n: int = 200, period: int = 2025, seed: int = 7)
             late_fn=lambda p, r: False,
             feedback_paths={"receipt": f"inbox/{pole.pole_id}/retours/{i}_recu.html"},
         )
-    ledger.last_seq = n
+        if signed_off:
+            ledger.review(n + i + 1, out.submission_id, "validee", None, "relecture", at)
+    ledger.last_seq = 2 * n if signed_off else n
     mirror.flush()
     gen.commit()
     publish_snapshot(settings, full=True)
