@@ -97,7 +97,7 @@ def notes(data, *, public: bool) -> list[str]:
         ]
     if signed == total:
         return [f"Relecture nationale : les {total} déclarations en vigueur sont validées."]
-    return [f"{banner(data)} (colonne « {FLAG} » des tableaux par pôle)."]
+    return [f"Relecture nationale : {banner(data)}."]
 
 
 def banner(data) -> str:
