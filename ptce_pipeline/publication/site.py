@@ -230,7 +230,7 @@ def build_period(
                 "received_at": s["received_at"].isoformat(),
                 "late": bool(s["late"]),
                 "referentiel_version": s["referentiel_version"],
-                "review_state": s["review_state"],
+                "review_state": None if F.is_missing(s["review_state"]) else s["review_state"],
             }
             for s in data.submissions.to_dict("records")
         ],
