@@ -63,23 +63,24 @@ def notes(data, *, public: bool) -> list[str]:
     if not total:
         return []
     n = counts(review)
-    signed = n[SIGNED_OFF]
-    campaign = data.campaign() or {}
+    signed, waiting = n[SIGNED_OFF], n[TO_REVIEW]
+    declarations = _n(total, "déclaration", "déclarations")
     left_out = [
         r for r in review.to_dict("records") if (r["review_state"] or TO_REVIEW) not in data.kept
     ]
-    if campaign.get("closed"):
-        if data.kept == SIGNED_OR_WAITING:
+    if (data.campaign() or {}).get("closed"):
+        if data.kept == SIGNED_OR_WAITING and waiting:
             text = (
-                f"Chiffres définitifs établis sur {_n(signed + n[TO_REVIEW], 'déclaration', 'déclarations')} : "
+                "Chiffres définitifs établis sur "
+                f"{_n(signed + waiting, 'déclaration', 'déclarations')} : "
                 f"{_n(signed, 'validée', 'validées')} par l'équipe nationale et "
-                f"{_n(n[TO_REVIEW], 'restée à relire', 'restées à relire')} (campagne close en "
+                f"{_n(waiting, 'restée à relire', 'restées à relire')} (campagne close en "
                 "gardant les déclarations non relues)"
             )
         else:
             text = (
                 "Chiffres définitifs établis sur les seules déclarations validées par l'équipe "
-                f"nationale : {signed} sur {_n(total, 'déclaration', 'déclarations')} en vigueur"
+                f"nationale : {signed} sur {declarations} en vigueur"
             )
         if left_out:
             what = _n(
@@ -89,14 +90,17 @@ def notes(data, *, public: bool) -> list[str]:
             )
             text += f" ; {what}" + ("" if public else f" : {_listed(left_out)}")
         return [text + "."]
+    if signed == total:
+        return [
+            f"Relecture nationale : {'la' if total == 1 else 'les'} {declarations} en vigueur "
+            f"{'est validée' if total == 1 else 'sont validées'} par l'équipe nationale."
+        ]
     if public:
         return [
             "Relecture nationale : les chiffres publics ne portent que sur les déclarations "
-            f"validées par l'équipe nationale, {signed} sur {_n(total, 'déclaration', 'déclarations')} "
-            "en vigueur ; les autres s'y ajouteront une fois validées."
+            f"validées par l'équipe nationale, {signed} sur {declarations} en vigueur ; les "
+            "autres s'y ajouteront une fois validées."
         ]
-    if signed == total:
-        return [f"Relecture nationale : les {total} déclarations en vigueur sont validées."]
     return [f"Relecture nationale : {banner(data)}."]
 
 
