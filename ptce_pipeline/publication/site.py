@@ -111,12 +111,15 @@ def build_tables(ref: Referentiel, data: D.PeriodData):
     return tables, score, k
 
 
-def public_source(ref: Referentiel, data: D.PeriodData, internal: D.PeriodData, tables):
-    """The tables the open-data release is cut from: the internal ones when both releases
-    rest on the same declarations, otherwise the public tables built on its own data."""
-    if (data.kept, data.kept_prev) == (internal.kept, internal.kept_prev):
-        return tables
-    return [*recensement.all_tables(ref, data), capitalisation.capitalisation(ref, data)]
+def public_data(con, ref: Referentiel, internal: D.PeriodData, tables, generated):
+    """The figures and tables the open-data release is cut from: the internal ones when both
+    releases rest on the same declarations, otherwise its own (`scope`), read again."""
+    campaign, previous = internal.campaign(), internal.campaign(internal.period - 1)
+    kept = scope.kept_states(campaign, public=True), scope.kept_states(previous, public=True)
+    if kept == (internal.kept, internal.kept_prev):
+        return internal, tables
+    data = D.load_period(con, ref, internal.period, generated, F.SECRET_MIN, public=True)
+    return data, [*recensement.all_tables(ref, data), capitalisation.capitalisation(ref, data)]
 
 
 def _write(path: Path, text: str) -> None:
@@ -283,8 +286,8 @@ def _public(settings, con, ref, internal, tables, generated) -> tuple[Path, Path
     tmp = root / f".tmp-{internal.period}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    data = D.load_period(con, ref, internal.period, generated, F.SECRET_MIN, public=True)
-    own = public_tables(ref, data, public_source(ref, data, internal, tables))
+    data, source = public_data(con, ref, internal, tables, generated)
+    own = public_tables(ref, data, source)
     notes = [*notes_for(ref, data), *scope.notes(data, public=True)]
     write_public(tmp, ref, data, own, notes, generated)
     manifest = {
