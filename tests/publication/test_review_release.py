@@ -164,6 +164,19 @@ def test_the_internal_release_shows_everything_with_a_banner_and_a_flag_per_pole
     }
 
 
+def test_review_wording_is_for_readers_not_developers(mixed):
+    from test_pages import DEVELOPER, read
+
+    pages = sorted(mixed.publications_dir.rglob("*.html"))
+    pages += sorted(mixed.inbox.glob(f"*/retours/fiche_{PERIOD}.html"))
+    found = {}
+    for path in pages:
+        hits = sorted({m.group(0) for m in DEVELOPER.finditer(" ".join(read(path).text))})
+        if hits:
+            found[path.name] = hits
+    assert len(pages) > 10 and found == {}
+
+
 def test_each_pole_fiche_says_whether_its_declaration_is_validated(mixed):
     def fiche(pole: str) -> str:
         path = mixed.inbox / pole / "retours" / f"fiche_{PERIOD}.html"
