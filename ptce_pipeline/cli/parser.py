@@ -248,6 +248,14 @@ def build_parser() -> argparse.ArgumentParser:
         cp.add_argument("period", type=_year, metavar="ANNÉE")
         cp.add_argument("--reason", metavar="MOTIF", help="motif (journal d'audit)")
         cp.add_argument("--by", metavar="NOM", help="auteur (défaut : l'utilisateur du système)")
+        if action == "close":
+            cp.add_argument(
+                "--keep-unreviewed",
+                action="store_true",
+                help="garde dans les chiffres définitifs les déclarations encore à relire "
+                "(défaut : seules les déclarations validées comptent ; celles à corriger sont "
+                "toujours exclues)",
+            )
         _home(cp)
     cp = csub.add_parser(
         "prepare",

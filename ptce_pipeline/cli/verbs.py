@@ -410,7 +410,12 @@ def cmd_campaign(args) -> int:
     return _correction(
         args,
         lambda s: campaign(
-            s, args.period, close=args.action == "close", reason=args.reason, by=_by(args, s)
+            s,
+            args.period,
+            close=args.action == "close",
+            reason=args.reason,
+            by=_by(args, s),
+            keep_unreviewed=getattr(args, "keep_unreviewed", False),
         ),
     )
 

@@ -26,7 +26,7 @@ from ptce_pipeline.store.health import write_applied
 from ptce_pipeline.store.journal import Journal
 from ptce_pipeline.store.ledger import FLUSH_ROWS, Ledger
 from ptce_pipeline.store.outbox import mirror_outbox
-from ptce_pipeline.store.records import ACCEPTED
+from ptce_pipeline.store.records import ACCEPTED, SENT_BACK, TO_REVIEW
 from ptce_pipeline.store.snapshot import publish_snapshot
 from ptce_pipeline.store.warehouse import (
     check_live,
@@ -192,8 +192,19 @@ def reprocess(
 
 
 def campaign(
-    settings: Settings, period: int, *, close: bool, reason: str | None, by: str, now=None
+    settings: Settings,
+    period: int,
+    *,
+    close: bool,
+    reason: str | None,
+    by: str,
+    now=None,
+    keep_unreviewed: bool = False,
 ) -> CorrectionResult:
+    """Close or reopen `period`'s campaign. Once closed, its final figures rest on signed-off
+    declarations only, or also on those still waiting for review with `keep_unreviewed`; the
+    lines say which declarations in force are left out. Reopening clears `keep_unreviewed`."""
+
     def body(unit: UnitOfWork, result: CorrectionResult) -> None:
         ledger = unit.ledger
         if bool(ledger.closed.get(period)) == close:
@@ -202,12 +213,17 @@ def campaign(
         seq = unit.journal.next_seq()
         deadline = unit.cfg.campaigns.deadline(period)
         kind = "campaign_close" if close else "campaign_reopen"
+        record: dict[str, Any] = {"type": kind, "period": period}
         if close:
-            ledger.close_campaign(seq, period, by, unit.at, reason, deadline)
+            ledger.close_campaign(
+                seq, period, by, unit.at, reason, deadline, keep_unreviewed=keep_unreviewed
+            )
+            record["keep_unreviewed"] = keep_unreviewed
             result.lines.append(
                 f"Campagne {period} close : les fichiers reçus pour cette période seront validés et "
                 "conservés, sans changer les données en vigueur jusqu'à la réouverture."
             )
+            result.lines += final_figures_lines(ledger.subs.values(), period, keep_unreviewed)
         else:
             held = ledger.reopen_campaign(seq, period, by, unit.at, reason, deadline)
             result.lines.append(
@@ -215,8 +231,7 @@ def campaign(
             )
         unit.journal.add(
             {
-                "type": kind,
-                "period": period,
+                **record,
                 "reason": reason,
                 "by": by,
                 "at": unit.at.isoformat(),
@@ -226,6 +241,48 @@ def campaign(
         result.changed = True
 
     return _apply(settings, body, now)
+
+
+def _listed(subs: list[dict[str, Any]]) -> str:
+    return ", ".join(f"n° {s['submission_id']} ({s['pole_id']})" for s in subs)
+
+
+def final_figures_lines(subs, period: int, keep_unreviewed: bool) -> list[str]:
+    """What a closed campaign's final figures leave out (French): the declarations in force
+    that are not signed off (`a_corriger` always, `a_revoir` unless `keep_unreviewed`)."""
+    in_force = sorted(
+        (s for s in subs if s["period"] == period and s["status"] in ACCEPTED),
+        key=lambda s: s["submission_id"],
+    )
+    waiting = [s for s in in_force if s.get("review_state") == TO_REVIEW]
+    sent_back = [s for s in in_force if s.get("review_state") == SENT_BACK]
+    excluded = sorted(
+        sent_back + ([] if keep_unreviewed else waiting), key=lambda s: s["submission_id"]
+    )
+    lines = []
+    if keep_unreviewed and waiting:
+        what = _count(len(waiting), "déclaration à relire reste", "déclarations à relire restent")
+        lines.append(
+            f"{what} dans les chiffres définitifs (--keep-unreviewed) : {_listed(waiting)}."
+        )
+    if excluded:
+        what = _count(
+            len(excluded),
+            "déclaration non validée est exclue",
+            "déclarations non validées sont exclues",
+        )
+        lines.append(
+            f"{what} des chiffres définitifs : {_listed(excluded)} ; validez-les "
+            f"(`ptce review approve`) ou rouvrez la campagne (`ptce campaign reopen {period}`) "
+            "le temps de les relire ou que les pôles les corrigent."
+        )
+    elif not (keep_unreviewed and waiting):
+        lines.append("Toutes les déclarations en vigueur sont validées.")
+    return lines
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 # --------------------------------------------------------------------------------------------

@@ -99,8 +99,7 @@ class Replayer:
                 )
             elif kind in ("campaign_close", "campaign_reopen"):
                 cfg = self.config_for(rec, current)
-                act = ledger.close_campaign if kind == "campaign_close" else ledger.reopen_campaign
-                act(
+                args = (
                     int(rec["seq"]),
                     int(rec["period"]),
                     rec.get("by", ""),
@@ -108,6 +107,11 @@ class Replayer:
                     rec.get("reason"),
                     cfg.campaigns.deadline(int(rec["period"])),
                 )
+                if kind == "campaign_close":  # a record older than issue 19: not kept
+                    keep = bool(rec.get("keep_unreviewed", False))
+                    ledger.close_campaign(*args, keep_unreviewed=keep)
+                else:
+                    ledger.reopen_campaign(*args)
             ledger.last_seq = max(ledger.last_seq or 0, int(rec.get("seq", 0)))
             applied += 1
             i += 1

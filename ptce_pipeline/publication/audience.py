@@ -236,7 +236,7 @@ def directory(ref: Referentiel, data: PeriodData) -> Table:
     return Table(
         key="annuaire_poles",
         page="index",
-        title=f"Les pôles dont la déclaration {data.period} est acceptée",
+        title=f"Les pôles dont la déclaration {data.period} est {data.kept_label}",
         subtitle="Champs publics de la feuille Identité (référentiel : diffusion « publique »)",
         frame=frame,
         cols=cols,

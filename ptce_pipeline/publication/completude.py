@@ -9,6 +9,7 @@ from ptce_pipeline.catalogue import vocabulary
 from ptce_pipeline.catalogue.issues import CATALOGUE
 
 from . import fmt as F
+from . import scope
 from .data import PeriodData
 from .tables import Col, Table
 
@@ -37,6 +38,8 @@ def poles(data: PeriodData, fiches: frozenset[str]) -> Table:
             "En retard": ["oui" if bool(x) else "non" for x in e["late"].fillna(False)],
             "Avertissements": [int(x) for x in e["n_warnings"]],
             "Erreurs": [int(x) for x in e["n_errors"]],
+            scope.FLAG: [_review(r) for r in e["review_state"]],
+            "Code de relecture": [None if F.is_missing(r) else r for r in e["review_state"]],
         }
     )
 
@@ -57,21 +60,33 @@ def poles(data: PeriodData, fiches: frozenset[str]) -> Table:
             Col("En retard"),
             Col("Avertissements", "int"),
             Col("Erreurs", "int"),
+            Col(scope.FLAG),
+            Col("Code de relecture", html=False),
         ],
         sheet="Complétude par pôle",
         stub="Pôle",
         notes=[
             "Une déclaration manquante est en retard quand la date limite de la campagne est passée.",
             "Les pôles dont la déclaration est refusée reçoivent un rapport détaillé dans leur dossier.",
+            f"{scope.FLAG} : relecture de la déclaration en vigueur par l'équipe nationale "
+            "(à relire, validée, ou à corriger : renvoyée au pôle avec un commentaire).",
         ],
         masking=False,
         link_poles=fiches,
         classes={
             "Statut": ["" if s in ACCEPTED else "alerte" for s in e["status"]],
             "En retard": ["alerte" if x == "oui" else "" for x in frame["En retard"]],
+            scope.FLAG: [
+                "alerte" if r in (scope.TO_REVIEW, scope.SENT_BACK) else ""
+                for r in e["review_state"]
+            ],
         },
         fast=True,
     )
+
+
+def _review(state) -> str:
+    return "" if F.is_missing(state) else vocabulary.capitalised(state)
 
 
 def synthese(data: PeriodData) -> Table:
@@ -99,6 +114,13 @@ def synthese(data: PeriodData) -> Table:
         deadline = campaign["deadline"] if campaign else None
         state = "Campagne ouverte" + (
             f" (date limite : {F.date_fr(deadline)})." if deadline else "."
+        )
+    n = scope.counts(data.review)
+    if len(data.review):
+        state += (
+            f" Relecture nationale des {len(data.review)} déclarations en vigueur : "
+            f"{n[scope.SIGNED_OFF]} validée(s), {n[scope.TO_REVIEW]} à relire, "
+            f"{n[scope.SENT_BACK]} à corriger."
         )
     return Table(
         key="completude_synthese",

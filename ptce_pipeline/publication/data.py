@@ -16,6 +16,7 @@ import pandas as pd
 from ptce_pipeline.catalogue.referentiel import Referentiel
 from ptce_pipeline.store.versions import period_version
 
+from . import scope
 from .fmt import SECRET_MIN
 
 # Identity fields a publication may show (never personal fields, whatever the catalogue says).
@@ -48,12 +49,20 @@ class PeriodData:
     members: pd.DataFrame  # per member of a pole in the recensement
     criteria: pd.DataFrame  # per (pole, criterion): answer, justification
     issues: pd.DataFrame  # per issue code among the submissions that stand for the period
-    campaigns: pd.DataFrame  # every campaign: deadline, closed, closed_at
+    campaigns: pd.DataFrame  # every campaign: deadline, closed, closed_at, keep_unreviewed
     submissions: pd.DataFrame  # the accepted submissions the figures rest on
+    review: pd.DataFrame  # every declaration in force: pole, submission, review state and date
+    kept: tuple[str, ...] = scope.IN_FORCE  # the review states the figures rest on
+    kept_prev: tuple[str, ...] = scope.IN_FORCE  # the same for the previous period's
 
     @property
     def closed_campaigns(self) -> list[int]:
         return [int(p) for p in self.campaigns.loc[self.campaigns["closed"], "period"]]
+
+    @property
+    def kept_label(self) -> str:
+        """« acceptée », « acceptée et validée »…: the declarations the figures rest on."""
+        return scope.KEPT_LABEL.get(self.kept, "acceptée")
 
     def campaign(self, period: int | None = None) -> dict | None:
         rows = self.campaigns[self.campaigns["period"] == (period or self.period)]
@@ -64,9 +73,18 @@ def _df(con, sql: str, params: dict) -> pd.DataFrame:
     return con.execute(sql, params).df()
 
 
-POLES_SQL = """
-WITH s AS (
-    SELECT submission_id, pole_id FROM current_submissions WHERE period = $period
+# The declarations in force that the figures rest on: those of `period` whose review state is
+# in `$kept` (and of `period - 1` in `$kept_prev`, for the evolutions), see `scope`.
+KEPT = """kept AS (
+    SELECT submission_id, pole_id, period FROM current_submissions
+    WHERE (period = $period AND list_contains($kept, coalesce(review_state, 'a_revoir')))
+       OR (period = $period - 1 AND list_contains($kept_prev, coalesce(review_state, 'a_revoir')))
+)"""
+
+POLES_SQL = f"""
+WITH {KEPT},
+s AS (
+    SELECT submission_id, pole_id FROM kept WHERE period = $period
 ),
 m AS (
     SELECT submission_id, count(*) AS n_members, sum(etp) AS etp_members
@@ -80,10 +98,11 @@ LEFT JOIN m USING (submission_id)
 ORDER BY s.pole_id
 """
 
-IDENTITY_SQL = """
+IDENTITY_SQL = f"""
+WITH {KEPT}
 SELECT i.submission_id, i.field, i.value
 FROM identity_values i
-JOIN current_submissions s USING (submission_id)
+JOIN kept s USING (submission_id)
 WHERE s.period = $period AND list_contains($fields, i.field)
 """
 
@@ -92,7 +111,7 @@ WHERE s.period = $period AND list_contains($fields, i.field)
 EXPECTED_SQL = """
 SELECT c.pole_id, c.pole_name, c.status, c.submission_id,
        coalesce(c.n_warnings, 0) AS n_warnings, coalesce(c.n_errors, 0) AS n_errors,
-       s.received_at,
+       s.received_at, c.review_state,
        CASE WHEN c.status IN ('acceptee', 'acceptee_avec_avertissements') THEN c.late
             ELSE CAST($now AS TIMESTAMPTZ) >= timezone('Europe/Paris', (c.deadline + 1)::TIMESTAMP)
                  OR coalesce(s.received_at >= timezone('Europe/Paris', (c.deadline + 1)::TIMESTAMP), false)
@@ -103,21 +122,25 @@ WHERE c.period = $period
 ORDER BY c.pole_id
 """
 
-STATS_SQL = """
+STATS_SQL = f"""
+WITH {KEPT}
 SELECT period, indicator_code,
        count(value) AS n, sum(value) AS total, avg(value) AS mean,
        quantile_cont(value, 0.25) AS q1, quantile_cont(value, 0.5) AS median,
        quantile_cont(value, 0.75) AS q3,
        list(value ORDER BY value) AS vals
-FROM current_indicator_values
-WHERE period IN ($period, $period - 1) AND value IS NOT NULL
+FROM current_indicator_values JOIN kept USING (submission_id, pole_id, period)
+WHERE value IS NOT NULL
 GROUP BY period, indicator_code
 """
 
 # Percentile rank with ties sharing their mean rank: 0 = lowest value, 100 = highest.
-RANKS_SQL = """
-WITH v AS (
-    SELECT pole_id, indicator_code, value FROM current_indicator_values WHERE period = $period
+RANKS_SQL = f"""
+WITH {KEPT},
+v AS (
+    SELECT pole_id, indicator_code, value
+    FROM current_indicator_values JOIN kept USING (submission_id, pole_id, period)
+    WHERE period = $period
 ),
 r AS (
     SELECT pole_id, indicator_code, value,
@@ -133,15 +156,17 @@ FROM v LEFT JOIN r USING (pole_id, indicator_code)
 ORDER BY v.pole_id, v.indicator_code
 """
 
-MEMBERS_SQL = """
+MEMBERS_SQL = f"""
+WITH {KEPT}
 SELECT pole_id, member_no, nom, categorie, forme_juridique, annee_adhesion, etp
-FROM current_members WHERE period = $period
+FROM current_members JOIN kept USING (submission_id, pole_id, period) WHERE period = $period
 ORDER BY pole_id, member_no
 """
 
-CRITERIA_SQL = """
+CRITERIA_SQL = f"""
+WITH {KEPT}
 SELECT pole_id, criterion_code, answer, justification
-FROM current_criteria WHERE period = $period
+FROM current_criteria JOIN kept USING (submission_id, pole_id, period) WHERE period = $period
 ORDER BY pole_id, criterion_code
 """
 
@@ -154,10 +179,23 @@ GROUP BY v.code, v.severity
 ORDER BY v.severity DESC, n_poles DESC, v.code
 """
 
-SUBMISSIONS_SQL = """
-SELECT submission_id, pole_id, status, sha256, received_at, late, referentiel_version
-FROM current_submissions WHERE period = $period
+SUBMISSIONS_SQL = f"""
+WITH {KEPT}
+SELECT submission_id, pole_id, status, sha256, received_at, late, referentiel_version,
+       review_state
+FROM current_submissions JOIN kept USING (submission_id, pole_id, period) WHERE period = $period
 ORDER BY submission_id
+"""
+
+REVIEW_SQL = """
+SELECT pole_id, submission_id, coalesce(review_state, 'a_revoir') AS review_state, reviewed_at
+FROM current_submissions WHERE period = $period
+ORDER BY pole_id, submission_id
+"""
+
+CAMPAIGNS_SQL = """
+SELECT period, deadline, closed, closed_at, coalesce(keep_unreviewed, false) AS keep_unreviewed
+FROM campaigns ORDER BY period
 """
 
 
@@ -167,12 +205,21 @@ def load_period(
     period: int,
     now: dt.datetime | None = None,
     secret_min: int = SECRET_MIN,
+    *,
+    public: bool = False,
 ) -> PeriodData:
+    """The figures of `period` for the internal release, or (`public`) for the open-data one:
+    each rests on the declarations in force that `scope.kept_states` keeps for it."""
     now = now or dt.datetime.now(dt.UTC)
+    campaigns = _df(con, CAMPAIGNS_SQL, {})
+    by_period = {int(c["period"]): c for c in campaigns.to_dict("records")}
+    kept = scope.kept_states(by_period.get(period), public=public)
+    kept_prev = scope.kept_states(by_period.get(period - 1), public=public)
     p = {"period": period}
-    poles = _df(con, POLES_SQL, p)
+    k = {**p, "kept": list(kept), "kept_prev": list(kept_prev)}
+    poles = _df(con, POLES_SQL, k)
     fields = [f.key for f in ref.identity if f.key in PUBLIC_IDENTITY and not f.personal]
-    identity = _df(con, IDENTITY_SQL, {**p, "fields": fields})
+    identity = _df(con, IDENTITY_SQL, {**k, "fields": fields})
     wide = (
         identity.pivot_table(
             index="submission_id", columns="field", values="value", aggfunc="first"
@@ -187,12 +234,9 @@ def load_period(
     poles["nom"] = poles["registry_name"].where(poles["registry_name"].notna(), poles["nom"])
     poles = poles.drop(columns=["registry_name"])
     expected = _df(con, EXPECTED_SQL, {**p, "now": now})
-    stats = _df(con, STATS_SQL, p)
-    ranks = _df(con, RANKS_SQL, {**p, "secret_min": secret_min})
-    campaigns = _df(
-        con, "SELECT period, deadline, closed, closed_at FROM campaigns ORDER BY period", {}
-    )
-    members = _df(con, MEMBERS_SQL, p)
+    stats = _df(con, STATS_SQL, k)
+    ranks = _df(con, RANKS_SQL, {**k, "secret_min": secret_min})
+    members = _df(con, MEMBERS_SQL, k)
     for spec in ref.members:  # a member column made personnelle is never published
         if spec.personal and spec.key in members and spec.key not in ("pole_id", "member_no"):
             members[spec.key] = None
@@ -205,8 +249,11 @@ def load_period(
         stats=stats,
         ranks=ranks,
         members=members,
-        criteria=_df(con, CRITERIA_SQL, p),
+        criteria=_df(con, CRITERIA_SQL, k),
         issues=_df(con, ISSUES_SQL, p),
         campaigns=campaigns,
-        submissions=_df(con, SUBMISSIONS_SQL, p),
+        submissions=_df(con, SUBMISSIONS_SQL, k),
+        review=_df(con, REVIEW_SQL, p),
+        kept=kept,
+        kept_prev=kept_prev,
     )

@@ -23,6 +23,7 @@ from ptce_pipeline.catalogue.referentiel import Referentiel
 
 from . import fmt as F
 from . import html as H
+from . import scope
 from .capitalisation import objective_group
 from .data import PeriodData
 from .labellisation import PARTLY, YES
@@ -233,6 +234,7 @@ def pages(
             f'<p class="fil">{" · ".join(nav)}</p>',
             f"<h1>{e(name)}</h1>",
             f'<p class="chapo">Fiche du pôle {e(pole_id)}, période {data.period}</p>',
+            _review_line(data, pole_id),
             H.key_figures(figures),
             '<h2 id="identite">Identité</h2><dl class="identite">'
             + "".join(f"<dt>{e(a)}</dt><dd>{e(b)}</dd>" for a, b in _identity(ref, pole))
@@ -243,6 +245,13 @@ def pages(
             _members_section(by_member.get(pole_id, [])),
         ]
         yield pole_id, "\n".join(body)
+
+
+def _review_line(data: PeriodData, pole_id: str) -> str:
+    """The national review of the pole's declaration: said to the pole, flagged internally."""
+    state = scope.state_of(data, pole_id)
+    css = "bandeau-info" if state == scope.SIGNED_OFF else "bandeau-info provisoire"
+    return f'<p class="{css} relecture">{H.e(scope.fiche_line(data, pole_id))}</p>'
 
 
 def _answer_label(ref: Referentiel, code: str) -> str:

@@ -6,10 +6,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ptce_pipeline.catalogue import vocabulary
 from ptce_pipeline.catalogue.referentiel import Referentiel
 
 from . import fmt as F
 from . import html as H
+from . import scope
 from .audience import INTERNAL
 from .data import PeriodData
 from .fiches import fiche_ids
@@ -58,7 +60,7 @@ def notes_for(ref: Referentiel, data: PeriodData) -> list[str]:
     provisional = f" ({ref.note.rstrip('.')})" if ref.provisional and ref.note else ""
     return [
         f"Sources : déclarations annuelles (classeurs de suivi) déposées par les pôles et "
-        f"acceptées après contrôle ; {len(data.poles)} déclarations acceptées pour {data.period} "
+        f"acceptées après contrôle ; {len(data.poles)} déclarations prises en compte pour {data.period} "
         f"sur {len(data.expected)} pôles attendus.",
         f"{ref.title}, version {ref.version}{provisional}.",
         f"Publication du {F.datetime_fr(data.now)} : mise à jour n° {data.version} des "
@@ -170,6 +172,10 @@ def index_page(ref: Referentiel, data: PeriodData, tables: list[Table], footer: 
         else f'<p class="bandeau-info provisoire">Campagne {data.period} ouverte : chiffres '
         "provisoires, susceptibles d'évoluer avec les déclarations à venir.</p>"
     )
+    waiting = scope.banner(data)
+    if waiting and not closed:
+        banner += f'\n<p class="bandeau-info provisoire relecture">{e(waiting)}.</p>'
+    states = dict(zip(data.review["pole_id"], data.review["review_state"], strict=True))
     cards = []
     for stem, label in H.SECTIONS[1:]:
         own = [t for t in tables if t.page == stem and t.in_html]
@@ -191,13 +197,17 @@ def index_page(ref: Referentiel, data: PeriodData, tables: list[Table], footer: 
                 sectors.label_of(poles.at[pid, "secteur"]) or F.MISSING if sectors else F.MISSING
             ),
             H.Cell(F.number(poles.at[pid, "n_members"], "int"), num=True),
+            H.Cell(
+                vocabulary.capitalised(states.get(pid)),
+                css="" if states.get(pid) == scope.SIGNED_OFF else "alerte",
+            ),
         ]
         for pid in ids
     ]
     fiche_table = H.simple_table(
-        f"Les {len(ids)} pôles dont la déclaration {data.period} est acceptée",
+        f"Les {len(ids)} pôles dont la déclaration {data.period} est {data.kept_label}",
         [("Pôle", False), ("Nom", False), ("Région", False), ("Secteur principal", False),
-         ("Membres", True)],
+         ("Membres", True), (scope.FLAG, False)],
         [(None, rows)],
         tid="liste-poles",
     )  # fmt: skip

@@ -26,7 +26,7 @@ def _share(n, total) -> float | None:
 def _champ(data: PeriodData) -> str:
     n, expected = len(data.poles), len(data.expected)
     return (
-        f"Champ : les {n} pôles dont la déclaration {data.period} est acceptée "
+        f"Champ : les {n} pôles dont la déclaration {data.period} est {data.kept_label} "
         f"(sur {expected} pôles attendus)."
     )
 

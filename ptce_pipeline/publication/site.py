@@ -25,7 +25,7 @@ from ptce_pipeline.config import FEEDBACK_DIR, Settings
 from ptce_pipeline.faults import fault_point
 from ptce_pipeline.store.versions import periods_with_data
 
-from . import capitalisation, completude, fiches, labellisation, profiles, recensement
+from . import capitalisation, completude, fiches, labellisation, profiles, recensement, scope
 from . import data as D
 from . import fmt as F
 from . import html as H
@@ -106,7 +106,20 @@ def build_tables(ref: Referentiel, data: D.PeriodData):
         fiches.members_table(ref, data),
         fiches.criteria_table(ref, data),
     ]
+    per_pole = ("labellisation_poles", "profils_poles")  # the review state of each pole
+    tables = [scope.flagged(t, data) if t.key in per_pole else t for t in tables]
     return tables, score, k
+
+
+def public_data(con, ref: Referentiel, internal: D.PeriodData, tables, generated):
+    """The figures and tables the open-data release is cut from: the internal ones when both
+    releases rest on the same declarations, otherwise its own (`scope`), read again."""
+    campaign, previous = internal.campaign(), internal.campaign(internal.period - 1)
+    kept = scope.kept_states(campaign, public=True), scope.kept_states(previous, public=True)
+    if kept == (internal.kept, internal.kept_prev):
+        return internal, tables
+    data = D.load_period(con, ref, internal.period, generated, F.SECRET_MIN, public=True)
+    return data, [*recensement.all_tables(ref, data), capitalisation.capitalisation(ref, data)]
 
 
 def _write(path: Path, text: str) -> None:
@@ -126,8 +139,8 @@ def build_period(
     data = D.load_period(con, ref, period, generated, F.SECRET_MIN)
     t = result.time("données", t)
     tables, score, k = build_tables(ref, data)
-    notes = notes_for(ref, data)
-    public_final = _public(settings, con, ref, data, tables, notes, generated)
+    notes = [*notes_for(ref, data), *scope.notes(data, public=False)]
+    public_final = _public(settings, con, ref, data, tables, generated)
     t = result.time("publication ouverte", t)
     root = settings.publications_for(INTERNAL)
     root.mkdir(parents=True, exist_ok=True)
@@ -209,6 +222,7 @@ def build_period(
             "accepted": len(data.poles),
             "fiches": count,
         },
+        "review": _review(data),
         "fiches_delivered": delivered,
         "submissions": [
             {
@@ -219,6 +233,7 @@ def build_period(
                 "received_at": s["received_at"].isoformat(),
                 "late": bool(s["late"]),
                 "referentiel_version": s["referentiel_version"],
+                "review_state": None if F.is_missing(s["review_state"]) else s["review_state"],
             }
             for s in data.submissions.to_dict("records")
         ],
@@ -263,14 +278,17 @@ def deliver_fiche(settings: Settings, pole_id: str, period: int, page: str) -> P
     return settings.inbox / pole_id / FEEDBACK_DIR / name
 
 
-def _public(settings, con, ref, data, tables, notes, generated) -> tuple[Path, Path]:
-    """Write the open-data release into a temporary folder: (temporary, final) paths."""
+def _public(settings, con, ref, internal, tables, generated) -> tuple[Path, Path]:
+    """Write the open-data release into a temporary folder: (temporary, final) paths. It rests
+    on its own declarations (`scope`), its secret computed on them alone."""
     root = settings.publications_for(PUBLIC)
     root.mkdir(parents=True, exist_ok=True)
-    tmp = root / f".tmp-{data.period}-{os.getpid()}"
+    tmp = root / f".tmp-{internal.period}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    own = public_tables(ref, data, tables)
+    data, source = public_data(con, ref, internal, tables, generated)
+    own = public_tables(ref, data, source)
+    notes = [*notes_for(ref, data), *scope.notes(data, public=True)]
     write_public(tmp, ref, data, own, notes, generated)
     manifest = {
         "publication": "Suivi national des PTCE — données ouvertes",
@@ -280,6 +298,7 @@ def _public(settings, con, ref, data, tables, notes, generated) -> tuple[Path, P
         "generated_at": generated.astimezone(dt.UTC).isoformat(),
         **state(con, ref, data.period),
         "provisional": not bool(data.campaign() and data.campaign().get("closed")),
+        "review": {k: v for k, v in _review(data).items() if k != "counts"},
         "secret_threshold": F.SECRET_MIN,
         "tables": [
             {
@@ -297,6 +316,17 @@ def _public(settings, con, ref, data, tables, notes, generated) -> tuple[Path, P
     return tmp, root / str(data.period)
 
 
+def _review(data: D.PeriodData) -> dict:
+    """What the figures rest on, for the manifest: the review states kept, how many
+    declarations that makes out of those in force, and (internal) how many in each state."""
+    return {
+        "states": list(data.kept),
+        "declarations": len(data.submissions),
+        "in_force": len(data.review),
+        "counts": scope.counts(data.review),
+    }
+
+
 def _campaign(c: dict | None) -> dict | None:
     if not c:
         return None
@@ -306,6 +336,7 @@ def _campaign(c: dict | None) -> dict | None:
         "deadline": c["deadline"].isoformat() if c.get("deadline") is not None else None,
         "closed": bool(c["closed"]),
         "closed_at": None if F.is_missing(closed_at) else closed_at.isoformat(),
+        "keep_unreviewed": bool(c.get("keep_unreviewed")),
     }
 
 

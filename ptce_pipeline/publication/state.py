@@ -20,7 +20,7 @@ STATE_KEYS = (
     "referentiel_sha256",
     "campaigns_sha256",
 )
-FORMAT = 4  # bump when the layout of a publication changes: every period is published again
+FORMAT = 5  # bump when the layout of a publication changes: every period is published again
 AUDIENCE_ROOTS = ("interne", "public")  # `audience.INTERNAL`, `audience.PUBLIC`
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from ptce_pipeline.catalogue import issues as I
 from ptce_pipeline.catalogue.context import Versions
+from ptce_pipeline.store.campaign_rules import CampaignRules
 from ptce_pipeline.store.pole_rows import data_rows, issue_rows
 from ptce_pipeline.store.records import (
     ACCEPTED,
@@ -42,7 +43,7 @@ FLUSH_ROWS = 200_000  # `rebuild` flushes when this many rows are buffered
 REINSTATE_REASON = "le pôle a déposé de nouveau une version antérieure"
 
 
-class Ledger(ReviewRules, Tables):
+class Ledger(CampaignRules, ReviewRules, Tables):
     """The submission state machine over the ledger's tables (see `Tables`)."""
 
     def __init__(
@@ -414,33 +415,3 @@ class Ledger(ReviewRules, Tables):
             period=sub["period"],
             issues=result.issues,
         )
-
-    def close_campaign(
-        self, seq: int, period: int, by: str, at: dt.datetime, reason: str | None, deadline: dt.date
-    ) -> None:
-        self._event()
-        self.closed[period] = True
-        self.new_campaigns[period] = (period, deadline, True, at, by)
-        self.audit.append((seq, at, by, "campaign_close", None, period, reason, None))
-        self._bump(period, at)
-        self.last_seq = max(self.last_seq or 0, seq)
-
-    def reopen_campaign(
-        self, seq: int, period: int, by: str, at: dt.datetime, reason: str | None, deadline: dt.date
-    ) -> list[int]:
-        self._event()
-        self.closed[period] = False
-        self.new_campaigns[period] = (period, deadline, False, None, None)
-        held = sorted(
-            (s for s in self.subs.values() if s["period"] == period and s["status"] == "retenue"),
-            key=rank,
-        )
-        for sub in held:
-            self._install(sub, at)
-        applied = [s["submission_id"] for s in held]
-        self.audit.append(
-            (seq, at, by, "campaign_reopen", None, period, reason, json.dumps({"applied": applied}))
-        )
-        self._bump(period, at)
-        self.last_seq = max(self.last_seq or 0, seq)
-        return applied

@@ -114,11 +114,11 @@ class Mirror:
                     append_rows(con, table, rows)
             if ledger.audit:
                 append_frame(con, "audit", pd.DataFrame(ledger.audit, columns=list(AUDIT_COLUMNS)))
-            for p, deadline, closed, closed_at, by in ledger.new_campaigns.values():
+            for p, deadline, closed, closed_at, by, keep in ledger.new_campaigns.values():
                 con.execute(
-                    "INSERT INTO campaigns (period, deadline, closed, closed_at, closed_by) VALUES (?, ?, ?, ?, ?) ON CONFLICT (period) DO UPDATE SET "
-                    "closed = excluded.closed, closed_at = excluded.closed_at, closed_by = excluded.closed_by",
-                    [p, deadline, closed, closed_at, by],
+                    "INSERT INTO campaigns (period, deadline, closed, closed_at, closed_by, keep_unreviewed) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (period) DO UPDATE SET "
+                    "closed = excluded.closed, closed_at = excluded.closed_at, closed_by = excluded.closed_by, keep_unreviewed = excluded.keep_unreviewed",
+                    [p, deadline, closed, closed_at, by, keep],
                 )
             for period, (n, at) in sorted(ledger.bumps.items()):
                 con.execute(

@@ -10,6 +10,8 @@ from ptce_pipeline.catalogue import vocabulary
 from ptce_pipeline.config import Settings
 from ptce_pipeline.store.warehouse import reader
 
+# The order review states are counted in: what waits for the national team first.
+REVIEW_ORDER = ("a_revoir", "a_corriger", "validee")
 # The order statuses are listed in (the national team's weekly figure).
 STATUS_ORDER = (
     "acceptee",
@@ -35,18 +37,20 @@ class Status:
     problems: list[dict[str, Any]] = field(default_factory=list)  # en_attente / en_erreur
     held: list[dict[str, Any]] = field(default_factory=list)  # retenue
     snapshot_at: dt.datetime | None = None
+    review_counts: dict[str, int] = field(default_factory=dict)  # declarations in force
+    keep_unreviewed: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        """The documented `ptce status --json` shape, and nothing else."""
+        """The documented `ptce status --json` shape, and nothing else (keys are only ever
+        added: `review_state` per pole and `review_counts` came with the national review)."""
+        keys = ("pole_id", "pole_name", "status", "late", "last_received_at", "review_state")
         return {
             "period": self.period,
             "expected": self.expected,
             "counts": self.counts,
             "late": self.late,
-            "poles": [
-                {k: p[k] for k in ("pole_id", "pole_name", "status", "late", "last_received_at")}
-                for p in self.poles
-            ],
+            "poles": [{k: p[k] for k in keys} for p in self.poles],
+            "review_counts": self.review_counts,
         }
 
 
@@ -77,8 +81,8 @@ def period_status(settings: Settings, period: int | None = None) -> Status | Non
         names = [d[0] for d in cur.description]
         found = cur.fetchall()
         campaign = con.execute(
-            "SELECT deadline, closed FROM campaigns WHERE period = ?", [period]
-        ).fetchone() or (None, False)
+            "SELECT deadline, closed, keep_unreviewed FROM campaigns WHERE period = ?", [period]
+        ).fetchone() or (None, False, False)
         rows = [
             (
                 r["pole_id"],
@@ -89,13 +93,14 @@ def period_status(settings: Settings, period: int | None = None) -> Status | Non
                 r["submission_id"],
                 r.get("deadline", campaign[0]),
                 r.get("campaign_closed", campaign[1]),
+                r.get("review_state"),
             )
             for r in (dict(zip(names, row, strict=True)) for row in found)
         ]
         if not rows:  # a period with neither campaign nor file: every registered pole is missing
             deadline = dt.date(period + 1, 3, 31)
             rows = con.execute(
-                "SELECT pole_id, nom, 'manquante', current_date > ?, NULL, NULL, ?, false "
+                "SELECT pole_id, nom, 'manquante', current_date > ?, NULL, NULL, ?, false, NULL "
                 "FROM poles WHERE premiere_periode <= ? "
                 "AND (derniere_periode IS NULL OR derniere_periode >= ?) ORDER BY pole_id",
                 [deadline, deadline, period, period],
@@ -120,9 +125,14 @@ def period_status(settings: Settings, period: int | None = None) -> Status | Non
             "late": bool(r[3]),
             "last_received_at": _iso(r[4]),
             "submission_id": r[5],
+            "review_state": r[8],
         }
         for r in rows
     ]
+    review_counts = {state: 0 for state in REVIEW_ORDER}
+    for p in poles:
+        if p["review_state"] in review_counts:
+            review_counts[p["review_state"]] += 1
     counts: dict[str, int] = {}
     for p in poles:
         counts[p["status"]] = counts.get(p["status"], 0) + 1
@@ -153,6 +163,8 @@ def period_status(settings: Settings, period: int | None = None) -> Status | Non
             for h in held
         ],
         snapshot_at=changed[0] if changed else None,
+        review_counts=review_counts,
+        keep_unreviewed=bool(campaign[2]),
     )
 
 
@@ -177,6 +189,35 @@ def _fr_time(iso: str | None) -> str:
     )
 
 
+def _review(state: str | None) -> str:
+    return f"relecture : {vocabulary.label(state)}" if state else ""
+
+
+def _review_lines(status: Status) -> list[str]:
+    """The national review of the declarations in force, and what the figures rest on."""
+    n = status.review_counts
+    total = sum(n.values())
+    if not total:
+        return []
+    parts = ", ".join(f"{vocabulary.label(s)} {n[s]}" for s in REVIEW_ORDER)
+    out = [f"  relecture des {total} déclarations en vigueur : {parts}"]
+    waiting = n.get("a_revoir", 0)
+    if status.closed:
+        excluded = n.get("a_corriger", 0) + (0 if status.keep_unreviewed else waiting)
+        kept = " (les déclarations à relire y restent : --keep-unreviewed)"
+        out.append(
+            f"  chiffres définitifs sur {total - excluded} déclaration(s)"
+            f"{kept if status.keep_unreviewed and waiting else ''} ; "
+            f"{excluded} non validée(s) exclue(s)"
+        )
+    elif waiting or n.get("a_corriger", 0):
+        out.append(
+            "  les chiffres publics ne portent que sur les déclarations validées "
+            "(à relire : ptce review list)"
+        )
+    return out
+
+
 def lines(status: Status) -> list[str]:
     """The French text of `ptce status`."""
     if status.period is None:
@@ -187,15 +228,18 @@ def lines(status: Status) -> list[str]:
     for name, n in status.counts.items():
         out.append(f"  {LABELS.get(name, name)} : {n}")
     out.append(f"  en retard : {status.late}")
+    out += _review_lines(status)
     out.append("")
     width = max((len(p["pole_name"] or "") for p in status.poles), default=10)
     swidth = max((len(vocabulary.label(p["status"])) for p in status.poles), default=10)
+    rwidth = max((len(_review(p["review_state"])) for p in status.poles), default=0)
     for p in status.poles:
         late = "  en retard" if p["late"] else ""
         sid = f"dépôt n° {p['submission_id']}" if p["submission_id"] is not None else ""
         out.append(
             f"  {p['pole_id']:<10} {(p['pole_name'] or ''):<{width}}  "
             f"{vocabulary.label(p['status']):<{swidth}} "
+            f"{_review(p['review_state']):<{rwidth}} "
             f"{_fr_time(p['last_received_at']):<16} {sid}{late}".rstrip()
         )
     if status.problems:

@@ -18,5 +18,7 @@ def period_version(con, period: int) -> int:
 
 
 def campaign_rows(con) -> list[tuple]:
-    """(period, deadline, closed) of every campaign, by period."""
-    return con.execute("SELECT period, deadline, closed FROM campaigns ORDER BY period").fetchall()
+    """(period, deadline, closed, keep_unreviewed) of every campaign, by period."""
+    return con.execute(
+        "SELECT period, deadline, closed, keep_unreviewed FROM campaigns ORDER BY period"
+    ).fetchall()

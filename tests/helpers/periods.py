@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 from helpers.workbooks import filled, make_home, workbook
@@ -14,7 +15,16 @@ from helpers.workbooks import filled, make_home, workbook
 LONELY_REGION = "94"  # Corse: one pole alone, below the threshold
 
 
-def national_period(root: Path, n: int = 200, period: int = 2025, seed: int = 7):
+def national_period(
+    root: Path,
+    n: int = 200,
+    period: int = 2025,
+    seed: int = 7,
+    *,
+    waiting: Callable[[int, str], bool] | None = None,
+):
+    """Every declaration is signed off by the national review (the public release rests on
+    those only), but those for which `waiting(index, region)` is true: they wait for review."""
     from ptce_pipeline.catalogue.context import load_config
     from ptce_pipeline.catalogue.referentiel import load_referentiel
     from ptce_pipeline.catalogue.registry import Pole
@@ -72,7 +82,7 @@ def national_period(root: Path, n: int = 200, period: int = 2025, seed: int = 7)
             },
             registered=True,
         )
-        ledger.decide(
+        out = ledger.decide(
             i + 1,
             registered=True,
             result=Result(issues=[], content=content, file_format="xlsx"),
@@ -81,7 +91,9 @@ def national_period(root: Path, n: int = 200, period: int = 2025, seed: int = 7)
             late_fn=lambda p, r: False,
             feedback_paths={"receipt": f"inbox/{pole.pole_id}/retours/{i}_recu.html"},
         )
-    ledger.last_seq = n
+        if waiting is None or not waiting(i, region):
+            ledger.review(n + i + 1, out.submission_id, "validee", None, "relecture", at)
+    ledger.last_seq = 2 * n
     mirror.flush()
     gen.commit()
     publish_snapshot(settings, full=True)

@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 from helpers import auditor
 from helpers.periods import national_period
+from helpers.review import sign_off
 from helpers.workbooks import make_home
 
 from ptce_pipeline.catalogue.referentiel import load_referentiel, referentiel_bytes
@@ -40,6 +41,7 @@ def demo_home(tmp_path_factory, ref):
     settings.registry_path.unlink()
     demo.prepare(settings, ref, 2012)
     run_ingest(settings)
+    sign_off(settings)  # the public release rests on signed-off declarations
     publish(settings, [2024, PERIOD], now=NOW)
     return settings
 
@@ -64,7 +66,7 @@ def _truth(settings, tmp_path: Path) -> Path:
     ref = load_referentiel(settings.referentiel_path)
     con = connect(settings.snapshot_db, read_only=True)
     try:
-        data = D.load_period(con, ref, PERIOD, NOW)
+        data = D.load_period(con, ref, PERIOD, NOW, public=True)
     finally:
         con.close()
     tables, _, _ = build_tables(ref, data)

@@ -19,6 +19,7 @@ import duckdb
 import openpyxl
 import pandas as pd
 import pytest
+from helpers.review import sign_off
 from helpers.workbooks import drop, filled, make_home, workbook
 
 from ptce_pipeline.catalogue.referentiel import referentiel_bytes
@@ -81,6 +82,7 @@ def build_campaign(root: Path, ref) -> object:
     drop(settings, "PTCE-009", "PTCE-009_2025.xlsx", workbook(ref, refused))
     report = run_ingest(settings)
     assert report.statuses.get("refusee", 0) == 1, report.statuses
+    sign_off(settings)  # the public release rests on signed-off declarations
     publish(settings, [2024, 2025], now=NOW)
     return settings
 

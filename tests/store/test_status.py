@@ -6,9 +6,12 @@ import json
 import subprocess
 import sys
 
+from helpers.review import in_force, sign_off
 from helpers.workbooks import drop, set_indicator
 
 from ptce_pipeline.cli.parser import main
+from ptce_pipeline.ingestion import corrections
+from ptce_pipeline.ingestion.review import decide
 from ptce_pipeline.ingestion.run import run_ingest
 
 
@@ -30,15 +33,17 @@ def test_status_json_has_exactly_the_documented_shape(home, make_workbook, capsy
     code, out = status(home, "--json", capsys=capsys)
     assert code == 0
     data = json.loads(out)
-    assert list(data) == ["period", "expected", "counts", "late", "poles"]
+    assert list(data) == ["period", "expected", "counts", "late", "poles", "review_counts"]
     assert data["period"] == 2025  # the latest period with data
     assert data["expected"] == 18 == sum(data["counts"].values()) == len(data["poles"])
     assert data["counts"] == {"acceptee": 1, "refusee": 1, "manquante": 16}
     assert data["late"] == 0
     assert all(
-        list(p) == ["pole_id", "pole_name", "status", "late", "last_received_at"]
+        list(p) == ["pole_id", "pole_name", "status", "late", "last_received_at", "review_state"]
         for p in data["poles"]
     )
+    assert data["review_counts"] == {"a_revoir": 1, "a_corriger": 0, "validee": 0}
+    assert [p["review_state"] for p in data["poles"][:3]] == ["a_revoir", None, None]
     first = data["poles"][0]
     assert first["pole_id"] == "PTCE-001" and first["status"] == "acceptee"
     assert first["last_received_at"].startswith("20")
@@ -93,3 +98,33 @@ def test_status_before_any_run(home, capsys):
     capsys.readouterr()
     code, out = status(home, capsys=capsys)
     assert code == 0 and "Aucune période" in out
+
+
+def test_status_shows_the_review_state_of_each_declaration(home, make_workbook, capsys):
+    for pid in ("PTCE-001", "PTCE-002", "PTCE-003", "PTCE-004"):
+        drop(home, pid, f"{pid}.xlsx", make_workbook(pid, 2025))
+    run_ingest(home)
+    first, second, third, _fourth = in_force(home, 2025)
+    sign_off(home, [first, second])
+    decide(home, [third], "a_corriger", comment="Vérifiez IND05", by="relecture")
+    code, out = status(home, "--json", capsys=capsys)
+    assert code == 0
+    data = json.loads(out)
+    assert data["review_counts"] == {"a_revoir": 1, "a_corriger": 1, "validee": 2}
+    states = {p["pole_id"]: p["review_state"] for p in data["poles"]}
+    assert [states[f"PTCE-00{i}"] for i in range(1, 6)] == [
+        "validee",
+        "validee",
+        "a_corriger",
+        "a_revoir",
+        None,  # missing: no declaration to review
+    ]
+    _, out = status(home, capsys=capsys)
+    assert "  relecture des 4 déclarations en vigueur : à relire 1, à corriger 1, validée 2" in out
+    assert "les chiffres publics ne portent que sur les déclarations validées" in out
+    line = next(x for x in out.splitlines() if x.startswith("  PTCE-003"))
+    assert "relecture : à corriger" in line
+    # once the campaign is closed, status says what the final figures leave out
+    corrections.campaign(home, 2025, close=True, reason=None, by="equipe")
+    _, out = status(home, capsys=capsys)
+    assert "chiffres définitifs sur 2 déclaration(s) ; 2 non validée(s) exclue(s)" in out

@@ -50,6 +50,8 @@ JOIN poles r ON r.premiere_periode <= p.period
 -- late: the version in force arrived after the deadline; without one, the deadline has passed
 -- (or the last file arrived after it). Deadlines are read from `campaigns` at query time, so
 -- extending one in campagnes.csv clears the flag at the next run.
+-- review_state: the national team's review of the version in force (a_revoir / validee /
+-- a_corriger), NULL without one.
 CREATE OR REPLACE VIEW completeness AS
 WITH ranked AS (
     SELECT s.*,
@@ -87,7 +89,9 @@ SELECT e.period, e.pole_id, e.pole_name,
        e.deadline,
        e.campaign_closed,
        c.n_errors,
-       c.n_warnings
+       c.n_warnings,
+       CASE WHEN c.status IN ('acceptee', 'acceptee_avec_avertissements')
+            THEN c.review_state END AS review_state
 FROM deadlines e
 LEFT JOIN chosen c ON c.pole_id = e.pole_id AND c.period = e.period
 LEFT JOIN last_received l ON l.pole_id = e.pole_id AND l.period = e.period;
