@@ -1,6 +1,6 @@
-"""The national team's review as `ptce demo` leaves it (issue 19): on the first campaign, most
-declarations signed off, one sent back to its pole with a comment, the last few still waiting;
-the later campaign waiting. Decided through `review.decide` under the warehouse lock, by
+"""The national team's review as `ptce demo` leaves it (issue 19): the earlier campaign wholly
+signed off; on the latest (the period `ptce status` shows), most declarations signed off, one
+sent back to its pole with a comment, the last few still waiting. Decided through `review.decide` under the warehouse lock, by
 « démo », so `ptce status`, the publication and the portal show every review state. Running the
 demo again decides nothing new (the same decisions are already recorded)."""
 
@@ -15,7 +15,7 @@ from ptce_pipeline.store.review import review_counts, review_rows
 from ptce_pipeline.store.warehouse import reader
 
 REVIEWER = "démo"
-WAITING = 3  # declarations of the first campaign left to review (the last poles)
+WAITING = 3  # declarations of the latest campaign left to review (the last poles)
 SENT_BACK_INDEX = 3  # the fourth pole's declaration is sent back
 COMMENT = (
     "Merci de vérifier vos effectifs (onglet Indicateurs) : le nombre d'ETP déclaré paraît élevé "
@@ -25,16 +25,18 @@ COMMENT = (
 
 
 def review_mix(settings: Settings) -> list[str]:
-    """Decide the demo's review mix on the first period → French lines saying what it left."""
+    """Decide the demo's review mix (earlier periods signed off, the latest mixed) → French
+    lines saying what it left."""
     with reader(settings) as con:
         rows = review_rows(con) if con is not None else []
     periods = sorted({r["period"] for r in rows})
     if not periods:
         return []
-    first = sorted((r for r in rows if r["period"] == periods[0]), key=lambda r: r["pole_id"])
-    decided = first[: max(0, len(first) - WAITING)]
+    latest = sorted((r for r in rows if r["period"] == periods[-1]), key=lambda r: r["pole_id"])
+    decided = latest[: max(0, len(latest) - WAITING)]
     back = decided[SENT_BACK_INDEX : SENT_BACK_INDEX + 1]
-    signed = [r["submission_id"] for r in decided if r not in back]
+    earlier = [r["submission_id"] for r in rows if r["period"] != periods[-1]]
+    signed = earlier + [r["submission_id"] for r in decided if r not in back]
     with warehouse_lock(settings.lock_path, what="ptce demo, relecture", now=settings.clock()):
         results = []
         if signed:

@@ -107,8 +107,9 @@ def test_a_second_demo_records_duplicates_and_writes_one_receipt_each(demo):
 
 
 def test_the_demo_leaves_a_realistic_review_mix(demo):
-    """Most of the first campaign signed off, one sent back with a comment (and its notice),
-    the last ones waiting; the later campaign waiting. A second demo decides nothing new."""
+    """The first campaign signed off; on the latest (what `ptce status` shows), most signed off,
+    one sent back with a comment (and its notice), the last ones waiting. A second demo decides
+    nothing new."""
     settings, runs, *_ = demo
     states = query(
         settings.live_db,
@@ -116,10 +117,10 @@ def test_the_demo_leaves_a_realistic_review_mix(demo):
         "GROUP BY ALL ORDER BY ALL",
     )
     assert states == [
-        (2024, "a_corriger", 1),
-        (2024, "a_revoir", 3),
-        (2024, "validee", 14),
-        (2025, "a_revoir", 16),
+        (2024, "validee", 18),
+        (2025, "a_corriger", 1),
+        (2025, "a_revoir", 3),
+        (2025, "validee", 12),
     ]
     (pole, by, comment), *_ = query(
         settings.live_db,
@@ -128,11 +129,11 @@ def test_the_demo_leaves_a_realistic_review_mix(demo):
     )
     assert by == "démo" and "Source ou commentaire" in comment
     assert list((settings.inbox / pole / "retours").glob("*_relecture.html"))
-    assert "Relecture nationale 2024 (démo) : validée 14, à corriger 1, à relire 3." in (
+    assert "Relecture nationale 2025 (démo) : validée 12, à corriger 1, à relire 3." in (
         runs["demo"].out
     )
     # the decisions were taken once: the second demo found them already recorded
-    assert query(settings.live_db, "SELECT count(*) FROM audit WHERE action = 'review'") == [(15,)]
+    assert query(settings.live_db, "SELECT count(*) FROM audit WHERE action = 'review'") == [(31,)]
 
 
 def test_the_second_campaign_is_filled_in_workbooks_prepared_from_the_first(demo):
