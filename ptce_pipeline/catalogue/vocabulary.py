@@ -30,6 +30,27 @@ REVIEW: dict[str, str] = {  # the national team's review of an accepted declarat
 LABELS: dict[str, str] = {**STATUS, **OUTCOME, **SEVERITY, **REVIEW}
 
 
+MONTHS = (  # « 3 mars 2026 »: dates in running French text (the site, the e-mails)
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+
+def long_date(day) -> str:
+    """« 3 mars 2026 »."""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
 def label(code: str | None) -> str:
     """The French label of a vocabulary code (« — » for none; an unknown code as it is)."""
     if code is None:

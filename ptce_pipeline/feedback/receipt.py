@@ -80,17 +80,7 @@ def receipt_html(
     )
     late_text = "<p><strong>Dépôt après la date limite de la campagne.</strong></p>" if late else ""
     title = f"Accusé de réception — {pole_id} — période {period or 'inconnue'} — {original_name}"
-    return f"""<!DOCTYPE html>
-<html lang="fr">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{e(title)}</title>
-<style>
-{STYLE.replace("STATUS_COLOR", color)}
-</style>
-</head>
+    return f"""{page_head(title, STYLE.replace("STATUS_COLOR", color))}
 <body>
 <main>
 <h1>Accusé de réception — suivi des PTCE</h1>
@@ -153,6 +143,22 @@ code { word-break: break-all; }
   td::before { content: attr(data-label); font-weight: bold; color: #1a1a1a; }
 }"""
 COLUMNS = ("N°", "Gravité", "Feuille", "Cellule", "Message", "Valeur lue")
+
+
+def page_head(title: str, style: str) -> str:
+    """The head of a page a pole gets in its `retours/` (receipt, review notice): French, a
+    strict Content-Security-Policy (no script, nothing fetched), readable on a phone."""
+    return f"""<!DOCTYPE html>
+<html lang="fr">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title>
+<style>
+{style}
+</style>
+</head>"""
 
 
 def _next_step(status: str | None, warns: int, *, duplicate: bool = False) -> str:

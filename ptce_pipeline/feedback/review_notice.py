@@ -10,7 +10,7 @@ import html
 from typing import TYPE_CHECKING
 
 from ptce_pipeline.feedback.notes import fr_datetime
-from ptce_pipeline.feedback.receipt import STYLE, _contact_html, _prose
+from ptce_pipeline.feedback.receipt import STYLE, _contact_html, _prose, page_head
 
 if TYPE_CHECKING:
     from ptce_pipeline.catalogue.contact import Contact
@@ -64,17 +64,7 @@ def notice_html(
         "\nblockquote.comment { margin: 1rem 0; padding: .5rem 1rem; border-left: .3rem solid "
         f"{color}; background: #f4f4f4; }}"
     )
-    return f"""<!DOCTYPE html>
-<html lang="fr">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{e(title)}</title>
-<style>
-{style}
-</style>
-</head>
+    return f"""{page_head(title, style)}
 <body>
 <main>
 <h1>Relecture nationale — suivi des PTCE</h1>

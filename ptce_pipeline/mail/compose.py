@@ -58,21 +58,8 @@ def clean(text: object, limit: int = 300) -> str:
 
 
 def french_date(day: dt.date) -> str:
-    months = [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ]
-    return f"{day.day} {months[day.month - 1]} {day.year}"
+    """« 3 mars 2026 » (`catalogue.vocabulary.long_date`)."""
+    return vocabulary.long_date(day)
 
 
 def _html(title: str, paragraphs: list[str], items: list[str] | None = None) -> str:

@@ -10,6 +10,8 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from ptce_pipeline.catalogue import vocabulary
+
 SECRET_MIN = 3  # an aggregate over fewer poles is masked ("secret statistique")
 SECRET = "secret"  # what a masked cell shows (HTML, xlsx, CSV)
 MISSING = "—"  # no data (HTML only; empty in xlsx/CSV, null in Parquet)
@@ -33,21 +35,6 @@ XLSX_FORMATS = {
     "date": "dd/mm/yyyy",
     "id": "0",
 }
-
-MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 
 
 def is_missing(value: Any) -> bool:
@@ -167,7 +154,7 @@ def date_fr(value: dt.date | dt.datetime | None) -> str:
         return MISSING
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
         value = paris(value)  # a moment: the day it was in France
-    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+    return vocabulary.long_date(value)
 
 
 def paris(moment: dt.datetime) -> dt.datetime:

@@ -13,19 +13,23 @@ from ptce_pipeline.content.model import Content
 DATA_TABLES = ("identity_values", "contacts", "members", "indicator_values", "criteria_answers")
 ROW_TABLES = (*DATA_TABLES, "validation_issues")
 
+# a member's own fields (the columns of the `members` table a pole fills)
+MEMBER_FIELDS = (
+    "nom",
+    "siret",
+    "categorie",
+    "forme_juridique",
+    "commune",
+    "annee_adhesion",
+    "etp",
+)
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "identity_values": ("submission_id", "field", "value", "sheet", "cell"),
     "contacts": ("submission_id", "field", "value", "sheet", "cell"),
     "members": (
         "submission_id",
         "member_no",
-        "nom",
-        "siret",
-        "categorie",
-        "forme_juridique",
-        "commune",
-        "annee_adhesion",
-        "etp",
+        *MEMBER_FIELDS,
         "sheet",
         "row_number",
         "columns",

@@ -22,16 +22,8 @@ from typing import Any
 
 from ptce_pipeline.catalogue.referentiel_model import Referentiel, fold
 from ptce_pipeline.content import display_number
+from ptce_pipeline.store.pole_rows import MEMBER_FIELDS
 
-MEMBER_FIELDS = (
-    "nom",
-    "siret",
-    "categorie",
-    "forme_juridique",
-    "commune",
-    "annee_adhesion",
-    "etp",
-)
 ANSWERS = "reponses_criteres"  # the code list of the criteria's answers
 # identity fields whose change is expected between two periods
 PERIOD_FIELDS = frozenset({"periode"})

@@ -29,41 +29,14 @@ def require(*programs: str) -> dict[str, str]:
     return found  # type: ignore[return-value]
 
 
-def to_pdf(data: bytes, folder: Path, name: str = "classeur.xlsx") -> Path:
-    """The workbook `data` converted to PDF by LibreOffice (own profile under `folder`)."""
+def convert(data: bytes, folder: Path, name: str, target: str, outdir: str) -> Path:
+    """The workbook `data` converted by LibreOffice to `target` (own profile under `folder`)
+    → the converted file, in `folder/outdir`."""
     exe = require("soffice")["soffice"]
     folder.mkdir(parents=True, exist_ok=True)
     src = folder / name
     src.write_bytes(data)
-    out = folder / "pdf"
-    subprocess.run(
-        [
-            exe,
-            f"-env:UserInstallation={(folder / 'profile').as_uri()}",
-            "--headless",
-            "--norestore",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(out),
-            str(src),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
-        env={**os.environ, "HOME": str(folder)},
-    )
-    return out / f"{src.stem}.pdf"
-
-
-def resave(data: bytes, folder: Path, name: str = "classeur.xlsx", target: str = "xlsx") -> bytes:
-    """The workbook `data` as LibreOffice saves it after opening it (own profile under
-    `folder`): what a pole using LibreOffice sends back."""
-    exe = require("soffice")["soffice"]
-    folder.mkdir(parents=True, exist_ok=True)
-    src = folder / name
-    src.write_bytes(data)
-    out = folder / "enregistre"
+    out = folder / outdir
     subprocess.run(
         [
             exe,
@@ -81,7 +54,18 @@ def resave(data: bytes, folder: Path, name: str = "classeur.xlsx", target: str =
         timeout=180,
         env={**os.environ, "HOME": str(folder)},
     )
-    return (out / f"{src.stem}.{target}").read_bytes()
+    return out / f"{src.stem}.{target}"
+
+
+def to_pdf(data: bytes, folder: Path, name: str = "classeur.xlsx") -> Path:
+    """The workbook `data` converted to PDF by LibreOffice (own profile under `folder`)."""
+    return convert(data, folder, name, "pdf", "pdf")
+
+
+def resave(data: bytes, folder: Path, name: str = "classeur.xlsx", target: str = "xlsx") -> bytes:
+    """The workbook `data` as LibreOffice saves it after opening it (own profile under
+    `folder`): what a pole using LibreOffice sends back."""
+    return convert(data, folder, name, target, "enregistre").read_bytes()
 
 
 @dataclass(frozen=True)
