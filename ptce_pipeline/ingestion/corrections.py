@@ -49,7 +49,7 @@ class CorrectionResult:
     attention: bool = False  # done, but something needs attention (exit 1)
 
 
-def _apply(settings: Settings, body, now=None) -> CorrectionResult:
+def apply_correction(settings: Settings, body, now=None) -> CorrectionResult:
     """Open a unit of work (finishing any interrupted run first), apply `body`, commit,
     snapshot.
 
@@ -119,7 +119,7 @@ def withdraw(settings: Settings, sid: int, *, reason: str, by: str, now=None) ->
                 f"{sub['period']}."
             )
 
-    return _apply(settings, body, now)
+    return apply_correction(settings, body, now)
 
 
 def reprocess(
@@ -188,7 +188,7 @@ def reprocess(
                 f"{vocabulary.label(outcome.status)}."
             )
 
-    return _apply(settings, body, now)
+    return apply_correction(settings, body, now)
 
 
 def campaign(
@@ -240,7 +240,7 @@ def campaign(
         )
         result.changed = True
 
-    return _apply(settings, body, now)
+    return apply_correction(settings, body, now)
 
 
 def _listed(subs: list[dict[str, Any]]) -> str:

@@ -12,12 +12,12 @@ from typing import Any
 from ptce_pipeline import fsafe
 from ptce_pipeline.catalogue import vocabulary
 from ptce_pipeline.catalogue.contact import Contact
-from ptce_pipeline.catalogue.context import Config, load_config
+from ptce_pipeline.catalogue.context import Config
 from ptce_pipeline.config import Settings
 from ptce_pipeline.errors import ConfigError, NotFound
 from ptce_pipeline.feedback.retours import write_notice
 from ptce_pipeline.feedback.review_notice import notice_html
-from ptce_pipeline.ingestion.corrections import CorrectionResult, _apply
+from ptce_pipeline.ingestion.corrections import CorrectionResult, apply_correction
 from ptce_pipeline.ingestion.unit import UnitOfWork
 from ptce_pipeline.store.records import ACCEPTED, SENT_BACK, SIGNED_OFF, as_datetime_or_none
 
@@ -87,9 +87,11 @@ def decide(
     comment = clean_comment(comment, required=decision == SENT_BACK)
     targets = _unique(sids)
     decided: list[dict[str, Any]] = []
+    used: list[Config] = []  # the configuration the unit of work loaded (names, contact)
 
     def body(unit: UnitOfWork, result: CorrectionResult) -> None:
         ledger = unit.ledger
+        used.append(unit.cfg)
         problems = [p for p in (_problem(unit, sid) for sid in targets) if p]
         if problems:
             raise NotFound("Aucune décision enregistrée : " + " ; ".join(problems) + ".")
@@ -118,9 +120,9 @@ def decide(
                 f"{what} : {vocabulary.label(before)} → {vocabulary.label(decision)}."
             )
 
-    result = _apply(settings, body, now)
+    result = apply_correction(settings, body, now)
     if decided:
-        _notify(settings, load_config(settings), decided, result)
+        _notify(settings, used[0], decided, result)
         result.lines.append(
             "Les chiffres publiés de la période changent : ils seront republiés au prochain "
             "passage (`ptce publish`)."

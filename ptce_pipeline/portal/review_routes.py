@@ -95,7 +95,7 @@ def review_routes(settings: Settings) -> list[Route]:
         session, refused = reviewer(request)
         if refused is not None:
             return refused
-        from ptce_pipeline.store.review import review_rows
+        from ptce_pipeline.store.review import STATE_ORDER, review_rows
 
         with pole_space.snapshot(settings) as con:
             periods = pole_space.periods(con)
@@ -115,7 +115,9 @@ def review_routes(settings: Settings) -> list[Route]:
             periods=periods,
             period=period,
             state=state,
-            states=[(s, vocabulary.label(s)) for s in ("a_revoir", "a_corriger", "validee")],
+            states=[
+                (s, vocabulary.label(s)) for s in sorted(vocabulary.REVIEW, key=STATE_ORDER.get)
+            ],
             confirmation=_confirmation(request),
         )
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ptce_pipeline.store.records import REVIEW_STATES
+from ptce_pipeline.store.records import ACCEPTED, REVIEW_STATES
 
 REVIEW_COLUMNS = (
     "submission_id",
@@ -32,8 +32,8 @@ def review_rows(
 ) -> list[dict[str, Any]]:
     """The declarations in force (accepted, current), with their review state: those waiting
     first, then by period (latest first) and pole."""
-    where = ["s.status IN ('acceptee', 'acceptee_avec_avertissements')"]
-    params: list[Any] = []
+    where = ["list_contains(?, s.status)"]
+    params: list[Any] = [list(ACCEPTED)]
     if period is not None:
         where.append("s.period = ?")
         params.append(period)
@@ -68,7 +68,7 @@ def review_counts(con, period: int) -> dict[str, int]:
     """How many declarations in force of `period` are in each review state."""
     rows = con.execute(
         "SELECT review_state, count(*) FROM submissions WHERE period = ? "
-        "AND status IN ('acceptee', 'acceptee_avec_avertissements') GROUP BY review_state",
-        [period],
+        "AND list_contains(?, status) GROUP BY review_state",
+        [period, list(ACCEPTED)],
     ).fetchall()
     return {state: n for state, n in rows if state is not None}
