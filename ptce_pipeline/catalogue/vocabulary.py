@@ -4,6 +4,11 @@ table for everything people read — the terminal, the site. The warehouse, the 
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from ptce_pipeline.config import PARIS as CONFIG_PARIS
+
 STATUS: dict[str, str] = {  # in the order tables list them
     "acceptee": "acceptée",
     "acceptee_avec_avertissements": "acceptée avec avertissements",
@@ -44,6 +49,24 @@ MONTHS = (  # « 3 mars 2026 »: dates in running French text (the site, the e-m
     "novembre",
     "décembre",
 )
+
+
+PARIS = ZoneInfo(CONFIG_PARIS)
+
+
+def _day(value):
+    """A moment → its day in Paris; a date as it is."""
+    return value.astimezone(PARIS).date() if isinstance(value, dt.datetime) else value
+
+
+def short_date(value, *, missing: str = "—") -> str:
+    """« 15/04/2026 » (a moment: the day it was in Paris)."""
+    return missing if value is None else _day(value).strftime("%d/%m/%Y")
+
+
+def short_datetime(moment, *, sep: str = " à ", missing: str = "?") -> str:
+    """« 15/04/2026 à 10:00 » in Paris time (`sep` between the day and the hour)."""
+    return missing if moment is None else moment.astimezone(PARIS).strftime(f"%d/%m/%Y{sep}%H:%M")
 
 
 def long_date(day) -> str:

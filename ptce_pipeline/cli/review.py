@@ -30,10 +30,6 @@ def cmd_review(args) -> int:
     return 1 if result.attention else 0
 
 
-def _fr_date(value) -> str:
-    return value.strftime("%d/%m/%Y") if value is not None else "—"
-
-
 def _list(settings, args) -> int:
     from ptce_pipeline.store.review import review_rows
     from ptce_pipeline.store.warehouse import reader
@@ -68,10 +64,10 @@ def _list(settings, args) -> int:
         late = ", en retard" if r["late"] else ""
         line = (
             f"n° {r['submission_id']} — {r['pole_id']} {r['pole_name'] or ''} — {r['period']} — "
-            f"{vocabulary.label(r['review_state'])}{warn}{late} — reçu le {_fr_date(r['received_at'])}"
+            f"{vocabulary.label(r['review_state'])}{warn}{late} — reçu le {vocabulary.short_date(r['received_at'])}"
         )
         if r["review_state"] in ("validee", "a_corriger") and r["reviewed_by"]:
-            line += f" — décidé le {_fr_date(r['reviewed_at'])} par {r['reviewed_by']}"
+            line += f" — décidé le {vocabulary.short_date(r['reviewed_at'])} par {r['reviewed_by']}"
         out(line)
         if r["review_state"] == "a_corriger" and r["review_comment"]:
             out(f"    « {r['review_comment']} »")

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
+
+from ptce_pipeline.catalogue import vocabulary
 
 if TYPE_CHECKING:
     from ptce_pipeline.store.records import Note
 
-PARIS = ZoneInfo("Europe/Paris")
-DATETIME = "%d/%m/%Y à %H:%M"
 REINSTATED = "already-received-reinstated"  # the pole's older version is in force again
 
 WORDINGS: dict[str, str] = {
@@ -62,7 +61,7 @@ WORDINGS: dict[str, str] = {
 
 def fr_datetime(moment: dt.datetime | None) -> str:
     """« 15/04/2026 à 10:00 » in Paris time; « ? » when unknown."""
-    return "?" if moment is None else moment.astimezone(PARIS).strftime(DATETIME)
+    return vocabulary.short_datetime(moment)
 
 
 def word(note: Note | None) -> str:

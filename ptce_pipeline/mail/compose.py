@@ -57,11 +57,6 @@ def clean(text: object, limit: int = 300) -> str:
     return out[:limit]
 
 
-def french_date(day: dt.date) -> str:
-    """« 3 mars 2026 » (`catalogue.vocabulary.long_date`)."""
-    return vocabulary.long_date(day)
-
-
 def _html(title: str, paragraphs: list[str], items: list[str] | None = None) -> str:
     """A small French HTML e-mail: title, paragraphs, an optional list (all escaped here)."""
     body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
@@ -188,10 +183,10 @@ def reminder_message(
     """A reminder to a pole without an accepted declaration for a period."""
     days = MILESTONES[milestone]
     if days < 0:
-        when = f"La date limite de la période {period} est le {french_date(deadline)}"
+        when = f"La date limite de la période {period} est le {vocabulary.long_date(deadline)}"
         when += " : c'est demain." if days == -1 else f", dans {-days} jours."
     else:
-        when = f"La date limite de la période {period} était le {french_date(deadline)}."
+        when = f"La date limite de la période {period} était le {vocabulary.long_date(deadline)}."
     where = (
         "Nous n'avons encore reçu aucun classeur de votre part."
         if status == "manquante"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from ptce_pipeline.catalogue import vocabulary
 from ptce_pipeline.catalogue.registry import Pole, Registry
 from ptce_pipeline.config import Settings, is_address
 from ptce_pipeline.mail import compose
@@ -203,7 +204,7 @@ def digest(
         done = sum(mail_data.accepted(e.status) for e in rows)
         completeness.append(
             f"{period} : {done} déclaration(s) acceptée(s) sur {len(rows)} attendue(s), date "
-            f"limite le {compose.french_date(rows[0].deadline)}"
+            f"limite le {vocabulary.long_date(rows[0].deadline)}"
         )
     sections.append(("Complétude des campagnes ouvertes", completeness))
     late = [

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import urllib.parse
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.responses import HTMLResponse, Response
 
 from ptce_pipeline.catalogue import vocabulary
-
-PARIS = ZoneInfo("Europe/Paris")
 
 # no script, no frame, no outside resource; forms post to this site only
 CSP = (
@@ -38,9 +35,9 @@ def _fr_date(value) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        return value.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
+        return vocabulary.short_datetime(value)
     if isinstance(value, dt.date):
-        return value.strftime("%d/%m/%Y")
+        return vocabulary.short_date(value)
     return str(value)
 
 

@@ -7,11 +7,9 @@ history. Text from a pole's file is neutralised for the terminal. `view` is a
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from ptce_pipeline.catalogue import vocabulary
 from ptce_pipeline.catalogue.display import terminal as neutral
-from ptce_pipeline.config import PARIS
 
 ACTIONS = {  # the audit's actions, as the history names them
     "withdraw": "retrait par l'équipe nationale",
@@ -35,9 +33,7 @@ MEMBER_FIELDS = {  # a member's columns, short (the référentiel's labels are t
 
 
 def when(moment) -> str:
-    if moment is None:
-        return "?"
-    return moment.astimezone(ZoneInfo(PARIS)).strftime("%d/%m/%Y %H:%M")
+    return vocabulary.short_datetime(moment, sep=" ")
 
 
 def quoted(text: Any) -> str:

@@ -180,13 +180,7 @@ LABELS = {
 def _fr_time(iso: str | None) -> str:
     if not iso:
         return "—"
-    from zoneinfo import ZoneInfo
-
-    return (
-        dt.datetime.fromisoformat(iso)
-        .astimezone(ZoneInfo("Europe/Paris"))
-        .strftime("%d/%m/%Y %H:%M")
-    )
+    return vocabulary.short_datetime(dt.datetime.fromisoformat(iso), sep=" ")
 
 
 def _review(state: str | None) -> str:
